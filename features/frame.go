@@ -1,0 +1,114 @@
+package features
+
+import (
+	"fmt"
+	"time"
+)
+
+// Column is one typed column of a dataset. Exactly one of Str, Num or Bool holds the data, chosen by
+// Kind: KindCategory uses Str, KindNumber uses Num, KindFlag uses Bool and KindTime uses Num holding
+// Unix seconds (fractional seconds allowed). Valid[i] is false where row i is missing; the data slot
+// of a missing row holds the zero value and must be ignored.
+type Column struct {
+	Name  string
+	Kind  Kind
+	Str   []string
+	Num   []float64
+	Bool  []bool
+	Valid []bool
+}
+
+// Len returns the number of rows in c.
+func (c *Column) Len() int { return len(c.Valid) }
+
+// Value returns row i as a Value (the zero Value when missing).
+func (c *Column) Value(i int) Value {
+	if !c.Valid[i] {
+		return Value{}
+	}
+	switch c.Kind {
+	case KindCategory:
+		return String(c.Str[i])
+	case KindNumber:
+		return Number(c.Num[i])
+	case KindFlag:
+		return Flag(c.Bool[i])
+	case KindTime:
+		return Timestamp(UnixTime(c.Num[i]))
+	}
+	return Value{}
+}
+
+// UnixTime converts Unix seconds, as stored in a KindTime column, to a UTC time.
+func UnixTime(sec float64) time.Time {
+	whole := int64(sec)
+	return time.Unix(whole, int64((sec-float64(whole))*1e9)).UTC()
+}
+
+// UnixSeconds converts t to the Unix seconds stored in a KindTime column.
+func UnixSeconds(t time.Time) float64 {
+	return float64(t.Unix()) + float64(t.Nanosecond())/1e9
+}
+
+// Frame is a columnar dataset: columns of equal length, in file order.
+type Frame struct {
+	Columns []*Column
+}
+
+// Len returns the number of rows; 0 for a frame with no columns.
+func (f *Frame) Len() int {
+	if len(f.Columns) == 0 {
+		return 0
+	}
+	return f.Columns[0].Len()
+}
+
+// Column returns the column named name, or nil.
+func (f *Frame) Column(name string) *Column {
+	for _, c := range f.Columns {
+		if c.Name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+// Contact returns row i as a contact; idColumn, if not empty, names the column that gives Contact.ID.
+func (f *Frame) Contact(i int, idColumn string) Contact {
+	c := Contact{Props: make(map[string]Value, len(f.Columns))}
+	for _, col := range f.Columns {
+		v := col.Value(i)
+		if col.Name == idColumn {
+			c.ID = v.Text()
+		}
+		if !v.Missing() {
+			c.Props[col.Name] = v
+		}
+	}
+	return c
+}
+
+// Validate checks that every column is consistent with its kind and the frame's length.
+func (f *Frame) Validate() error {
+	n := f.Len()
+	for _, c := range f.Columns {
+		if c.Len() != n {
+			return fmt.Errorf("features: column %q has %d rows, want %d", c.Name, c.Len(), n)
+		}
+		var data int
+		switch c.Kind {
+		case KindCategory:
+			data = len(c.Str)
+		case KindNumber, KindTime:
+			data = len(c.Num)
+		case KindFlag:
+			data = len(c.Bool)
+		default:
+			return fmt.Errorf("features: column %q has no kind", c.Name)
+		}
+		if data != n {
+			return fmt.Errorf("features: column %q holds %d %s values, want %d", c.Name, data, c.Kind, n)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Fails when a package imports one that DESIGN.md says it must not.
+set -euo pipefail
+mod=github.com/leadscore/leadscore
+fail=0
+check() { # package, forbidden-pattern, reason
+	local pkg=$1 pat=$2 why=$3
+	[ -d "${pkg#$mod/}" ] || return 0
+	local bad
+	bad=$(go list -deps "$pkg/..." 2>/dev/null | grep -E "$pat" || true)
+	if [ -n "$bad" ]; then
+		echo "deps-check: $pkg must not depend on: $why"; echo "$bad" | sed 's/^/  /'; fail=1
+	fi
+}
+check $mod/features "^$mod/(models|train|serve|proto|cmd)" "other leadscore packages"
+check $mod/models "^$mod/(train|serve|proto|cmd)" "train, serve, proto or cmd"
+check $mod/train "^$mod/(serve|proto|cmd)" "serve, proto or cmd"
+check $mod/serve "^$mod/(train|cmd)(/|$)|parquet-go|golearn" "train, Parquet or golearn"
+check $mod/proto "^$mod/(features|models|train|serve|cmd)" "anything hand-written"
+exit $fail
