@@ -1,0 +1,87 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadscore/leadscore/train/dataset"
+	"github.com/leadscore/leadscore/train/synth"
+)
+
+type generateFlags struct {
+	rows      int
+	seed      uint64
+	out       string
+	withTruth bool
+	openShare float64
+}
+
+func newGenerateCmd(stdout, _ io.Writer) *cobra.Command {
+	var fl generateFlags
+	cmd := &cobra.Command{
+		Use:   "generate --out FILE [--rows N] [--seed S]",
+		Short: "Write synthetic contacts whose outcomes follow a known model",
+		Long: `Write synthetic contacts whose outcomes follow a known model.
+
+The contacts have fit properties (industry, employees, revenue, job title, e-mail), engagement counts
+(visits, page views, forms, e-mails) and an outcome column deal_stage: closedwon, closedlost or open.
+Closed contacts are won with a documented probability (train/synth/TRUTH.md); --with-truth adds it as
+the column true_probability. lifecycle_stage and close_date leak the outcome on purpose, for leakage
+audits to catch. The same --seed gives the same file.`,
+		Args: func(_ *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("generate: unexpected argument %q", args[0])}
+			}
+			return nil
+		},
+		RunE: func(*cobra.Command, []string) error { return runGenerate(fl, stdout) },
+	}
+	f := cmd.Flags()
+	f.IntVar(&fl.rows, "rows", synth.DefaultRows, "number of contacts")
+	f.Uint64Var(&fl.seed, "seed", 1, "random seed; the same seed gives the same contacts")
+	f.StringVarP(&fl.out, "out", "o", "", "output file: .parquet, .csv or .tsv (required)")
+	f.BoolVar(&fl.withTruth, "with-truth", false, "add the column true_probability")
+	f.Float64Var(&fl.openShare, "open-share", synth.DefaultOpenShare, "share of contacts whose deal is still open, 0 to 1")
+	return cmd
+}
+
+func runGenerate(fl generateFlags, stdout io.Writer) error {
+	switch {
+	case fl.out == "":
+		return usageError{errors.New("generate: --out is required")}
+	case fl.rows < 1:
+		return usageError{fmt.Errorf("generate: --rows must be at least 1, got %d", fl.rows)}
+	case !(fl.openShare >= 0 && fl.openShare <= 1):
+		return usageError{fmt.Errorf("generate: --open-share must be within [0, 1], got %g", fl.openShare)}
+	}
+	share := fl.openShare
+	if share == 0 {
+		share = -1 // synth reads 0 as the default and any negative share as none
+	}
+	f, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed, OpenShare: share, WithTruth: fl.withTruth})
+	if err != nil {
+		return err
+	}
+	if err := dataset.WriteFile(fl.out, f); err != nil {
+		if errors.Is(err, dataset.ErrFormat) {
+			return usageError{err}
+		}
+		return err
+	}
+	counts := map[string]int{}
+	for _, s := range f.Column(synth.LabelColumn).Str {
+		counts[s]++
+	}
+	won, lost := counts[synth.StageWon], counts[synth.StageLost]
+	rate := math.NaN()
+	if won+lost > 0 {
+		rate = 100 * float64(won) / float64(won+lost)
+	}
+	_, err = fmt.Fprintf(stdout, "wrote %d contacts to %s: %d won, %d lost, %d open (%.1f%% of closed won)\n",
+		f.Len(), fl.out, won, lost, counts[synth.StageOpen], rate)
+	return err
+}

@@ -1,0 +1,238 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+)
+
+type predictFlags struct {
+	addr, model, label, contact, asOf, tokenFile string
+	caFile, certFile, keyFile                    string
+	version                                      int64
+	timeout                                      time.Duration
+	jsonOut                                      bool
+}
+
+func newPredictCmd(stdout, stderr io.Writer) *cobra.Command {
+	var fl predictFlags
+	cmd := &cobra.Command{
+		Use:   "predict",
+		Short: "Score one contact with a running leadscore server and print the answer",
+		Long: `Score one contact with a running leadscore server and print the answer.
+
+The contact is a flat JSON object of properties: strings, numbers, booleans (null = missing), for example
+  --contact '{"contact_id":"C1","industry":"Software","employees":120,"unsubscribed":false}'
+Its "contact_id" or "id" property, if a string, is also sent as the contact's id. "-" reads it from stdin.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runPredict(cmd.Context(), fl, cmd.InOrStdin(), stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.addr, "addr", "127.0.0.1:50051", "server address")
+	f.StringVar(&fl.model, "model", "", "model name (required)")
+	f.Int64Var(&fl.version, "version", 0, "model version (0: the label, or the server's default)")
+	f.StringVar(&fl.label, "label", "", "model label, for example stable or canary")
+	f.StringVar(&fl.contact, "contact", "", "the contact as a JSON object (required; - reads stdin)")
+	f.StringVar(&fl.asOf, "as-of", "", "score as of this RFC 3339 time (default: now)")
+	f.BoolVar(&fl.jsonOut, "json", false, "print the response as JSON")
+	f.StringVar(&fl.tokenFile, "token-file", "", "send the bearer token in this file")
+	f.StringVar(&fl.caFile, "ca", "", "use TLS and trust server certificates signed by this CA (PEM)")
+	f.StringVar(&fl.certFile, "cert", "", "client certificate for mutual TLS (PEM); with --key and --ca")
+	f.StringVar(&fl.keyFile, "key", "", "client key for mutual TLS (PEM)")
+	f.DurationVar(&fl.timeout, "timeout", 10*time.Second, "deadline of the call")
+	return cmd
+}
+
+func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io.Writer) error {
+	switch {
+	case fl.model == "":
+		return usageError{errors.New("predict: --model is required")}
+	case fl.contact == "":
+		return usageError{errors.New("predict: --contact is required")}
+	case (fl.certFile == "") != (fl.keyFile == ""), fl.certFile != "" && fl.caFile == "":
+		return usageError{errors.New("predict: --cert and --key go together, with --ca")}
+	}
+	raw := []byte(fl.contact)
+	if fl.contact == "-" {
+		var err error
+		if raw, err = io.ReadAll(stdin); err != nil {
+			return fmt.Errorf("predict: reading contact: %w", err)
+		}
+	}
+	contact, err := contactFromJSON(raw)
+	if err != nil {
+		return usageError{err}
+	}
+	req := &leadscorev1.PredictRequest{Model: fl.model, Version: fl.version, Label: fl.label, Contact: contact}
+	if fl.asOf != "" {
+		t, err := time.Parse(time.RFC3339, fl.asOf)
+		if err != nil {
+			return usageError{fmt.Errorf("predict: --as-of: %w", err)}
+		}
+		req.AsOf = timestamppb.New(t)
+	}
+	creds, err := clientCreds(fl.caFile, fl.certFile, fl.keyFile)
+	if err != nil {
+		return err
+	}
+	conn, err := grpc.NewClient(fl.addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, fl.timeout)
+	defer cancel()
+	if fl.tokenFile != "" {
+		tok, err := os.ReadFile(fl.tokenFile)
+		if err != nil {
+			return fmt.Errorf("predict: %w", err)
+		}
+		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	}
+	resp, err := leadscorev1.NewLeadScoringClient(conn).Predict(ctx, req)
+	if err != nil {
+		return fmt.Errorf("predict: %w", err)
+	}
+	if fl.jsonOut {
+		b, err := protojson.MarshalOptions{Multiline: true}.Marshal(resp)
+		if err != nil {
+			return fmt.Errorf("predict: %w", err)
+		}
+		_, err = fmt.Fprintf(stdout, "%s\n", b)
+		return err
+	}
+	return printPrediction(stdout, resp)
+}
+
+// contactFromJSON reads a flat JSON object of properties.
+func contactFromJSON(raw []byte) (*leadscorev1.Contact, error) {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return nil, fmt.Errorf("predict: --contact is not a JSON object: %w", err)
+	}
+	c := &leadscorev1.Contact{Properties: make(map[string]*leadscorev1.Value, len(m))}
+	for name, v := range m {
+		switch x := v.(type) {
+		case nil:
+			continue
+		case string:
+			c.Properties[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: x}}
+			if (name == "contact_id" || name == "id") && c.Id == "" {
+				c.Id = x
+			}
+		case json.Number:
+			f, err := x.Float64()
+			if err != nil {
+				return nil, fmt.Errorf("predict: property %q: %w", name, err)
+			}
+			c.Properties[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: f}}
+		case bool:
+			c.Properties[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_BoolValue{BoolValue: x}}
+		default:
+			return nil, fmt.Errorf("predict: property %q: want a string, number, boolean or null", name)
+		}
+	}
+	return c, nil
+}
+
+func clientCreds(caFile, certFile, keyFile string) (credentials.TransportCredentials, error) {
+	if caFile == "" {
+		return insecure.NewCredentials(), nil
+	}
+	pem, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, fmt.Errorf("predict: %w", err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pem) {
+		return nil, fmt.Errorf("predict: no certificate in %s", caFile)
+	}
+	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if certFile != "" {
+		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, fmt.Errorf("predict: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{cert}
+	}
+	return credentials.NewTLS(cfg), nil
+}
+
+// printPrediction writes a response for people.
+func printPrediction(w io.Writer, r *leadscorev1.PredictResponse) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintf(tw, "model\t%s version %d\n", r.GetModel(), r.GetModelVersion())
+	if r.GetContactId() != "" {
+		fmt.Fprintf(tw, "contact\t%s\n", r.GetContactId())
+	}
+	fmt.Fprintf(tw, "probability\t%.1f%%\n", 100*r.GetProbability())
+	fmt.Fprintf(tw, "priority\t%s\n", r.GetPriority())
+	fmt.Fprintf(tw, "predictive\tfit %s, engagement %d\n", r.GetFitGrade(), r.GetEngagementLevel())
+	if m := r.GetManual(); m != nil {
+		if m.GetExcluded() {
+			fmt.Fprintf(tw, "manual\texcluded by %s\n", m.GetExcludedBy())
+		} else {
+			fmt.Fprintf(tw, "manual\t%g points, stage %s, fit %s, engagement %d\n",
+				m.GetScore(), m.GetStage(), m.GetFitGrade(), m.GetEngagementLevel())
+		}
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if m := r.GetManual(); m != nil {
+		var hits []string
+		for _, h := range m.GetHits() {
+			if h.GetMatched() {
+				hits = append(hits, fmt.Sprintf("  %+g\t%s\t%s", h.GetPoints(), h.GetRule(), h.GetDetail()))
+			}
+		}
+		if len(hits) > 0 {
+			fmt.Fprintln(w, "\nmanual rules matched")
+			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(tw, strings.Join(hits, "\n"))
+			if err := tw.Flush(); err != nil {
+				return err
+			}
+		}
+	}
+	if len(r.GetReasons()) > 0 {
+		fmt.Fprintln(w, "\nreasons")
+		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+		for _, rs := range r.GetReasons() {
+			fmt.Fprintf(tw, "  %+.2f\t%s = %s\t%s\n", rs.GetContribution(), rs.GetProperty(), rs.GetValue(), rs.GetText())
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	if len(r.GetWarnings()) > 0 {
+		fmt.Fprintln(w, "\nwarnings")
+		for _, wn := range r.GetWarnings() {
+			fmt.Fprintf(w, "  %s: %s\n", wn.GetProperty(), wn.GetMessage())
+		}
+	}
+	return nil
+}

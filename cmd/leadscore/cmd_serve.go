@@ -1,0 +1,175 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"github.com/spf13/cobra"
+
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/serve"
+)
+
+type serveFlags struct {
+	models, rules, addr, metricsAddr, healthAddr string
+	tlsCert, tlsKey, clientCA, tokenFile         string
+	poll, drain                                  time.Duration
+	strict                                       bool
+	maxBatch, maxConcurrent                      int
+}
+
+func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
+	var fl serveFlags
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Serve the models of a store over gRPC, reloading new versions and the rules file as they change",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runServe(cmd.Context(), fl, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.models, "models", "", "model store directory (required)")
+	f.StringVar(&fl.rules, "rules", "", "manual rules file (YAML); reloaded when it changes")
+	f.StringVar(&fl.addr, "addr", "127.0.0.1:50051", "gRPC listen address")
+	f.DurationVar(&fl.poll, "poll", 2*time.Second, "how often to look for new model versions and rules")
+	f.StringVar(&fl.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://ADDR/metrics")
+	f.StringVar(&fl.healthAddr, "health-addr", "", "also serve gRPC health checks only, in plaintext and without a token, on ADDR")
+	f.StringVar(&fl.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key")
+	f.StringVar(&fl.tlsKey, "tls-key", "", "TLS private key (PEM)")
+	f.StringVar(&fl.clientCA, "client-ca", "", "require client certificates signed by this CA (mutual TLS)")
+	f.StringVar(&fl.tokenFile, "auth-token-file", "", "require \"authorization: Bearer <token>\" with the token in this file")
+	f.BoolVar(&fl.strict, "strict", false, "reject contacts with properties neither the model nor the rules know")
+	f.IntVar(&fl.maxBatch, "max-batch", serve.DefaultMaxBatch, "most contacts in one PredictBatch")
+	f.IntVar(&fl.maxConcurrent, "max-concurrent", serve.DefaultMaxConcurrent, "most calls handled at once; more are refused with RESOURCE_EXHAUSTED (-1: no limit)")
+	f.DurationVar(&fl.drain, "drain", 10*time.Second, "on shutdown, how long to let calls in flight finish")
+	return cmd
+}
+
+func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
+	switch {
+	case fl.models == "":
+		return usageError{errors.New("serve: --models is required")}
+	case (fl.tlsCert == "") != (fl.tlsKey == ""):
+		return usageError{errors.New("serve: --tls-cert and --tls-key go together")}
+	case fl.clientCA != "" && fl.tlsCert == "":
+		return usageError{errors.New("serve: --client-ca needs --tls-cert and --tls-key")}
+	case fl.poll <= 0 || fl.drain < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0:
+		return usageError{errors.New("serve: --poll and --max-batch must be positive, --drain not negative, --max-concurrent not 0")}
+	}
+	if fi, err := os.Stat(fl.models); err != nil || !fi.IsDir() {
+		return fmt.Errorf("serve: model store %s is not a directory", fl.models)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	opts := serve.Options{Logger: log, Strict: fl.strict, MaxBatch: fl.maxBatch, MaxConcurrent: fl.maxConcurrent}
+	if fl.tokenFile != "" {
+		tok, err := os.ReadFile(fl.tokenFile)
+		if err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		if opts.AuthToken = strings.TrimSpace(string(tok)); opts.AuthToken == "" {
+			return fmt.Errorf("serve: token file %s is empty", fl.tokenFile)
+		}
+	}
+	if fl.tlsCert != "" {
+		cfg, err := serve.TLSConfig(fl.tlsCert, fl.tlsKey, fl.clientCA)
+		if err != nil {
+			return err
+		}
+		opts.TLS = cfg
+	}
+	promReg := prometheus.NewRegistry()
+	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	opts.Metrics = promReg
+
+	reg, err := serve.NewRegistry(&models.Store{Root: fl.models}, serve.RegistryOptions{
+		Poll: fl.poll, RulesFile: fl.rules, Logger: log, Metrics: promReg,
+	})
+	if err != nil {
+		return err
+	}
+	if err := reg.Refresh(ctx); err != nil {
+		return err
+	}
+	srv, err := serve.New(reg, opts)
+	if err != nil {
+		return err
+	}
+
+	lis, err := net.Listen("tcp", fl.addr)
+	if err != nil {
+		return fmt.Errorf("serve: %w", err)
+	}
+	errc := make(chan error, 3)
+	go func() { errc <- srv.Serve(lis) }()
+	servers := 1
+	var metricsSrv *http.Server
+	if fl.metricsAddr != "" {
+		mlis, err := net.Listen("tcp", fl.metricsAddr)
+		if err != nil {
+			srv.Shutdown(0)
+			return fmt.Errorf("serve: metrics: %w", err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(promReg, promhttp.HandlerOpts{Registry: promReg}))
+		metricsSrv = &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+		servers++
+		go func() {
+			if err := metricsSrv.Serve(mlis); !errors.Is(err, http.ErrServerClosed) {
+				errc <- err
+				return
+			}
+			errc <- nil
+		}()
+		log.Info("serve: metrics", "addr", mlis.Addr().String())
+	}
+	if fl.healthAddr != "" {
+		hlis, err := net.Listen("tcp", fl.healthAddr)
+		if err != nil {
+			srv.Shutdown(0)
+			return fmt.Errorf("serve: health: %w", err)
+		}
+		servers++
+		go func() { errc <- srv.ServeHealth(hlis) }()
+		log.Info("serve: health-only listener", "addr", hlis.Addr().String())
+	}
+	runCtx, stopPoll := context.WithCancel(ctx)
+	defer stopPoll()
+	go reg.Run(runCtx)
+	log.Info("serve: listening", "addr", lis.Addr().String(), "models", fl.models, "tls", opts.TLS != nil, "auth", opts.AuthToken != "")
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+		servers--
+	}
+	log.Info("serve: shutting down", "drain", fl.drain)
+	stopPoll()
+	if metricsSrv != nil {
+		sctx, cancel := context.WithTimeout(context.Background(), fl.drain)
+		_ = metricsSrv.Shutdown(sctx)
+		cancel()
+	}
+	srv.Shutdown(fl.drain)
+	for ; servers > 0; servers-- {
+		if err := <-errc; err != nil && serveErr == nil {
+			serveErr = err
+		}
+	}
+	if serveErr != nil {
+		return fmt.Errorf("serve: %w", serveErr)
+	}
+	return nil
+}

@@ -1,0 +1,401 @@
+package models
+
+import (
+	"bytes"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+// maxReasons is how many positive and how many negative reasons a prediction gives at most.
+const maxReasons = 5
+
+// Prediction is a model's answer for one contact.
+type Prediction struct {
+	// Probability is the predicted chance that the contact becomes a customer, in [0, 1].
+	Probability float64
+	Priority    Priority
+	// FitGrade ("A" best to "D") and EngagementLevel (1 most engaged to 4) place the contact's summed
+	// fit and engagement contributions among the training contacts' quartiles.
+	FitGrade        string
+	EngagementLevel int
+	// Reasons are the properties that moved the score most against the average contact: up to five
+	// that raised it, strongest first, then up to five that lowered it, strongest first.
+	Reasons  []Reason
+	Warnings []features.Warning
+}
+
+// Reason is one property's part in a prediction.
+type Reason struct {
+	Property string
+	// Value is the contact's value as text ("" when missing); for an e-mail address the model reads
+	// by its domain, the domain class ("free-mail", "company", ...).
+	Value string
+	// Contribution is the property's change to the log-odds against the average training contact
+	// (the sum over its encoded features of w_j * (x_j - Baseline_j)); positive raises the score.
+	Contribution float64
+	// ConversionRate and Contacts describe the training contacts that share this value (or range),
+	// from the artifact's rate tables; both are zero when the tables have no row for it.
+	ConversionRate float64
+	Contacts       int
+	// Text says it in a sentence a salesperson can read.
+	Text string
+}
+
+// plan is what Predict needs besides the artifact, worked out once.
+type plan struct {
+	width    int
+	featProp []int  // encoded feature -> index in props
+	engaged  []bool // encoded feature is in the engagement group
+	props    []propPlan
+	overall  string // conversion rate of all training contacts, as reasons print it
+	scratch  sync.Pool
+}
+
+type propPlan struct {
+	name   string
+	title  string // "Annual Revenue" for annual_revenue
+	kind   features.Kind
+	derive string
+	rates  *features.RateTable // nil when the rate tables have none for the property
+}
+
+// scratch is one Predict call's working memory, pooled.
+type scratch struct {
+	x     []float64 // encoded contact
+	sums  []float64 // contribution per property
+	order []int     // property indices, for ranking
+	buf   []byte    // the reasons' words
+}
+
+func (a *Artifact) getPlan() (*plan, error) {
+	if p := a.plan.Load(); p != nil {
+		return p, nil
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	feats := a.Encoder.Features()
+	p := &plan{width: a.Encoder.Width(), featProp: make([]int, len(feats)), engaged: make([]bool, len(feats))}
+	tables := map[string]*features.RateTable{}
+	if a.Rates != nil {
+		p.overall = string(appendPercent(nil, a.Rates.Rate))
+		for i := range a.Rates.Tables {
+			t := &a.Rates.Tables[i]
+			if _, dup := tables[t.Property]; !dup {
+				tables[t.Property] = t
+			}
+		}
+	}
+	index := map[string]int{}
+	for j, f := range feats {
+		k, ok := index[f.Property]
+		if !ok {
+			k = len(p.props)
+			index[f.Property] = k
+			p.props = append(p.props, propPlan{name: f.Property, title: titleCase(f.Property), kind: f.Kind, derive: f.Derive, rates: tables[f.Property]})
+		}
+		p.featProp[j] = k
+		p.engaged[j] = f.Group == "engagement"
+	}
+	n := len(p.props)
+	p.scratch.New = func() any {
+		return &scratch{x: make([]float64, p.width), sums: make([]float64, n), order: make([]int, 0, n), buf: make([]byte, 0, 1024)}
+	}
+	// Concurrent first calls may each build a plan; they are equal, and one wins.
+	a.plan.CompareAndSwap(nil, p)
+	return a.plan.Load(), nil
+}
+
+// Predict scores contact c as of asOf (the zero time means the model's reference time, see
+// features.Encoder.EncodeContact). Errors are the encoder's (a *features.PropertyError for a value
+// that does not fit its column) or, for an artifact that does not validate, ErrInvalidArtifact.
+// Predict is safe for concurrent use.
+func (a *Artifact) Predict(c features.Contact, asOf time.Time) (Prediction, error) {
+	p, err := a.getPlan()
+	if err != nil {
+		return Prediction{}, err
+	}
+	s := p.scratch.Get().(*scratch)
+	defer p.scratch.Put(s)
+	warnings, err := a.Encoder.EncodeContact(c, asOf, s.x)
+	if err != nil {
+		return Prediction{}, err
+	}
+	clear(s.sums)
+	logit := a.Intercept
+	var fitSum, engSum float64
+	for j, x := range s.x {
+		w := a.Weights[j]
+		logit += w * x
+		contrib := w * (x - a.Baseline[j])
+		s.sums[p.featProp[j]] += contrib
+		if p.engaged[j] {
+			engSum += contrib
+		} else {
+			fitSum += contrib
+		}
+	}
+	prob := sigmoid(logit)
+	pred := Prediction{
+		Probability:     prob,
+		Priority:        PriorityOf(prob, a.Tiers),
+		FitGrade:        FitGrade(fitSum, a.FitCuts),
+		EngagementLevel: EngagementLevel(engSum, a.EngagementCuts),
+		Warnings:        warnings,
+	}
+	if asOf.IsZero() {
+		asOf = a.Encoder.ReferenceTime
+	}
+	pred.Reasons = p.reasons(c, s, asOf)
+	return pred, nil
+}
+
+// reasons picks the strongest positive and negative properties and words them. All values and
+// sentences are appended to one buffer that becomes a single string, so the words cost one
+// allocation however many reasons there are.
+func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
+	s.order = s.order[:0]
+	var pos, neg int
+	for k, v := range s.sums {
+		switch {
+		case v > 0:
+			pos++
+		case v < 0:
+			neg++
+		default:
+			continue
+		}
+		s.order = append(s.order, k)
+	}
+	// Descending by contribution, ties by property name so equal contributions order stably.
+	slices.SortFunc(s.order, func(i, j int) int {
+		if d := s.sums[j] - s.sums[i]; d != 0 {
+			if d > 0 {
+				return 1
+			}
+			return -1
+		}
+		return strings.Compare(p.props[i].name, p.props[j].name)
+	})
+	nPos, nNeg := min(pos, maxReasons), min(neg, maxReasons)
+	if nPos+nNeg == 0 {
+		return nil
+	}
+	out := make([]Reason, 0, nPos+nNeg)
+	var spans [4 * 2 * maxReasons]int // value start, value end, text start, text end per reason
+	buf := s.buf[:0]
+	add := func(k int) {
+		sp := spans[4*len(out):]
+		out = append(out, Reason{Property: p.props[k].name, Contribution: s.sums[k]})
+		buf = p.reason(buf, &out[len(out)-1], c, k, now, sp)
+		sp[3] = len(buf)
+	}
+	for _, k := range s.order[:nPos] {
+		add(k)
+	}
+	for i := len(s.order) - 1; i >= len(s.order)-nNeg; i-- {
+		add(s.order[i])
+	}
+	all := string(buf)
+	for i := range out {
+		sp := spans[4*i:]
+		out[i].Value, out[i].Text = all[sp[0]:sp[1]], all[sp[2]:sp[3]]
+	}
+	if cap(buf) <= maxKeptBuffer {
+		s.buf = buf
+	}
+	return out
+}
+
+// maxKeptBuffer bounds the text buffer a pooled scratch keeps, so that one contact with huge values
+// does not pin memory.
+const maxKeptBuffer = 16 << 10
+
+// reason appends property k's value and then its sentence to buf, recording where the value starts
+// and ends and where the sentence starts in spans[0:3] (it ends at the end of the returned buffer),
+// and fills r's rate fields. r.Contribution must be set.
+func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time.Time, spans []int) []byte {
+	prop := &p.props[k]
+	v := c.Props[prop.name]
+	email := prop.derive == features.DeriveEmailDomain
+	spans[0] = len(buf)
+	if email && !v.Missing() {
+		// The class is what the model used, and it keeps the address out of logs and CRM fields.
+		buf = append(buf, features.EmailDomainClass(v.Text())...)
+	} else {
+		buf = appendValue(buf, v)
+	}
+	spans[1] = len(buf)
+	spans[2] = len(buf)
+
+	var row features.RateRow
+	haveRow := false
+	if prop.rates != nil && !email {
+		row, haveRow = prop.rates.Lookup(v)
+		haveRow = haveRow && row.Contacts > 0
+	}
+	buf = append(buf, prop.title...)
+	missing := v.Missing()
+	switch {
+	case missing && haveRow:
+		buf = append(buf, " is missing"...)
+	case missing:
+		buf = append(buf, " missing"...)
+	case prop.kind == features.KindNumber && !haveRow:
+		buf = append(buf, " of "...)
+	default:
+		buf = append(buf, " is "...)
+	}
+	if !missing {
+		// The value as the sentence gives it.
+		switch {
+		case email:
+			buf = append(buf, "a "...)
+			buf = append(buf, buf[spans[0]:spans[1]]...)
+			buf = append(buf, " address"...)
+		case prop.kind == features.KindTime && v.Kind == features.KindTime:
+			buf = appendDaysAgo(buf, now.Sub(v.Time))
+		default:
+			buf = append(buf, bytes.TrimSpace(buf[spans[0]:spans[1]])...)
+			if prop.derive == features.DeriveTitleSeniority {
+				buf = append(buf, " ("...)
+				buf = append(buf, features.TitleSeniority(v.Text())...)
+				buf = append(buf, ')')
+			}
+		}
+	}
+	if !haveRow {
+		switch {
+		case r.Contribution < 0 && (missing || prop.kind == features.KindNumber):
+			buf = append(buf, " lowers the score"...)
+		case missing || prop.kind == features.KindNumber:
+			buf = append(buf, " raises the score"...)
+		case r.Contribution < 0:
+			buf = append(buf, ", which lowers the score"...)
+		default:
+			buf = append(buf, ", which raises the score"...)
+		}
+		return buf
+	}
+	r.ConversionRate, r.Contacts = row.Rate, row.Contacts
+	if !missing {
+		switch {
+		case row.Pooled:
+			buf = append(buf, " (counted with the other rare values)"...)
+		case prop.kind == features.KindNumber && row.Label != "" && row.Label != string(bytes.TrimSpace(buf[spans[0]:spans[1]])):
+			buf = append(buf, " ("...)
+			buf = append(buf, row.Label...)
+			buf = append(buf, ')')
+		}
+	}
+	buf = append(buf, ": "...)
+	buf = appendPercent(buf, row.Rate)
+	buf = append(buf, " of "...)
+	buf = appendThousands(buf, row.Contacts)
+	if row.Contacts == 1 {
+		buf = append(buf, " such contact became a customer, against "...)
+	} else {
+		buf = append(buf, " such contacts became customers, against "...)
+	}
+	buf = append(buf, p.overall...)
+	return append(buf, " overall"...)
+}
+
+// appendValue appends v as features.Value.Text renders it, without allocating.
+func appendValue(buf []byte, v features.Value) []byte {
+	switch v.Kind {
+	case features.KindCategory:
+		return append(buf, v.Str...)
+	case features.KindNumber:
+		if v.Num == math.Trunc(v.Num) && math.Abs(v.Num) < 1e15 {
+			return strconv.AppendFloat(buf, v.Num, 'f', 0, 64)
+		}
+		return strconv.AppendFloat(buf, v.Num, 'g', -1, 64)
+	case features.KindFlag:
+		return strconv.AppendBool(buf, v.Bool)
+	case features.KindTime:
+		return v.Time.UTC().AppendFormat(buf, time.RFC3339)
+	}
+	return buf
+}
+
+// appendDaysAgo words a duration back from the scoring time: "today", "1 day ago", "12 days ago",
+// "in the future" for a time after it.
+func appendDaysAgo(buf []byte, d time.Duration) []byte {
+	days := int(math.Floor(d.Hours() / 24))
+	switch {
+	case d < 0:
+		return append(buf, "in the future"...)
+	case days == 0:
+		return append(buf, "today"...)
+	case days == 1:
+		return append(buf, "1 day ago"...)
+	}
+	return append(appendThousands(buf, days), " days ago"...)
+}
+
+// appendPercent appends a rate in [0, 1] as people read it: whole percents from 10% ("24%"), tenths
+// below ("9.4%", "0.3%", "9%").
+func appendPercent(buf []byte, rate float64) []byte {
+	tenths := math.Round(rate * 1000)
+	switch {
+	case !(tenths >= 0 && tenths <= 1000):
+		buf = strconv.AppendFloat(buf, 100*rate, 'g', 3, 64)
+	case tenths >= 100:
+		buf = strconv.AppendInt(buf, int64(math.Round(rate*100)), 10)
+	default:
+		t := int64(tenths)
+		buf = strconv.AppendInt(buf, t/10, 10)
+		if t%10 != 0 {
+			buf = append(buf, '.', byte('0'+t%10))
+		}
+	}
+	return append(buf, '%')
+}
+
+// appendThousands appends n with comma separators: 1203 -> "1,203".
+func appendThousands(buf []byte, n int) []byte {
+	var tmp [24]byte
+	digits := strconv.AppendInt(tmp[:0], int64(n), 10)
+	if n < 0 {
+		buf = append(buf, '-')
+		digits = digits[1:]
+	}
+	for i, d := range digits {
+		if i > 0 && (len(digits)-i)%3 == 0 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, d)
+	}
+	return buf
+}
+
+// titleCase turns a property name into words: "annual_revenue" -> "Annual Revenue".
+func titleCase(name string) string {
+	words := strings.FieldsFunc(name, func(r rune) bool { return r == '_' || r == '-' || r == ' ' || r == '.' })
+	for i, w := range words {
+		r, size := utf8.DecodeRuneInString(w)
+		words[i] = string(unicode.ToUpper(r)) + w[size:]
+	}
+	if len(words) == 0 {
+		return name
+	}
+	return strings.Join(words, " ")
+}
+
+// sigmoid is 1/(1+e^-z) computed without overflow for large |z|.
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}

@@ -1,0 +1,484 @@
+package rules
+
+import (
+	"math"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+type opKind uint8
+
+const (
+	opEquals opKind = iota
+	opIn
+	opNotIn
+	opContainsAny
+	opDomainIn
+	opRange
+	opKnown
+	opUnknown
+	opIs
+	opWithinDays
+	opDecay
+)
+
+// op is one operator of a criterion. Every operator except unknown needs a known value.
+type op struct {
+	kind    opKind
+	lits    []literal  // equals (one), in, not_in
+	phrases [][]string // contains_any: each phrase as lower-case words
+	texts   []string   // contains_any, domain_in: as written, for people
+	domains []string   // domain_in, lower case
+	rng     bounds
+	flag    bool    // is
+	days    float64 // within_days
+	decay   Decay
+}
+
+// literal is a value written in the rules file.
+type literal struct {
+	text  string
+	num   float64
+	isNum bool // text is a number
+	flag  bool
+	isFlg bool // text is true or false
+}
+
+// bounds is a numeric interval; lo and hi are -Inf and +Inf when open.
+type bounds struct {
+	lo, hi         float64
+	loIncl, hiIncl bool
+}
+
+func (b bounds) contains(x float64) bool {
+	return (x > b.lo || b.loIncl && x == b.lo) && (x < b.hi || b.hiIncl && x == b.hi)
+}
+
+// empty reports whether no number lies in b.
+func (b bounds) empty() bool {
+	return b.lo > b.hi || b.lo == b.hi && !(b.loIncl && b.hiIncl)
+}
+
+// overlaps reports whether some number lies in both a and b.
+func (b bounds) overlaps(o bounds) bool {
+	lo, loIncl := b.lo, b.loIncl
+	if o.lo > lo || o.lo == lo && !o.loIncl {
+		lo, loIncl = o.lo, o.loIncl
+	}
+	hi, hiIncl := b.hi, b.hiIncl
+	if o.hi < hi || o.hi == hi && !o.hiIncl {
+		hi, hiIncl = o.hi, o.hiIncl
+	}
+	return !bounds{lo, hi, loIncl, hiIncl}.empty()
+}
+
+func (b bounds) String() string {
+	openLo, openHi := math.IsInf(b.lo, -1), math.IsInf(b.hi, 1)
+	switch {
+	case openLo && openHi:
+		return "any number"
+	case b.loIncl && b.hiIncl && !openLo && !openHi:
+		if b.lo == b.hi {
+			return "exactly " + num(b.lo)
+		}
+		return num(b.lo) + " to " + num(b.hi)
+	case openHi && b.loIncl:
+		return num(b.lo) + " or more"
+	case openLo && b.hiIncl:
+		return num(b.hi) + " or less"
+	}
+	var parts []string
+	if !openLo {
+		if b.loIncl {
+			parts = append(parts, "at least "+num(b.lo))
+		} else {
+			parts = append(parts, "above "+num(b.lo))
+		}
+	}
+	if !openHi {
+		if b.hiIncl {
+			parts = append(parts, "at most "+num(b.hi))
+		} else {
+			parts = append(parts, "below "+num(b.hi))
+		}
+	}
+	return strings.Join(parts, " and ")
+}
+
+// condition describes b as a criterion: "between 2 and 5", "at least 1", "above 2 and below 6".
+func (b bounds) condition() string {
+	openLo, openHi := math.IsInf(b.lo, -1), math.IsInf(b.hi, 1)
+	if b.loIncl && b.hiIncl && !openLo && !openHi {
+		return "between " + num(b.lo) + " and " + num(b.hi)
+	}
+	var parts []string
+	switch {
+	case openLo:
+	case b.loIncl:
+		parts = append(parts, "at least "+num(b.lo))
+	default:
+		parts = append(parts, "above "+num(b.lo))
+	}
+	switch {
+	case openHi:
+	case b.hiIncl:
+		parts = append(parts, "at most "+num(b.hi))
+	default:
+		parts = append(parts, "below "+num(b.hi))
+	}
+	return strings.Join(parts, " and ")
+}
+
+// eval reports whether v satisfies the operator at time at, and the factor it applies to the points.
+func (o *op) eval(v features.Value, at time.Time) (bool, float64) {
+	if o.kind == opUnknown {
+		return !known(v), 1
+	}
+	if !known(v) {
+		return false, 1
+	}
+	switch o.kind {
+	case opEquals, opIn:
+		for i := range o.lits {
+			if o.lits[i].matches(v) {
+				return true, 1
+			}
+		}
+		return false, 1
+	case opNotIn:
+		for i := range o.lits {
+			if o.lits[i].matches(v) {
+				return false, 1
+			}
+		}
+		return true, 1
+	case opContainsAny:
+		s := v.Str
+		if v.Kind != features.KindCategory {
+			s = v.Text()
+		}
+		for _, p := range o.phrases {
+			if containsPhrase(s, p) {
+				return true, 1
+			}
+		}
+		return false, 1
+	case opDomainIn:
+		if v.Kind != features.KindCategory {
+			return false, 1
+		}
+		d := domainOf(v.Str)
+		for _, want := range o.domains {
+			if inDomain(d, want) {
+				return true, 1
+			}
+		}
+		return false, 1
+	case opRange:
+		x, ok := number(v)
+		return ok && o.rng.contains(x), 1
+	case opKnown:
+		return true, 1
+	case opIs:
+		b, ok := flag(v)
+		return ok && b == o.flag, 1
+	case opWithinDays:
+		age, ok := ageDays(v, at)
+		return ok && age <= o.days, 1
+	case opDecay:
+		age, ok := ageDays(v, at)
+		if !ok {
+			return false, 1
+		}
+		return true, o.decay.factor(age)
+	}
+	return false, 1
+}
+
+// name returns the operator as written in the rules file.
+func (o *op) name() string {
+	switch o.kind {
+	case opEquals:
+		return "equals"
+	case opIn:
+		return "in"
+	case opNotIn:
+		return "not_in"
+	case opContainsAny:
+		return "contains_any"
+	case opDomainIn:
+		return "domain_in"
+	case opRange:
+		return "a numeric range"
+	case opKnown:
+		return "known"
+	case opUnknown:
+		return "unknown"
+	case opIs:
+		return "is"
+	case opWithinDays:
+		return "within_days"
+	}
+	return "decay"
+}
+
+// needs reports which column kinds the operator can match, and whether kind is one of them.
+func (o *op) needs(kind features.Kind) (string, bool) {
+	switch o.kind {
+	case opContainsAny, opDomainIn:
+		return "a category", kind == features.KindCategory
+	case opRange:
+		return "a number", kind == features.KindNumber
+	case opIs:
+		return "a flag", kind == features.KindFlag
+	case opWithinDays, opDecay:
+		return "a time", kind == features.KindTime
+	case opEquals, opIn, opNotIn:
+		return "a category, number or flag", kind != features.KindTime
+	}
+	return "", true
+}
+
+func (o *op) String() string {
+	switch o.kind {
+	case opEquals:
+		return "equals " + o.lits[0].text
+	case opIn:
+		return "is one of " + list(litTexts(o.lits))
+	case opNotIn:
+		return "is none of " + list(litTexts(o.lits))
+	case opContainsAny:
+		return "contains any of " + list(o.texts)
+	case opDomainIn:
+		return "has a domain in " + list(o.texts)
+	case opRange:
+		return o.rng.condition()
+	case opKnown:
+		return "is known"
+	case opUnknown:
+		return "is unknown"
+	case opIs:
+		return "is " + strconv.FormatBool(o.flag)
+	case opWithinDays:
+		return "within the last " + num(o.days) + " days"
+	}
+	return o.decay.String()
+}
+
+func litTexts(lits []literal) []string {
+	out := make([]string, len(lits))
+	for i, l := range lits {
+		out[i] = l.text
+	}
+	return out
+}
+
+// list joins items for people, eliding all but the first six.
+func list(items []string) string {
+	const show = 6
+	if len(items) > show {
+		return strings.Join(items[:show], ", ") + ", ..."
+	}
+	return strings.Join(items, ", ")
+}
+
+// matches compares a literal with a known value: strings case-insensitively (surrounding spaces
+// ignored), numbers numerically (a numeric string counts as its number), flags as true/false.
+func (l *literal) matches(v features.Value) bool {
+	switch v.Kind {
+	case features.KindCategory:
+		s := strings.TrimSpace(v.Str)
+		if strings.EqualFold(s, l.text) {
+			return true
+		}
+		if l.isNum {
+			x, ok := number(v)
+			return ok && x == l.num
+		}
+		if l.isFlg {
+			b, ok := flag(v)
+			return ok && b == l.flag
+		}
+	case features.KindNumber:
+		return l.isNum && v.Num == l.num
+	case features.KindFlag:
+		return l.isFlg && v.Bool == l.flag
+	}
+	return false
+}
+
+// known reports whether v holds a value: not missing, not a blank string and not NaN.
+func known(v features.Value) bool {
+	switch v.Kind {
+	case features.KindNone:
+		return false
+	case features.KindCategory:
+		return strings.TrimSpace(v.Str) != ""
+	case features.KindNumber:
+		return !math.IsNaN(v.Num)
+	case features.KindTime:
+		return !v.Time.IsZero()
+	}
+	return true
+}
+
+// number returns v as a finite number: a number, or a string holding one.
+func number(v features.Value) (float64, bool) {
+	var x float64
+	switch v.Kind {
+	case features.KindNumber:
+		x = v.Num
+	case features.KindCategory:
+		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
+		if err != nil {
+			return 0, false
+		}
+		x = f
+	default:
+		return 0, false
+	}
+	return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+}
+
+// flag returns v as a boolean: a flag, the strings true/false/yes/no (any case), or the numbers 1 and 0.
+func flag(v features.Value) (bool, bool) {
+	switch v.Kind {
+	case features.KindFlag:
+		return v.Bool, true
+	case features.KindCategory:
+		s := strings.TrimSpace(v.Str)
+		switch {
+		case strings.EqualFold(s, "true"), strings.EqualFold(s, "yes"), s == "1":
+			return true, true
+		case strings.EqualFold(s, "false"), strings.EqualFold(s, "no"), s == "0":
+			return false, true
+		}
+	case features.KindNumber:
+		switch v.Num {
+		case 1:
+			return true, true
+		case 0:
+			return false, true
+		}
+	}
+	return false, false
+}
+
+// timeOf returns v as a time: a timestamp, or a string in RFC 3339 or YYYY-MM-DD form (UTC).
+func timeOf(v features.Value) (time.Time, bool) {
+	switch v.Kind {
+	case features.KindTime:
+		return v.Time, !v.Time.IsZero()
+	case features.KindCategory:
+		s := strings.TrimSpace(v.Str)
+		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+			return t, true
+		}
+		if t, err := time.Parse(time.DateOnly, s); err == nil {
+			return t, true
+		}
+	}
+	return time.Time{}, false
+}
+
+// ageDays returns how many days before at the timestamp v lies; negative when after at.
+func ageDays(v features.Value, at time.Time) (float64, bool) {
+	t, ok := timeOf(v)
+	if !ok {
+		return 0, false
+	}
+	return at.Sub(t).Hours() / 24, true
+}
+
+// nextWord returns the bounds of the first word (letters and digits) in s at or after i; start == len(s)
+// when there is none.
+func nextWord(s string, i int) (start, end int) {
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+			break
+		}
+		i += size
+	}
+	start = i
+	for i < len(s) {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+			break
+		}
+		i += size
+	}
+	return start, i
+}
+
+// words splits s into its lower-case words.
+func words(s string) []string {
+	var out []string
+	for i := 0; ; {
+		start, end := nextWord(s, i)
+		if start == len(s) {
+			return out
+		}
+		out = append(out, strings.ToLower(s[start:end]))
+		i = end
+	}
+}
+
+// containsPhrase reports whether the words of phrase occur consecutively among the words of s,
+// ignoring case. It does not allocate.
+func containsPhrase(s string, phrase []string) bool {
+	for i := 0; ; {
+		start, end := nextWord(s, i)
+		if start == len(s) {
+			return false
+		}
+		if strings.EqualFold(s[start:end], phrase[0]) {
+			ok, j := true, end
+			for _, w := range phrase[1:] {
+				ws, we := nextWord(s, j)
+				if ws == len(s) || !strings.EqualFold(s[ws:we], w) {
+					ok = false
+					break
+				}
+				j = we
+			}
+			if ok {
+				return true
+			}
+		}
+		i = end
+	}
+}
+
+// domainOf returns the domain of an e-mail address (after the last "@"), or of a web address
+// ("https://www.acme.com/about" -> "acme.com"), without surrounding spaces or a trailing dot.
+func domainOf(s string) string {
+	s = strings.TrimSpace(s)
+	if at := strings.LastIndexByte(s, '@'); at >= 0 {
+		s = s[at+1:]
+	} else {
+		if i := strings.Index(s, "://"); i >= 0 {
+			s = s[i+3:]
+		}
+		if i := strings.IndexAny(s, "/?#:"); i >= 0 {
+			s = s[:i]
+		}
+		if len(s) > 4 && strings.EqualFold(s[:4], "www.") {
+			s = s[4:]
+		}
+	}
+	return strings.TrimSuffix(s, ".")
+}
+
+// inDomain reports whether domain d is want or one of its subdomains, ignoring case; want is lower case.
+func inDomain(d, want string) bool {
+	if len(d) < len(want) || !strings.EqualFold(d[len(d)-len(want):], want) {
+		return false
+	}
+	return len(d) == len(want) || d[len(d)-len(want)-1] == '.'
+}

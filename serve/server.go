@@ -1,0 +1,246 @@
+package serve
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+)
+
+// Defaults for the zero Options.
+const (
+	DefaultMaxBatch      = 10000
+	DefaultMaxConcurrent = 1024
+	DefaultMaxMsgBytes   = 16 << 20
+)
+
+// Server implements leadscorev1.LeadScoringServer over a Registry. Build it with New.
+type Server struct {
+	leadscorev1.UnimplementedLeadScoringServer
+
+	reg  *Registry
+	opts Options
+	log  *slog.Logger
+	sem  chan struct{} // one token per call in flight; nil means no limit
+	now  func() time.Time
+	*transport
+}
+
+var _ leadscorev1.LeadScoringServer = (*Server)(nil)
+
+// tryAcquire takes a concurrency slot without waiting; the caller must call the returned release.
+func (s *Server) tryAcquire() (release func(), err error) {
+	if s.sem == nil {
+		return func() {}, nil
+	}
+	select {
+	case s.sem <- struct{}{}:
+		return func() { <-s.sem }, nil
+	default:
+		return nil, ErrOverloaded
+	}
+}
+
+// Predict scores one contact.
+func (s *Server) Predict(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {
+	resp, err := s.predict(ctx, req)
+	return resp, toStatus(s.log, "Predict", err)
+}
+
+func (s *Server) predict(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {
+	_, vs, err := s.reg.snap.Load().resolve(req.GetModel(), int(req.GetVersion()), req.GetLabel())
+	if err != nil {
+		return nil, err
+	}
+	asOf, err := asOfFromProto(req.GetAsOf(), s.now())
+	if err != nil {
+		return nil, err
+	}
+	return s.score(ctx, vs, s.reg.rules.Load(), req.GetContact(), asOf)
+}
+
+// score runs one contact through a loaded version and the rules.
+func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, pc *leadscorev1.Contact, asOf time.Time) (*leadscorev1.PredictResponse, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	c, err := contactFromProto(pc)
+	if err != nil {
+		return nil, err
+	}
+	if s.opts.Strict {
+		if err := unknownProperty(c, vs, lr); err != nil {
+			return nil, err
+		}
+	}
+	a := vs.artifact
+	p, err := a.Predict(c, asOf)
+	if err != nil {
+		return nil, err
+	}
+	if lr != nil {
+		// A property the rules read is not unknown, even when the model does not use it.
+		p.Warnings = slices.DeleteFunc(p.Warnings, func(w features.Warning) bool {
+			return lr.props[w.Property] && !vs.columns[w.Property]
+		})
+	}
+	resp, err := predictionToProto(a.Name, vs.version, c.ID, p)
+	if err != nil {
+		return nil, err
+	}
+	if lr != nil {
+		if resp.Manual, err = manualToProto(lr.rules.Score(c, asOf)); err != nil {
+			return nil, err
+		}
+	}
+	return resp, nil
+}
+
+// unknownProperty returns a *features.PropertyError for the first (by name) property that neither the
+// model's spec nor the rules list.
+func unknownProperty(c features.Contact, vs *versionState, lr *loadedRules) error {
+	var unknown []string
+	for name := range c.Props {
+		if !vs.columns[name] && (lr == nil || !lr.props[name]) {
+			unknown = append(unknown, name)
+		}
+	}
+	if len(unknown) == 0 {
+		return nil
+	}
+	name := slices.Min(unknown)
+	v := c.Props[name]
+	return &features.PropertyError{Property: name, Row: -1, Value: v.Text(), Kind: v.Kind, Err: ErrUnknownProperty}
+}
+
+// PredictBatch scores many contacts with one model version.
+func (s *Server) PredictBatch(ctx context.Context, req *leadscorev1.PredictBatchRequest) (*leadscorev1.PredictBatchResponse, error) {
+	resp, err := s.predictBatch(ctx, req)
+	return resp, toStatus(s.log, "PredictBatch", err)
+}
+
+func (s *Server) predictBatch(ctx context.Context, req *leadscorev1.PredictBatchRequest) (*leadscorev1.PredictBatchResponse, error) {
+	if n := len(req.GetContacts()); n > s.opts.MaxBatch {
+		return nil, fmt.Errorf("%w: %d contacts in one batch, the limit is %d", ErrBadRequest, n, s.opts.MaxBatch)
+	}
+	_, vs, err := s.reg.snap.Load().resolve(req.GetModel(), int(req.GetVersion()), req.GetLabel())
+	if err != nil {
+		return nil, err
+	}
+	asOf, err := asOfFromProto(req.GetAsOf(), s.now())
+	if err != nil {
+		return nil, err
+	}
+	lr := s.reg.rules.Load()
+	out := &leadscorev1.PredictBatchResponse{Responses: make([]*leadscorev1.PredictResponse, len(req.GetContacts()))}
+	for i, pc := range req.GetContacts() {
+		r, err := s.score(ctx, vs, lr, pc, asOf)
+		if err != nil {
+			return nil, fmt.Errorf("serve: contacts[%d]: %w", i, err)
+		}
+		out.Responses[i] = r
+	}
+	return out, nil
+}
+
+// PredictStream scores a stream of contacts; a contact that fails gets a response with only its id and
+// the error, and the stream goes on. Each message takes a concurrency slot while it is scored.
+func (s *Server) PredictStream(stream leadscorev1.LeadScoring_PredictStreamServer) error {
+	ctx := stream.Context()
+	for {
+		req, err := stream.Recv()
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		resp, err := s.streamOne(ctx, req)
+		if err != nil {
+			if ctx.Err() != nil {
+				return toStatus(s.log, "PredictStream", ctx.Err())
+			}
+			st := status.Convert(toStatus(s.log, "PredictStream", err))
+			resp = &leadscorev1.PredictResponse{
+				ContactId: req.GetContact().GetId(),
+				Error:     &leadscorev1.Error{Code: int32(st.Code()), Message: st.Message(), Property: propertyOf(err)},
+			}
+		}
+		if err := stream.Send(resp); err != nil {
+			return err
+		}
+	}
+}
+
+func (s *Server) streamOne(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {
+	release, err := s.tryAcquire()
+	if err != nil {
+		return nil, err
+	}
+	defer release()
+	return s.predict(ctx, req)
+}
+
+// ListModels lists every model with its versions, labels and status.
+func (s *Server) ListModels(context.Context, *leadscorev1.ListModelsRequest) (*leadscorev1.ListModelsResponse, error) {
+	snap := s.reg.snap.Load()
+	resp := &leadscorev1.ListModelsResponse{Models: make([]*leadscorev1.Model, 0, len(snap.names))}
+	for _, name := range snap.names {
+		resp.Models = append(resp.Models, modelToProto(snap.models[name]))
+	}
+	return resp, nil
+}
+
+// GetModel describes one model.
+func (s *Server) GetModel(_ context.Context, req *leadscorev1.GetModelRequest) (*leadscorev1.GetModelResponse, error) {
+	m := s.reg.snap.Load().models[req.GetName()]
+	if m == nil {
+		return nil, toStatus(s.log, "GetModel", fmt.Errorf("serve: model %q: %w", req.GetName(), models.ErrNotFound))
+	}
+	return &leadscorev1.GetModelResponse{Model: modelToProto(m)}, nil
+}
+
+func modelToProto(m *modelState) *leadscorev1.Model {
+	pm := &leadscorev1.Model{Name: m.name, ServingVersion: int64(m.serving)}
+	if len(m.labels) > 0 {
+		pm.Labels = make(map[string]int64, len(m.labels))
+		for l, v := range m.labels {
+			pm.Labels[l] = int64(v)
+		}
+	}
+	for _, vs := range m.versions {
+		pv := &leadscorev1.ModelVersion{Version: int64(vs.version), Status: leadscorev1.VersionStatus_FAILED, Reason: vs.reason}
+		if a := vs.artifact; a != nil {
+			pv.Status = leadscorev1.VersionStatus_AVAILABLE
+			pv.Metrics = metricsToProto(a)
+			pv.Provenance = provenanceToProto(a)
+			if a.Spec != nil {
+				for _, c := range a.Spec.Columns {
+					if c.Use {
+						pv.Properties = append(pv.Properties, &leadscorev1.Property{Name: c.Name, Kind: c.Kind.String(), Group: c.Group})
+					}
+				}
+			}
+		}
+		pm.Versions = append(pm.Versions, pv)
+	}
+	return pm
+}
+
+// timestampOrNil converts t, leaving the zero time unset.
+func timestampOrNil(t time.Time) *timestamppb.Timestamp {
+	if t.IsZero() {
+		return nil
+	}
+	return timestamppb.New(t)
+}

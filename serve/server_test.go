@@ -1,0 +1,354 @@
+package serve
+
+import (
+	"context"
+	"io"
+	"math"
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/testing/protocmp"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/google/go-cmp/cmp"
+
+	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+)
+
+// TestAPI runs the same calls over bufconn and over a loopback port.
+func TestAPI(t *testing.T) {
+	for _, tr := range []string{"bufconn", "tcp"} {
+		t.Run("transport="+tr, func(t *testing.T) {
+			fx := newFixture(t, RegistryOptions{})
+			srv := mustServer(t, fx.reg, Options{MaxBatch: 10})
+			var conn *grpc.ClientConn
+			if tr == "bufconn" {
+				conn = startBufconn(t, srv)
+			} else {
+				var err error
+				conn, err = grpc.NewClient(startTCP(t, srv), grpc.WithTransportCredentials(insecure.NewCredentials()))
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { conn.Close() })
+			}
+			client := leadscorev1.NewLeadScoringClient(conn)
+			t.Run("Predict", func(t *testing.T) { testPredict(t, fx, client) })
+			t.Run("errors", func(t *testing.T) { testPredictErrors(t, client) })
+			t.Run("PredictBatch", func(t *testing.T) { testPredictBatch(t, client) })
+			t.Run("PredictStream", func(t *testing.T) { testPredictStream(t, client) })
+			t.Run("models", func(t *testing.T) { testModels(t, client) })
+			t.Run("health", func(t *testing.T) { testHealth(t, healthpb.NewHealthClient(conn)) })
+		})
+	}
+}
+
+func testPredict(t *testing.T, fx *fixture, client leadscorev1.LeadScoringClient) {
+	ctx := context.Background()
+	pc := sampleContact()
+	pc.Properties["webinar"] = str("yes") // read by the rules only: no warning
+	pc.Properties["favourite_colour"] = str("blue")
+	got, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: pc, AsOf: timestamppb.New(fixtureAsOf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The expected answer comes from the artifact itself: serving must not change a probability.
+	a, err := fx.store.Load("lead", 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := contactFromProto(pc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := a.Predict(c, fixtureAsOf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := predictionToProto("lead", 1, "C1", p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want.Warnings = []*leadscorev1.Warning{{Property: "favourite_colour", Message: "not in the model's spec; ignored"}}
+	if diff := cmp.Diff(want, got, protocmp.Transform(), protocmp.IgnoreFields(&leadscorev1.PredictResponse{}, "manual")); diff != "" {
+		t.Errorf("Predict (-want +got):\n%s", diff)
+	}
+	if len(got.GetReasons()) == 0 || got.GetPriority() == leadscorev1.Priority_PRIORITY_UNSPECIFIED {
+		t.Errorf("Predict gave no reasons or no priority: %v", got)
+	}
+	// Rules: Software 30 (fit), 7 visits 40 (engagement), webinar 5 (engagement).
+	m := got.GetManual()
+	if m.GetScore() != 75 || m.GetStage() != leadscorev1.Stage_SQL {
+		t.Errorf("manual score %v stage %v, want 75 SQL", m.GetScore(), m.GetStage())
+	}
+
+	// Unset as_of means the server's clock, which the fixture pins to fixtureAsOf.
+	now, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: pc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if now.GetProbability() != got.GetProbability() {
+		t.Errorf("probability without as_of %v, with as_of = now %v", now.GetProbability(), got.GetProbability())
+	}
+	// A number sent as a numeric string is read as the number.
+	pc.Properties["employees"] = str("120")
+	asText, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: pc, AsOf: timestamppb.New(fixtureAsOf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if asText.GetProbability() != got.GetProbability() {
+		t.Errorf("probability with employees \"120\" %v, with 120 %v", asText.GetProbability(), got.GetProbability())
+	}
+}
+
+func testPredictErrors(t *testing.T, client leadscorev1.LeadScoringClient) {
+	with := func(name string, v *leadscorev1.Value) *leadscorev1.Contact {
+		c := sampleContact()
+		c.Properties[name] = v
+		return c
+	}
+	tests := []struct {
+		name     string
+		req      *leadscorev1.PredictRequest
+		code     codes.Code
+		property string // the message must name it
+	}{
+		{"no model", &leadscorev1.PredictRequest{Contact: sampleContact()}, codes.InvalidArgument, ""},
+		{"unknown model", &leadscorev1.PredictRequest{Model: "nope"}, codes.NotFound, ""},
+		{"unknown version", &leadscorev1.PredictRequest{Model: "lead", Version: 9}, codes.NotFound, ""},
+		{"unknown label", &leadscorev1.PredictRequest{Model: "lead", Label: "canary"}, codes.NotFound, ""},
+		{"NaN", &leadscorev1.PredictRequest{Model: "lead", Contact: with("employees", num(math.NaN()))}, codes.InvalidArgument, "employees"},
+		{"infinity in an unknown property", &leadscorev1.PredictRequest{Model: "lead", Contact: with("score", num(math.Inf(1)))}, codes.InvalidArgument, "score"},
+		{"wrong type", &leadscorev1.PredictRequest{Model: "lead", Contact: with("employees", str("many"))}, codes.InvalidArgument, "employees"},
+		{"bad timestamp", &leadscorev1.PredictRequest{Model: "lead", Contact: with("created_at", &leadscorev1.Value{Kind: &leadscorev1.Value_TimestampValue{TimestampValue: &timestamppb.Timestamp{Seconds: math.MaxInt64}}})}, codes.InvalidArgument, "created_at"},
+		{"bad as_of", &leadscorev1.PredictRequest{Model: "lead", AsOf: &timestamppb.Timestamp{Nanos: -1}}, codes.InvalidArgument, "as_of"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := client.Predict(context.Background(), tt.req)
+			st := status.Convert(err)
+			if st.Code() != tt.code || !strings.Contains(st.Message(), tt.property) {
+				t.Errorf("got %v %q, want %v naming %q", st.Code(), st.Message(), tt.code, tt.property)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead"}); status.Code(err) != codes.Canceled {
+		t.Errorf("cancelled call: got %v, want Canceled", err)
+	}
+}
+
+func testPredictBatch(t *testing.T, client leadscorev1.LeadScoringClient) {
+	ctx := context.Background()
+	asOf := timestamppb.New(fixtureAsOf)
+	contacts := []*leadscorev1.Contact{sampleContact(), {Id: "C2"}, {Id: "C3", Properties: map[string]*leadscorev1.Value{"industry": str("Retail")}}}
+	got, err := client.PredictBatch(ctx, &leadscorev1.PredictBatchRequest{Model: "lead", Contacts: contacts, AsOf: asOf})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.GetResponses()) != len(contacts) {
+		t.Fatalf("got %d responses, want %d", len(got.GetResponses()), len(contacts))
+	}
+	for i, c := range contacts {
+		want, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: c, AsOf: asOf})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(want, got.GetResponses()[i], protocmp.Transform()); diff != "" {
+			t.Errorf("responses[%d] differs from Predict (-want +got):\n%s", i, diff)
+		}
+	}
+
+	bad := []*leadscorev1.Contact{sampleContact(), {Properties: map[string]*leadscorev1.Value{"visits": num(math.NaN())}}}
+	_, err = client.PredictBatch(ctx, &leadscorev1.PredictBatchRequest{Model: "lead", Contacts: bad})
+	if st := status.Convert(err); st.Code() != codes.InvalidArgument || !strings.Contains(st.Message(), "contacts[1]") || !strings.Contains(st.Message(), "visits") {
+		t.Errorf("batch with a NaN: got %v %q, want InvalidArgument naming contacts[1] and visits", st.Code(), st.Message())
+	}
+	big := make([]*leadscorev1.Contact, 11)
+	_, err = client.PredictBatch(ctx, &leadscorev1.PredictBatchRequest{Model: "lead", Contacts: big})
+	if status.Code(err) != codes.InvalidArgument {
+		t.Errorf("batch over MaxBatch: got %v, want InvalidArgument", err)
+	}
+}
+
+func testPredictStream(t *testing.T, client leadscorev1.LeadScoringClient) {
+	stream, err := client.PredictStream(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	reqs := []*leadscorev1.PredictRequest{
+		{Model: "lead", Contact: sampleContact()},
+		{Model: "lead", Contact: &leadscorev1.Contact{Id: "bad", Properties: map[string]*leadscorev1.Value{"employees": num(math.Inf(-1))}}},
+		{Model: "nope", Contact: &leadscorev1.Contact{Id: "C3"}},
+		{Model: "lead", Contact: &leadscorev1.Contact{Id: "C4"}},
+	}
+	for _, r := range reqs {
+		if err := stream.Send(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	wantCodes := []codes.Code{codes.OK, codes.InvalidArgument, codes.NotFound, codes.OK}
+	for i, want := range wantCodes {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("response %d: %v", i, err)
+		}
+		if got := codes.Code(resp.GetError().GetCode()); got != want || resp.GetContactId() != reqs[i].GetContact().GetId() {
+			t.Errorf("response %d: code %v contact %q, want %v %q", i, got, resp.GetContactId(), want, reqs[i].GetContact().GetId())
+		}
+		if want == codes.OK && (resp.GetModelVersion() != 1 || resp.GetProbability() <= 0) {
+			t.Errorf("response %d: %v", i, resp)
+		}
+	}
+	if r, err := stream.Recv(); err != io.EOF {
+		t.Errorf("after the last response: got %v, %v; want io.EOF", r, err)
+	}
+}
+
+func testModels(t *testing.T, client leadscorev1.LeadScoringClient) {
+	ctx := context.Background()
+	list, err := client.ListModels(ctx, &leadscorev1.ListModelsRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(list.GetModels()) != 1 {
+		t.Fatalf("ListModels: %d models, want 1", len(list.GetModels()))
+	}
+	got, err := client.GetModel(ctx, &leadscorev1.GetModelRequest{Name: "lead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(list.GetModels()[0], got.GetModel(), protocmp.Transform()); diff != "" {
+		t.Errorf("GetModel differs from ListModels (-list +get):\n%s", diff)
+	}
+	m := got.GetModel()
+	v := m.GetVersions()
+	if m.GetServingVersion() != 1 || len(v) != 1 || v[0].GetStatus() != leadscorev1.VersionStatus_AVAILABLE ||
+		v[0].GetMetrics().GetAuc() != 0.75 || v[0].GetProvenance().GetRows() != 200 || len(v[0].GetProperties()) == 0 {
+		t.Errorf("GetModel: %v", m)
+	}
+	if _, err := client.GetModel(ctx, &leadscorev1.GetModelRequest{Name: "nope"}); status.Code(err) != codes.NotFound {
+		t.Errorf("GetModel of an unknown model: got %v, want NotFound", err)
+	}
+}
+
+func testHealth(t *testing.T, hc healthpb.HealthClient) {
+	tests := []struct {
+		service string
+		want    healthpb.HealthCheckResponse_ServingStatus
+		code    codes.Code
+	}{
+		{"", healthpb.HealthCheckResponse_SERVING, codes.OK},
+		{ServiceName, healthpb.HealthCheckResponse_SERVING, codes.OK},
+		{"lead", healthpb.HealthCheckResponse_SERVING, codes.OK},
+		{"nope", healthpb.HealthCheckResponse_SERVICE_UNKNOWN, codes.NotFound},
+	}
+	for _, tt := range tests {
+		resp, err := hc.Check(context.Background(), &healthpb.HealthCheckRequest{Service: tt.service})
+		if status.Code(err) != tt.code || resp.GetStatus() != tt.want && tt.code == codes.OK {
+			t.Errorf("health %q: got %v %v, want %v %v", tt.service, resp.GetStatus(), err, tt.want, tt.code)
+		}
+	}
+}
+
+// TestStrict checks that strict mode refuses unknown properties but not those the rules read.
+func TestStrict(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{Strict: true})))
+	tests := []struct {
+		name     string
+		extra    string
+		code     codes.Code
+		property string
+	}{
+		{"model properties only", "", codes.OK, ""},
+		{"read by the rules", "webinar", codes.OK, ""},
+		{"unknown", "favourite_colour", codes.InvalidArgument, "favourite_colour"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := sampleContact()
+			if tt.extra != "" {
+				c.Properties[tt.extra] = str("yes")
+			}
+			resp, err := client.Predict(context.Background(), &leadscorev1.PredictRequest{Model: "lead", Contact: c})
+			st := status.Convert(err)
+			if st.Code() != tt.code || !strings.Contains(st.Message(), tt.property) {
+				t.Errorf("got %v %q, want %v naming %q", st.Code(), st.Message(), tt.code, tt.property)
+			}
+			if err == nil && len(resp.GetWarnings()) != 0 {
+				t.Errorf("warnings %v, want none", resp.GetWarnings())
+			}
+		})
+	}
+}
+
+// TestOverload holds every concurrency slot with blocked calls and checks that one more call is shed
+// at once with ResourceExhausted, and that the held calls then finish.
+func TestOverload(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	const slots = 2
+	entered, release := make(chan struct{}, slots), make(chan struct{})
+	block := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if pr, ok := req.(*leadscorev1.PredictRequest); ok && pr.GetContact().GetId() == "block" {
+			entered <- struct{}{}
+			<-release
+		}
+		return h(ctx, req)
+	}
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{MaxConcurrent: slots, Interceptors: []grpc.UnaryServerInterceptor{block}})))
+	ctx := context.Background()
+	errc := make(chan error, slots)
+	for range slots {
+		go func() {
+			_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: &leadscorev1.Contact{Id: "block"}})
+			errc <- err
+		}()
+	}
+	for range slots {
+		<-entered
+	}
+	start := time.Now()
+	_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()})
+	if status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("call over the limit: got %v, want ResourceExhausted", err)
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("call over the limit took %v; it must not queue", d)
+	}
+	// The limit covers every LeadScoring call, ListModels too.
+	if _, err := client.ListModels(ctx, &leadscorev1.ListModelsRequest{}); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("ListModels over the limit: got %v, want ResourceExhausted", err)
+	}
+	close(release)
+	for range slots {
+		if err := <-errc; err != nil {
+			t.Errorf("held call: %v", err)
+		}
+	}
+	if _, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}); err != nil {
+		t.Errorf("call after the slots were freed: %v", err)
+	}
+}
+
+// TestDeadline checks that an expired deadline ends a call with DeadlineExceeded.
+func TestDeadline(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{})))
+	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel()
+	_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()})
+	if status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("got %v, want DeadlineExceeded", err)
+	}
+}

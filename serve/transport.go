@@ -1,0 +1,296 @@
+package serve
+
+import (
+	"context"
+	"crypto/subtle"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
+	"google.golang.org/grpc/reflection"
+	"google.golang.org/grpc/status"
+
+	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+)
+
+// Options configures a Server. The zero value works: plaintext, no auth, no metrics, default limits.
+type Options struct {
+	// Logger receives unexpected errors and lifecycle events; nil discards them.
+	Logger *slog.Logger
+	// Metrics, if not nil, receives request counts and latencies by method and code.
+	Metrics prometheus.Registerer
+	// Strict turns unknown properties from warnings into InvalidArgument.
+	Strict bool
+	// MaxBatch is the most contacts one PredictBatch may carry; 0 means DefaultMaxBatch.
+	MaxBatch int
+	// MaxConcurrent is the most LeadScoring calls (or stream messages) handled at once; excess calls
+	// fail at once with ResourceExhausted. 0 means DefaultMaxConcurrent; negative means no limit.
+	MaxConcurrent int
+	// MaxMsgBytes is the largest request message accepted; 0 means DefaultMaxMsgBytes. Larger ones are
+	// refused by gRPC with ResourceExhausted.
+	MaxMsgBytes int
+	// AuthToken, if not empty, is the bearer token every call but health checks must carry in its
+	// "authorization: Bearer <token>" metadata.
+	AuthToken string
+	// TLS, if not nil, serves TLS (see TLSConfig); nil serves plaintext.
+	TLS *tls.Config
+	// Now is the clock for requests without as_of; nil means time.Now.
+	Now func() time.Time
+	// Interceptors run after the built-in ones (metrics, recovery, auth, limit), in order.
+	Interceptors []grpc.UnaryServerInterceptor
+}
+
+// transport is the gRPC plumbing of a Server: the main server, health, and the health-only server.
+type transport struct {
+	grpc       *grpc.Server
+	healthOnly *grpc.Server
+	health     *health.Server
+
+	mu      sync.Mutex      // guards healthy
+	healthy map[string]bool // last status set per model name
+}
+
+// ServiceName is the full name of the LeadScoring service, also a health check service name.
+const ServiceName = "leadscore.v1.LeadScoring"
+
+// New returns a server answering from reg, with health and reflection registered. Health follows
+// reg: a model name is SERVING while it has an available version; the overall status ("") and
+// ServiceName are SERVING while any model is.
+func New(reg *Registry, opts Options) (*Server, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.MaxBatch <= 0 {
+		opts.MaxBatch = DefaultMaxBatch
+	}
+	if opts.MaxConcurrent == 0 {
+		opts.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if opts.MaxMsgBytes <= 0 {
+		opts.MaxMsgBytes = DefaultMaxMsgBytes
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	s := &Server{reg: reg, opts: opts, log: opts.Logger, now: opts.Now, transport: &transport{
+		health:  health.NewServer(),
+		healthy: make(map[string]bool),
+	}}
+	if opts.MaxConcurrent > 0 {
+		s.sem = make(chan struct{}, opts.MaxConcurrent)
+	}
+
+	unary := []grpc.UnaryServerInterceptor{}
+	stream := []grpc.StreamServerInterceptor{}
+	var pm *grpcprom.ServerMetrics
+	if opts.Metrics != nil {
+		pm = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
+			grpcprom.WithHistogramBuckets([]float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .05, .25, 1}),
+		))
+		if err := opts.Metrics.Register(pm); err != nil {
+			return nil, fmt.Errorf("serve: registering metrics: %w", err)
+		}
+		unary = append(unary, pm.UnaryServerInterceptor())
+		stream = append(stream, pm.StreamServerInterceptor())
+	}
+	unary = append(unary, s.recoverUnary)
+	stream = append(stream, s.recoverStream)
+	if opts.AuthToken != "" {
+		unary = append(unary, s.authUnary)
+		stream = append(stream, s.authStream)
+	}
+	unary = append(unary, s.limitUnary)
+	unary = append(unary, opts.Interceptors...)
+
+	so := []grpc.ServerOption{
+		grpc.ChainUnaryInterceptor(unary...),
+		grpc.ChainStreamInterceptor(stream...),
+		grpc.MaxRecvMsgSize(opts.MaxMsgBytes),
+	}
+	if opts.TLS != nil {
+		so = append(so, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	s.grpc = grpc.NewServer(so...)
+	leadscorev1.RegisterLeadScoringServer(s.grpc, s)
+	healthpb.RegisterHealthServer(s.grpc, s.health)
+	reflection.Register(s.grpc)
+	if pm != nil {
+		pm.InitializeMetrics(s.grpc)
+	}
+	s.healthOnly = grpc.NewServer()
+	healthpb.RegisterHealthServer(s.healthOnly, s.health)
+
+	reg.OnChange(s.updateHealth)
+	s.updateHealth()
+	return s, nil
+}
+
+// GRPC returns the underlying gRPC server, for callers that add services or serve it themselves.
+func (s *Server) GRPC() *grpc.Server { return s.grpc }
+
+// Serve answers calls on lis until Shutdown.
+func (s *Server) Serve(lis net.Listener) error { return s.grpc.Serve(lis) }
+
+// ServeHealth answers only health checks, in plaintext, on lis until Shutdown (for probes that
+// cannot do TLS or carry a token).
+func (s *Server) ServeHealth(lis net.Listener) error { return s.healthOnly.Serve(lis) }
+
+// Shutdown reports NOT_SERVING, stops accepting calls and waits up to drain for calls in flight,
+// then cuts the rest.
+func (s *Server) Shutdown(drain time.Duration) {
+	s.health.Shutdown()
+	done := make(chan struct{})
+	go func() {
+		s.grpc.GracefulStop()
+		s.healthOnly.GracefulStop()
+		close(done)
+	}()
+	t := time.NewTimer(drain)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+		s.log.Warn("serve: drain timeout, cutting calls in flight", "drain", drain)
+		s.grpc.Stop()
+		s.healthOnly.Stop()
+		<-done
+	}
+}
+
+// updateHealth sets the health status of every model name from the registry's snapshot.
+func (s *Server) updateHealth() {
+	snap := s.reg.snap.Load()
+	s.transport.mu.Lock()
+	defer s.transport.mu.Unlock()
+	anyUp := false
+	for name, m := range snap.models {
+		up := m.serving != 0
+		anyUp = anyUp || up
+		s.healthy[name] = up
+		s.health.SetServingStatus(name, servingStatus(up))
+	}
+	for name := range s.healthy {
+		if snap.models[name] == nil {
+			delete(s.healthy, name)
+			s.health.SetServingStatus(name, healthpb.HealthCheckResponse_NOT_SERVING)
+		}
+	}
+	s.health.SetServingStatus("", servingStatus(anyUp))
+	s.health.SetServingStatus(ServiceName, servingStatus(anyUp))
+}
+
+func servingStatus(up bool) healthpb.HealthCheckResponse_ServingStatus {
+	if up {
+		return healthpb.HealthCheckResponse_SERVING
+	}
+	return healthpb.HealthCheckResponse_NOT_SERVING
+}
+
+// isLeadScoring reports whether a full method name belongs to the LeadScoring service.
+func isLeadScoring(method string) bool { return strings.HasPrefix(method, "/"+ServiceName+"/") }
+
+// limitUnary sheds LeadScoring calls beyond MaxConcurrent with ResourceExhausted, without queueing.
+// PredictStream takes its slots per message instead.
+func (s *Server) limitUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if !isLeadScoring(info.FullMethod) {
+		return h(ctx, req)
+	}
+	release, err := s.tryAcquire()
+	if err != nil {
+		return nil, toStatus(s.log, info.FullMethod, err)
+	}
+	defer release()
+	return h(ctx, req)
+}
+
+var errUnauthenticated = status.Error(codes.Unauthenticated, "serve: missing or invalid bearer token")
+
+// authorized checks the bearer token in ctx's metadata in constant time.
+func (s *Server) authorized(ctx context.Context, method string) error {
+	if strings.HasPrefix(method, "/grpc.health.v1.Health/") {
+		return nil
+	}
+	md, _ := metadata.FromIncomingContext(ctx)
+	for _, v := range md.Get("authorization") {
+		scheme, tok, ok := strings.Cut(v, " ")
+		if ok && strings.EqualFold(scheme, "bearer") &&
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.AuthToken)) == 1 {
+			return nil
+		}
+	}
+	return errUnauthenticated
+}
+
+func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if err := s.authorized(ctx, info.FullMethod); err != nil {
+		return nil, err
+	}
+	return h(ctx, req)
+}
+
+func (s *Server) authStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
+	if err := s.authorized(ss.Context(), info.FullMethod); err != nil {
+		return err
+	}
+	return h(srv, ss)
+}
+
+// recoverUnary turns a panic into Internal and logs it, so one bad contact cannot end the process.
+func (s *Server) recoverUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (resp any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			resp, err = nil, toStatus(s.log, info.FullMethod, fmt.Errorf("serve: panic: %v", p))
+		}
+	}()
+	return h(ctx, req)
+}
+
+func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = toStatus(s.log, info.FullMethod, fmt.Errorf("serve: panic: %v", p))
+		}
+	}()
+	return h(srv, ss)
+}
+
+// TLSConfig loads a server certificate and key and, when clientCA is not empty, requires and verifies
+// client certificates signed by it (mutual TLS).
+func TLSConfig(certFile, keyFile, clientCA string) (*tls.Config, error) {
+	if certFile == "" || keyFile == "" {
+		return nil, errors.New("serve: TLS needs both a certificate and a key")
+	}
+	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
+	if err != nil {
+		return nil, fmt.Errorf("serve: loading TLS key pair: %w", err)
+	}
+	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	if clientCA != "" {
+		pem, err := os.ReadFile(clientCA)
+		if err != nil {
+			return nil, fmt.Errorf("serve: reading client CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("serve: no certificate found in client CA %s", clientCA)
+		}
+		cfg.ClientCAs = pool
+		cfg.ClientAuth = tls.RequireAndVerifyClientCert
+	}
+	return cfg, nil
+}

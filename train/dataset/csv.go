@@ -1,0 +1,428 @@
+package dataset
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/csv"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+// missingMarkers are the texts read as missing values, after trimming spaces: pandas' default
+// na_values, so a file reads the same in both tools.
+var missingMarkers = map[string]bool{
+	"": true, "#N/A": true, "#N/A N/A": true, "#NA": true, "-1.#IND": true, "-1.#QNAN": true,
+	"-NaN": true, "-nan": true, "1.#IND": true, "1.#QNAN": true, "<NA>": true, "N/A": true,
+	"NA": true, "NULL": true, "NaN": true, "None": true, "n/a": true, "nan": true, "null": true,
+}
+
+// timeLayouts are the timestamp forms recognised in CSV files; a value without a zone is UTC.
+// Fractional seconds are accepted after the seconds in every layout.
+var timeLayouts = []string{
+	time.RFC3339Nano,
+	"2006-01-02",
+	"2006-01-02 15:04:05",
+	"2006-01-02T15:04:05",
+	"2006-01-02 15:04:05Z07:00",
+}
+
+const (
+	sampleSize = 64 << 10 // bytes read to detect the delimiter
+	internMax  = 1 << 14  // distinct values shared per category column before values are copied
+)
+
+// ReadCSV reads a CSV file with a header row into a frame; name is used in errors only.
+//
+// The delimiter is opts.Comma, or else whichever of ',', ';' and tab splits the header and the
+// rows in the first 64 KiB into the same number of fields (',' when none does). Quoted fields
+// may hold delimiters, quotes ("") and line breaks; CRLF line ends and a UTF-8 byte-order mark
+// are accepted; header names are trimmed of spaces and must be unique and not empty.
+//
+// A value is missing when, trimmed of spaces, it is empty or one of pandas' default markers (NA,
+// N/A, n/a, NaN, nan, null, NULL, None, #N/A, <NA>, ...). Each column takes the first kind that
+// fits every one of its non-missing values (trimmed): flag (true/false or yes/no, any case),
+// number (decimal text that strconv.ParseFloat accepts as a finite number; integers written with
+// a leading zero, such as 007 or 02134, are identifiers and are not numbers), time (RFC 3339,
+// 2006-01-02, 2006-01-02 15:04:05, with T or space, optional fraction and zone; UTC when no zone
+// is given), and otherwise category (the raw text). A column with no values is a category.
+// 1 and 0 stay numbers. opts.Kinds overrides the inference.
+//
+// The file is read twice, once to infer kinds and once to fill the columns, so memory holds only
+// the frame. Errors are *ParseError values naming the line, the 1-based data row and the column.
+func ReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features.Frame, error) {
+	sample := make([]byte, sampleSize)
+	n, err := io.ReadFull(r, sample)
+	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	complete := n < sampleSize
+	sample = sample[:n]
+	start := int64(0)
+	if bytes.HasPrefix(sample, []byte("\xef\xbb\xbf")) {
+		start = 3
+		sample = sample[3:]
+	}
+	if len(bytes.TrimSpace(sample)) == 0 {
+		return nil, &ParseError{File: name, Err: ErrEmpty}
+	}
+	comma := opts.Comma
+	if comma == 0 {
+		comma = detectComma(sample, complete)
+	}
+	open := func() (*csv.Reader, error) {
+		if _, err := r.Seek(start, io.SeekStart); err != nil {
+			return nil, &ParseError{File: name, Err: err}
+		}
+		cr := csv.NewReader(bufio.NewReaderSize(r, 256<<10))
+		cr.Comma = comma
+		cr.FieldsPerRecord = -1
+		cr.ReuseRecord = true
+		return cr, nil
+	}
+
+	cr, err := open()
+	if err != nil {
+		return nil, err
+	}
+	header, err := readHeader(cr, name)
+	if err != nil {
+		return nil, err
+	}
+	keep, err := selection(name, header, opts)
+	if err != nil {
+		return nil, err
+	}
+	// cands[j] holds the kinds column j may still have; seen[j] says it has a value.
+	cands := make([]uint8, len(header))
+	seen := make([]bool, len(header))
+	infer := make([]bool, len(header))
+	for j, h := range header {
+		_, forced := opts.Kinds[h]
+		infer[j] = keep[h] && !forced
+		cands[j] = canFlag | canNumber | canTime
+	}
+	rows := 0
+	for {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, rows+1, err)
+		}
+		rows++
+		if len(rec) != len(header) {
+			line, _ := cr.FieldPos(0)
+			return nil, &ParseError{File: name, Line: line, Row: rows,
+				Err: fmt.Errorf("%w: %d fields, header has %d", ErrRaggedRow, len(rec), len(header))}
+		}
+		for j, field := range rec {
+			if !infer[j] || cands[j] == 0 {
+				continue
+			}
+			if t := strings.TrimSpace(field); !missingMarkers[t] {
+				seen[j] = true
+				cands[j] = narrow(cands[j], t)
+			}
+		}
+	}
+
+	var f features.Frame
+	var idx []int
+	for j, h := range header {
+		if !keep[h] {
+			continue
+		}
+		k, ok := opts.Kinds[h]
+		if !ok {
+			k = inferred(cands[j], seen[j])
+		}
+		f.Columns = append(f.Columns, newColumn(h, k, rows))
+		idx = append(idx, j)
+	}
+	interns := make([]interner, len(f.Columns))
+
+	if cr, err = open(); err != nil {
+		return nil, err
+	}
+	if _, err := cr.Read(); err != nil {
+		return nil, csvError(name, 0, err)
+	}
+	for row := 1; ; row++ {
+		rec, err := cr.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, csvError(name, row, err)
+		}
+		if row > rows || len(rec) != len(header) {
+			return nil, &ParseError{File: name, Row: row, Err: fmt.Errorf("%w: file changed while reading", ErrCorrupt)}
+		}
+		for c, col := range f.Columns {
+			field := rec[idx[c]]
+			v, ok := parseAs(col.Kind, field, &interns[c])
+			if !ok {
+				line, _ := cr.FieldPos(idx[c])
+				return nil, &ParseError{File: name, Line: line, Row: row, Column: col.Name,
+					Err: fmt.Errorf("%w: %q is not a %s", ErrBadValue, field, col.Kind)}
+			}
+			appendValue(col, v)
+		}
+	}
+	if f.Len() != rows {
+		return nil, &ParseError{File: name, Err: fmt.Errorf("%w: file changed while reading", ErrCorrupt)}
+	}
+	return &f, nil
+}
+
+func readHeader(cr *csv.Reader, name string) ([]string, error) {
+	rec, err := cr.Read()
+	if err == io.EOF {
+		return nil, &ParseError{File: name, Err: ErrEmpty}
+	}
+	if err != nil {
+		return nil, csvError(name, 0, err)
+	}
+	header := make([]string, len(rec))
+	seen := make(map[string]bool, len(rec))
+	for j, h := range rec {
+		h = strings.TrimSpace(h)
+		if h == "" {
+			return nil, &ParseError{File: name, Line: 1,
+				Err: fmt.Errorf("%w (field %d of %d)", ErrNoHeader, j+1, len(rec))}
+		}
+		if seen[h] {
+			return nil, &ParseError{File: name, Line: 1, Column: h, Err: ErrDuplicateColumn}
+		}
+		seen[h] = true
+		header[j] = h
+	}
+	return header, nil
+}
+
+// csvError wraps an encoding/csv error; row is the data row being read (0 for the header).
+func csvError(name string, row int, err error) error {
+	var pe *csv.ParseError
+	if errors.As(err, &pe) {
+		return &ParseError{File: name, Line: pe.Line, Row: row,
+			Err: fmt.Errorf("%w (at byte %d of the line)", pe.Err, pe.Column)}
+	}
+	return &ParseError{File: name, Row: row, Err: err}
+}
+
+// detectComma picks the delimiter that splits every complete record of sample into as many
+// fields as the header, preferring more fields; complete says sample holds the whole file.
+func detectComma(sample []byte, complete bool) rune {
+	best, bestFields, bestConsistent := ',', 1, false
+	for _, comma := range []rune{',', ';', '\t'} {
+		cr := csv.NewReader(bytes.NewReader(sample))
+		cr.Comma = comma
+		cr.FieldsPerRecord = -1
+		var counts []int
+		for len(counts) < 200 {
+			rec, err := cr.Read()
+			if err != nil {
+				break
+			}
+			counts = append(counts, len(rec))
+		}
+		if !complete && len(counts) > 1 {
+			counts = counts[:len(counts)-1]
+		}
+		if len(counts) == 0 {
+			continue
+		}
+		consistent := true
+		for _, c := range counts[1:] {
+			consistent = consistent && c == counts[0]
+		}
+		better := counts[0] > bestFields
+		if consistent != bestConsistent {
+			better = consistent && counts[0] > 1
+		}
+		if better {
+			best, bestFields, bestConsistent = comma, counts[0], consistent
+		}
+	}
+	return best
+}
+
+// Candidate kinds of a CSV column while inferring; no bit left means category.
+const (
+	canFlag uint8 = 1 << iota
+	canNumber
+	canTime
+)
+
+// inferred chooses the kind of a column from its remaining candidates; seen says it has values.
+func inferred(bits uint8, seen bool) features.Kind {
+	switch {
+	case !seen:
+		return features.KindCategory
+	case bits&canFlag != 0:
+		return features.KindFlag
+	case bits&canNumber != 0:
+		return features.KindNumber
+	case bits&canTime != 0:
+		return features.KindTime
+	}
+	return features.KindCategory
+}
+
+// narrow drops the candidate kinds that the trimmed, non-missing text s does not fit.
+func narrow(bits uint8, s string) uint8 {
+	if bits&canFlag != 0 {
+		if _, ok := parseFlag(s); !ok {
+			bits &^= canFlag
+		}
+	}
+	if bits&canNumber != 0 {
+		if _, ok := parseNumber(s); !ok {
+			bits &^= canNumber
+		}
+	}
+	if bits&canTime != 0 {
+		if _, ok := parseTime(s); !ok {
+			bits &^= canTime
+		}
+	}
+	return bits
+}
+
+// parseAs parses text as kind k: the zero Value for a missing marker, false when it does not fit.
+func parseAs(k features.Kind, text string, in *interner) (features.Value, bool) {
+	t := strings.TrimSpace(text)
+	if missingMarkers[t] {
+		return features.Value{}, true
+	}
+	switch k {
+	case features.KindFlag:
+		b, ok := parseFlag(t)
+		return features.Flag(b), ok
+	case features.KindNumber:
+		x, ok := parseNumber(t)
+		return features.Number(x), ok
+	case features.KindTime:
+		tm, ok := parseTime(t)
+		return features.Timestamp(tm), ok
+	}
+	return features.String(in.intern(text)), true
+}
+
+func parseFlag(s string) (bool, bool) {
+	switch {
+	case strings.EqualFold(s, "true"), strings.EqualFold(s, "yes"):
+		return true, true
+	case strings.EqualFold(s, "false"), strings.EqualFold(s, "no"):
+		return false, true
+	}
+	return false, false
+}
+
+func parseNumber(s string) (float64, bool) {
+	if s == "" {
+		return 0, false
+	}
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c >= '0' && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
+		default:
+			return 0, false
+		}
+	}
+	digits := strings.TrimLeft(s, "+-")
+	if len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9' {
+		return 0, false
+	}
+	x, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		return 0, false
+	}
+	return x, true
+}
+
+func parseTime(s string) (time.Time, bool) {
+	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
+		return time.Time{}, false
+	}
+	for _, layout := range timeLayouts {
+		if t, err := time.Parse(layout, s); err == nil {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
+}
+
+// interner shares the strings of a category column so that repeated values cost one copy, and
+// copies each value out of the CSV reader's line buffer.
+type interner map[string]string
+
+func (in *interner) intern(s string) string {
+	if v, ok := (*in)[s]; ok {
+		return v
+	}
+	c := strings.Clone(s)
+	if *in == nil {
+		*in = make(interner)
+	}
+	if len(*in) < internMax {
+		(*in)[c] = c
+	}
+	return c
+}
+
+// formatNumber writes x so that parseNumber reads back exactly x.
+func formatNumber(x float64) string {
+	if x == float64(int64(x)) && x > -1e15 && x < 1e15 {
+		return strconv.FormatInt(int64(x), 10)
+	}
+	return strconv.FormatFloat(x, 'g', -1, 64)
+}
+
+func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+// writeCSV writes f with a header row; missing values are empty fields, numbers are exact,
+// times are RFC 3339 in UTC and flags are true/false.
+func writeCSV(w io.Writer, f *features.Frame, comma rune) error {
+	bw := bufio.NewWriterSize(w, 256<<10)
+	cw := csv.NewWriter(bw)
+	cw.Comma = comma
+	rec := make([]string, len(f.Columns))
+	for j, c := range f.Columns {
+		rec[j] = c.Name
+	}
+	if err := cw.Write(rec); err != nil {
+		return err
+	}
+	for i := range f.Len() {
+		for j, c := range f.Columns {
+			switch {
+			case !c.Valid[i]:
+				rec[j] = ""
+			case c.Kind == features.KindCategory:
+				rec[j] = c.Str[i]
+			case c.Kind == features.KindNumber:
+				rec[j] = formatNumber(c.Num[i])
+			case c.Kind == features.KindTime:
+				rec[j] = formatTime(features.UnixTime(c.Num[i]))
+			case c.Kind == features.KindFlag:
+				rec[j] = strconv.FormatBool(c.Bool[i])
+			}
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	if err := cw.Error(); err != nil {
+		return err
+	}
+	return bw.Flush()
+}

@@ -1,0 +1,424 @@
+package dataset
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"math/big"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+	"github.com/parquet-go/parquet-go/format"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+// RowGroupRows bounds the rows per Parquet row group written by WriteFile; the writer buffers one
+// row group in memory.
+const RowGroupRows = 64 << 10
+
+const (
+	valueBatch  = 1024    // parquet values decoded per ReadValues call
+	preallocMax = 1 << 20 // rows allocated up front, whatever the footer claims
+	julianEpoch = 2440588 // Julian day number of 1970-01-01, for INT96 timestamps
+)
+
+// ReadParquet reads a Parquet file of size bytes into a frame; name is used in errors only.
+//
+// Every leaf column that is not repeated becomes a column named by its path joined with dots
+// (a top-level column keeps its name). Kinds follow the column types: BOOLEAN is a flag;
+// integers of any width and sign, FLOAT, DOUBLE, DECIMAL, FLOAT16 and TIME (as seconds since
+// midnight) are numbers; DATE, TIMESTAMP (milli, micro or nano seconds) and INT96 are times;
+// BYTE_ARRAY and FIXED_LEN_BYTE_ARRAY (strings, enums, JSON, raw bytes) are categories, with
+// UUIDs in their usual text form. A NULL is a missing value, as are NaN and infinite floats.
+// A repeated column (a LIST, a MAP) is an error wrapping ErrUnsupported that names it; leave it
+// out with opts.Columns.
+//
+// The file is read one row group at a time through column pages, so memory beyond the frame is
+// a page per column. Errors are *ParseError values; a file parquet-go cannot decode, including
+// one on which it panics, is ErrCorrupt.
+func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (frame *features.Frame, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			frame, err = nil, &ParseError{File: name, Err: fmt.Errorf("%w: %v", ErrCorrupt, p)}
+		}
+	}()
+	pf, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	if err != nil {
+		return nil, &ParseError{File: name, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
+	}
+	var leaves []*parquet.Column
+	var names []string
+	var walk func(c *parquet.Column)
+	walk = func(c *parquet.Column) {
+		if c.Leaf() {
+			leaves = append(leaves, c)
+			names = append(names, strings.Join(c.Path(), "."))
+			return
+		}
+		for _, child := range c.Columns() {
+			walk(child)
+		}
+	}
+	walk(pf.Root())
+	keep, err := selection(name, names, opts)
+	if err != nil {
+		return nil, err
+	}
+	seen := make(map[string]bool, len(names))
+	for _, n := range names {
+		if seen[n] {
+			return nil, &ParseError{File: name, Column: n, Err: ErrDuplicateColumn}
+		}
+		seen[n] = true
+	}
+
+	prealloc := int(min(max(pf.NumRows(), 0), preallocMax))
+	var readers []*leafReader
+	frame = &features.Frame{}
+	for i, leaf := range leaves {
+		if !keep[names[i]] {
+			continue
+		}
+		if leaf.MaxRepetitionLevel() > 0 {
+			return nil, &ParseError{File: name, Column: names[i],
+				Err: fmt.Errorf("%w: repeated (list or map) column %s; leave it out with the columns option", ErrUnsupported, leaf.Type())}
+		}
+		lr, err := newLeafReader(leaf, names[i], prealloc)
+		if err != nil {
+			return nil, &ParseError{File: name, Column: names[i], Err: err}
+		}
+		readers = append(readers, lr)
+		frame.Columns = append(frame.Columns, lr.col)
+	}
+
+	buf := make([]parquet.Value, valueBatch)
+	row := 0
+	for g, rg := range pf.RowGroups() {
+		n := int(rg.NumRows())
+		chunks := rg.ColumnChunks()
+		for _, lr := range readers {
+			if lr.index >= len(chunks) {
+				return nil, &ParseError{File: name, Row: row + 1, Column: lr.col.Name,
+					Err: fmt.Errorf("%w: row group %d has no chunk for the column", ErrCorrupt, g)}
+			}
+			before := lr.col.Len()
+			if err := lr.readChunk(chunks[lr.index], buf); err != nil {
+				return nil, &ParseError{File: name, Row: row + 1, Column: lr.col.Name, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
+			}
+			if got := lr.col.Len() - before; got != n {
+				return nil, &ParseError{File: name, Row: row + 1, Column: lr.col.Name,
+					Err: fmt.Errorf("%w: row group %d holds %d values, want %d", ErrCorrupt, g, got, n)}
+			}
+		}
+		row += n
+	}
+	for i, c := range frame.Columns {
+		if k, ok := opts.Kinds[c.Name]; ok {
+			if frame.Columns[i], err = convertColumn(name, c, k); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return frame, nil
+}
+
+// leafReader appends the values of one Parquet leaf column to a frame column.
+type leafReader struct {
+	index int
+	col   *features.Column
+	num   func(parquet.Value) float64 // number and time columns; NaN means missing
+	str   func(parquet.Value) string  // category columns built from something other than bytes
+	in    interner
+}
+
+func newLeafReader(leaf *parquet.Column, name string, n int) (*leafReader, error) {
+	t := leaf.Type()
+	lr := &leafReader{index: leaf.Index()}
+	kind := features.KindNumber
+	var lt format.LogicalTypeValue
+	if l := t.LogicalType(); l != nil {
+		lt = l.Value
+	}
+	switch l := lt.(type) {
+	case *format.DateType:
+		kind = features.KindTime
+		lr.num = func(v parquet.Value) float64 { return float64(v.Int32()) * 86400 }
+	case *format.TimestampType:
+		if l.Unit.Value == nil {
+			return nil, fmt.Errorf("%w: timestamp without a unit", ErrUnsupported)
+		}
+		kind = features.KindTime
+		lr.num = unixSeconds(l.Unit.Value.Duration())
+	case *format.TimeType:
+		if l.Unit.Value == nil {
+			return nil, fmt.Errorf("%w: time without a unit", ErrUnsupported)
+		}
+		perSecond := int64(time.Second / l.Unit.Value.Duration())
+		lr.num = func(v parquet.Value) float64 { return float64(v.Int64()) / float64(perSecond) }
+		if t.Kind() == parquet.Int32 {
+			lr.num = func(v parquet.Value) float64 { return float64(v.Int32()) / float64(perSecond) }
+		}
+	case *format.DecimalType:
+		lr.num = decimal(t.Kind(), int(l.Scale))
+	case *format.IntType:
+		switch {
+		case !l.IsSigned && t.Kind() == parquet.Int32:
+			lr.num = func(v parquet.Value) float64 { return float64(uint32(v.Int32())) }
+		case !l.IsSigned:
+			lr.num = func(v parquet.Value) float64 { return float64(uint64(v.Int64())) }
+		}
+	case *format.UUIDType:
+		kind = features.KindCategory
+		lr.str = func(v parquet.Value) string { return uuidText(v.ByteArray()) }
+	case *format.Float16Type:
+		lr.num = func(v parquet.Value) float64 { return float16(v.ByteArray()) }
+	}
+	if lr.num == nil && lr.str == nil {
+		switch t.Kind() {
+		case parquet.Boolean:
+			kind = features.KindFlag
+		case parquet.Int32:
+			lr.num = func(v parquet.Value) float64 { return float64(v.Int32()) }
+		case parquet.Int64:
+			lr.num = func(v parquet.Value) float64 { return float64(v.Int64()) }
+		case parquet.Float:
+			lr.num = func(v parquet.Value) float64 { return float64(v.Float()) }
+		case parquet.Double:
+			lr.num = parquet.Value.Double
+		case parquet.Int96:
+			kind = features.KindTime
+			lr.num = int96Seconds
+		case parquet.ByteArray, parquet.FixedLenByteArray:
+			kind = features.KindCategory
+		default:
+			return nil, fmt.Errorf("%w: %s", ErrUnsupported, t)
+		}
+	}
+	lr.col = newColumn(name, kind, n)
+	return lr, nil
+}
+
+// readChunk appends every value of one column chunk, page by page.
+func (lr *leafReader) readChunk(chunk parquet.ColumnChunk, buf []parquet.Value) error {
+	pages := chunk.Pages()
+	defer pages.Close()
+	for {
+		page, err := pages.ReadPage()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		err = lr.readPage(page, buf)
+		parquet.Release(page)
+		if err != nil {
+			return err
+		}
+	}
+}
+
+func (lr *leafReader) readPage(page parquet.Page, buf []parquet.Value) error {
+	values := page.Values()
+	c := lr.col
+	for {
+		n, err := values.ReadValues(buf)
+		for _, v := range buf[:n] {
+			if v.IsNull() {
+				c.Valid = append(c.Valid, false)
+				switch c.Kind {
+				case features.KindCategory:
+					c.Str = append(c.Str, "")
+				case features.KindFlag:
+					c.Bool = append(c.Bool, false)
+				default:
+					c.Num = append(c.Num, 0)
+				}
+				continue
+			}
+			switch c.Kind {
+			case features.KindCategory:
+				var s string
+				if lr.str != nil {
+					s = lr.str(v)
+				} else {
+					s = lr.in.internBytes(v.ByteArray())
+				}
+				c.Str = append(c.Str, s)
+				c.Valid = append(c.Valid, true)
+			case features.KindFlag:
+				c.Bool = append(c.Bool, v.Boolean())
+				c.Valid = append(c.Valid, true)
+			default:
+				x := lr.num(v)
+				ok := !math.IsNaN(x) && !math.IsInf(x, 0)
+				if !ok {
+					x = 0
+				}
+				c.Num = append(c.Num, x)
+				c.Valid = append(c.Valid, ok)
+			}
+		}
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return errors.New("page reader made no progress")
+		}
+	}
+}
+
+// internBytes is intern for a byte slice that the caller may reuse.
+func (in *interner) internBytes(b []byte) string {
+	if v, ok := (*in)[string(b)]; ok {
+		return v
+	}
+	return in.intern(string(b))
+}
+
+// unixSeconds converts an INT64 count of unit since the epoch to Unix seconds, keeping the
+// sub-second part exact before the final division.
+func unixSeconds(unit time.Duration) func(parquet.Value) float64 {
+	perSecond := int64(time.Second / unit)
+	return func(v parquet.Value) float64 {
+		x := v.Int64()
+		return float64(x/perSecond) + float64(x%perSecond)/float64(perSecond)
+	}
+}
+
+// int96Seconds decodes the legacy INT96 timestamp: nanoseconds of the day, then a Julian day.
+func int96Seconds(v parquet.Value) float64 {
+	i := v.Int96()
+	nanos := int64(i[1])<<32 | int64(i[0])
+	day := int64(i[2]) - julianEpoch
+	return float64(day*86400+nanos/1e9) + float64(nanos%1e9)/1e9
+}
+
+// decimal decodes an unscaled decimal stored as kind, divided by 10^scale.
+func decimal(kind parquet.Kind, scale int) func(parquet.Value) float64 {
+	div := math.Pow10(scale)
+	switch kind {
+	case parquet.Int32:
+		return func(v parquet.Value) float64 { return float64(v.Int32()) / div }
+	case parquet.Int64:
+		return func(v parquet.Value) float64 { return float64(v.Int64()) / div }
+	}
+	return func(v parquet.Value) float64 {
+		b := v.ByteArray()
+		x := new(big.Int).SetBytes(b)
+		if len(b) > 0 && b[0]&0x80 != 0 {
+			x.Sub(x, new(big.Int).Lsh(big.NewInt(1), uint(8*len(b))))
+		}
+		f, _ := new(big.Float).Quo(new(big.Float).SetInt(x), big.NewFloat(div)).Float64()
+		return f
+	}
+}
+
+// float16 decodes an IEEE half-precision float stored little-endian in two bytes.
+func float16(b []byte) float64 {
+	if len(b) != 2 {
+		return math.NaN()
+	}
+	h := binary.LittleEndian.Uint16(b)
+	sign := 1.0
+	if h&0x8000 != 0 {
+		sign = -1
+	}
+	exp, frac := int(h>>10&0x1f), float64(h&0x3ff)
+	switch exp {
+	case 0:
+		return sign * math.Ldexp(frac, -24)
+	case 0x1f:
+		return math.NaN()
+	}
+	return sign * math.Ldexp(1+frac/1024, exp-15)
+}
+
+func uuidText(b []byte) string {
+	if len(b) != 16 {
+		return fmt.Sprintf("%x", b)
+	}
+	return fmt.Sprintf("%x-%x-%x-%x-%x", b[0:4], b[4:6], b[6:8], b[8:10], b[10:16])
+}
+
+// writeParquet writes f with one optional column per frame column, in frame order: categories
+// as STRING, numbers as DOUBLE, flags as BOOLEAN and times as TIMESTAMP(MICROS, UTC).
+func writeParquet(w io.Writer, f *features.Frame) error {
+	g := orderedGroup{Group: parquet.Group{}}
+	for _, c := range f.Columns {
+		var node parquet.Node
+		switch c.Kind {
+		case features.KindCategory:
+			node = parquet.String()
+		case features.KindNumber:
+			node = parquet.Leaf(parquet.DoubleType)
+		case features.KindFlag:
+			node = parquet.Leaf(parquet.BooleanType)
+		case features.KindTime:
+			node = parquet.Timestamp(parquet.Microsecond)
+		}
+		node = parquet.Optional(node)
+		g.Group[c.Name] = node
+		g.fields = append(g.fields, &groupField{Node: node, name: c.Name})
+	}
+	pw := parquet.NewWriter(w, parquet.NewSchema("contacts", g),
+		parquet.MaxRowsPerRowGroup(RowGroupRows), parquet.Compression(&parquet.Snappy))
+	rows := make([]parquet.Row, valueBatch)
+	for start := 0; start < f.Len(); start += valueBatch {
+		end := min(start+valueBatch, f.Len())
+		for i := start; i < end; i++ {
+			row := rows[i-start][:0]
+			for j, c := range f.Columns {
+				if !c.Valid[i] {
+					row = append(row, parquet.NullValue().Level(0, 0, j))
+					continue
+				}
+				var v parquet.Value
+				switch c.Kind {
+				case features.KindCategory:
+					v = parquet.ByteArrayValue([]byte(c.Str[i]))
+				case features.KindNumber:
+					v = parquet.DoubleValue(c.Num[i])
+				case features.KindFlag:
+					v = parquet.BooleanValue(c.Bool[i])
+				case features.KindTime:
+					v = parquet.Int64Value(int64(math.Round(c.Num[i] * 1e6)))
+				}
+				row = append(row, v.Level(0, 1, j))
+			}
+			rows[i-start] = row
+		}
+		if _, err := pw.WriteRows(rows[:end-start]); err != nil {
+			return err
+		}
+	}
+	return pw.Close()
+}
+
+// orderedGroup is a parquet.Group whose fields keep the frame's column order (a plain Group sorts
+// them by name).
+type orderedGroup struct {
+	parquet.Group
+	fields []parquet.Field
+}
+
+func (g orderedGroup) Fields() []parquet.Field { return g.fields }
+
+type groupField struct {
+	parquet.Node
+	name string
+}
+
+func (f *groupField) Name() string { return f.name }
+
+func (f *groupField) Value(base reflect.Value) reflect.Value {
+	return base.MapIndex(reflect.ValueOf(f.name))
+}

@@ -1,0 +1,2 @@
+// Package train reads contacts, fits, evaluates and publishes models.
+package train

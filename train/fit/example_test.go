@@ -1,0 +1,25 @@
+package fit_test
+
+import (
+	"fmt"
+
+	"github.com/leadscore/leadscore/train/fit"
+)
+
+func ExampleFit() {
+	// Four contacts, two columns (visited pricing page, employees in thousands); 1 = won.
+	X := []float64{
+		1, 0.2,
+		0, 5.0,
+		1, 3.0,
+		0, 0.1,
+	}
+	y := []float64{1, 0, 1, 0}
+	res, err := fit.Fit(X, 4, 2, y, fit.Options{C: 1})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Printf("converged %v, P(won | pricing page, 1k employees) = %.2f\n", res.Converged, res.Probability([]float64{1, 1}))
+	// Output: converged true, P(won | pricing page, 1k employees) = 0.63
+}

@@ -1,0 +1,2 @@
+// Package metrics judges binary scores against outcomes: ranking, probability and calibration measures for a holdout.
+package metrics
