@@ -80,7 +80,7 @@ type EncoderOptions struct {
 	// into LevelOther. Default 30.
 	MaxCategories int
 	// SkewThreshold: a number column whose training values are all >= 0 and whose sample skewness
-	// exceeds it is log1p-transformed. Default 1.
+	// exceeds it is log1p-transformed. 0 means the default, 1.
 	SkewThreshold float64
 	// NoLog turns the log1p transform of skewed counts off.
 	NoLog bool
@@ -339,7 +339,8 @@ func (e *Encoder) MissingColumns(f *Frame) []string {
 // row): category vocabularies with rare values pooled, missing indicators where training had missing
 // values, the log1p choice, medians, means and standard deviations. Recency is measured from
 // spec.ReferenceTime. A value of the wrong kind or NaN in a training row is a *PropertyError; a used
-// column absent from f wraps ErrMissingColumn; an invalid spec wraps ErrSpec.
+// column absent from f wraps ErrMissingColumn; an invalid spec wraps ErrSpec. Columns are fitted on up
+// to GOMAXPROCS goroutines.
 func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder, error) {
 	if spec == nil || f == nil {
 		return nil, errors.New("features: FitEncoder needs a spec and a frame")
@@ -361,6 +362,7 @@ func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder
 	e := &Encoder{ReferenceTime: spec.ReferenceTime}
 	asOf := UnixSeconds(spec.ReferenceTime)
 	used := make(map[string]bool)
+	var cols []*Column
 	for _, cs := range spec.Columns {
 		if !cs.Use {
 			continue
@@ -374,10 +376,32 @@ func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder
 		if ce.Kind == KindTime {
 			ce.Derive = DeriveRecency
 		}
-		if err := ce.fit(col, rows, asOf, opts); err != nil {
+		e.Columns = append(e.Columns, ce)
+		cols = append(cols, col)
+	}
+	// Columns are fitted independently, on up to GOMAXPROCS goroutines; the error reported is the
+	// first column's in spec order.
+	errs := make([]error, len(cols))
+	var next atomic.Int64
+	work := func() {
+		for {
+			i := int(next.Add(1)) - 1
+			if i >= len(cols) {
+				return
+			}
+			errs[i] = e.Columns[i].fit(cols[i], rows, asOf, opts)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(cols)) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
 			return nil, err
 		}
-		e.Columns = append(e.Columns, ce)
 	}
 	for _, cs := range spec.Columns {
 		if !cs.Use && !used[cs.Name] {

@@ -263,7 +263,11 @@ func Wilson(k, n int, z float64) (lo, hi float64) {
 // (highest information gain), keeping at least MinContacts contacts on each side, and a split is
 // accepted only when its gain passes the minimum-description-length test of Fayyad and Irani (1993).
 // Splits are applied best first, by gain times contacts, until none passes or MaxRanges is reached.
-// A column without signal thus keeps a single range.
+// A column without signal thus keeps a single range. NaN counts as missing. Between two neighbouring
+// values a cut sits at the shortest decimal that separates them ("< 20" rather than "< 19.8372").
+// Labels read "< 5", "5 - 12", ">= 40": for a column of whole numbers both ends are included
+// ("5 - 12" is [5, 13)), otherwise the range is [Lo, Hi); time ranges print as dates when every cut
+// is a midnight.
 //
 // Every table gets a "(missing)" row when some closed contacts lack a value. A table with fewer than
 // two rows tells nothing and is skipped, as is a column where no closed contact has a value.

@@ -34,13 +34,21 @@ func tinySpec() *features.Spec {
 // [-0.5, 0.5, 0.8] (Retail, Software, visits), and rate tables quoting 1,203 Software contacts.
 func mustTinyArtifact(tb testing.TB) *Artifact {
 	tb.Helper()
-	spec := tinySpec()
-	enc, err := features.FitEncoder(spec, tinyFrame(), nil, features.EncoderOptions{MinCount: 1, NoLog: true})
+	a, err := tinyArtifact()
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return a
+}
+
+func tinyArtifact() (*Artifact, error) {
+	spec := tinySpec()
+	enc, err := features.FitEncoder(spec, tinyFrame(), nil, features.EncoderOptions{MinCount: 1, NoLog: true})
+	if err != nil {
+		return nil, err
+	}
 	if got, want := enc.Width(), 3; got != want {
-		tb.Fatalf("tiny encoder width = %d, want %d (features %v)", got, want, enc.Features())
+		return nil, fmt.Errorf("tiny encoder width = %d, want %d (features %v)", got, want, enc.Features())
 	}
 	return &Artifact{
 		Format:         FormatVersion,
@@ -68,7 +76,7 @@ func mustTinyArtifact(tb testing.TB) *Artifact {
 		Audit:      []AuditEntry{{Column: "industry", AUC: 0.6}},
 		Provenance: Provenance{DataFile: "tiny.csv", Rows: 4, Won: 2, Lost: 2, Label: "outcome", TrainedAt: time.Date(2025, 1, 2, 3, 4, 5, 0, time.UTC), Seed: 1, Split: "random"},
 		Holdout:    HoldoutRef{Method: "random", Share: 0.2, Seed: 1},
-	}
+	}, nil
 }
 
 // mustWideArtifact returns an artifact over n number properties p00, p01, ... in the fit group, each

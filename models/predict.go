@@ -103,7 +103,7 @@ func (a *Artifact) getPlan() (*plan, error) {
 			p.props = append(p.props, propPlan{name: f.Property, title: titleCase(f.Property), kind: f.Kind, derive: f.Derive, rates: tables[f.Property]})
 		}
 		p.featProp[j] = k
-		p.engaged[j] = f.Group == "engagement"
+		p.engaged[j] = f.Group == features.GroupEngagement
 	}
 	n := len(p.props)
 	p.scratch.New = func() any {
@@ -225,6 +225,9 @@ const maxKeptBuffer = 16 << 10
 func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time.Time, spans []int) []byte {
 	prop := &p.props[k]
 	v := c.Props[prop.name]
+	if v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
+		v = features.Value{} // the encoder reads a blank string as missing
+	}
 	email := prop.derive == features.DeriveEmailDomain
 	spans[0] = len(buf)
 	if email && !v.Missing() {
@@ -254,6 +257,7 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 	default:
 		buf = append(buf, " is "...)
 	}
+	shownAt, shownEnd := len(buf), len(buf)
 	if !missing {
 		// The value as the sentence gives it.
 		switch {
@@ -263,6 +267,8 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 			buf = append(buf, " address"...)
 		case prop.kind == features.KindTime && v.Kind == features.KindTime:
 			buf = appendDaysAgo(buf, now.Sub(v.Time))
+		case v.Kind == features.KindNumber:
+			buf = appendReadable(buf, v.Num)
 		default:
 			buf = append(buf, bytes.TrimSpace(buf[spans[0]:spans[1]])...)
 			if prop.derive == features.DeriveTitleSeniority {
@@ -271,6 +277,7 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 				buf = append(buf, ')')
 			}
 		}
+		shownEnd = len(buf)
 	}
 	if !haveRow {
 		switch {
@@ -290,10 +297,15 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 		switch {
 		case row.Pooled:
 			buf = append(buf, " (counted with the other rare values)"...)
-		case prop.kind == features.KindNumber && row.Label != "" && row.Label != string(bytes.TrimSpace(buf[spans[0]:spans[1]])):
-			buf = append(buf, " ("...)
-			buf = append(buf, row.Label...)
-			buf = append(buf, ')')
+		case prop.kind == features.KindNumber && row.Label != "":
+			// The range, unless it is the value itself ("17" for a column of whole numbers).
+			at := len(buf)
+			buf = appendReadableLabel(append(buf, " ("...), row.Label)
+			if bytes.Equal(buf[at+2:], buf[shownAt:shownEnd]) {
+				buf = buf[:at]
+			} else {
+				buf = append(buf, ')')
+			}
 		}
 	}
 	buf = append(buf, ": "...)
@@ -325,6 +337,56 @@ func appendValue(buf []byte, v features.Value) []byte {
 		return v.Time.UTC().AppendFormat(buf, time.RFC3339)
 	}
 	return buf
+}
+
+// appendReadable appends a number as a sentence shows it: whole from 1,000 up, with thousands
+// separators ("1,560", "920,692"); below, at most two decimals ("12.5") or two significant digits
+// ("0.0012").
+func appendReadable(buf []byte, x float64) []byte {
+	a := math.Abs(x)
+	switch {
+	case math.IsNaN(x) || a >= 1e15:
+		return strconv.AppendFloat(buf, x, 'g', 3, 64)
+	case a >= 1000 || x == math.Trunc(x):
+		return appendThousands(buf, int(math.Round(x)))
+	case a >= 1:
+		return strconv.AppendFloat(buf, math.Round(x*100)/100, 'f', -1, 64)
+	}
+	scale := math.Pow(10, 1-math.Floor(math.Log10(a)))
+	return strconv.AppendFloat(buf, math.Round(x*scale)/scale, 'f', -1, 64)
+}
+
+// appendReadableLabel appends a rate table's range label ("22081.93888625872 - 65307683.68", "< 6")
+// with its numbers made readable ("22,082 - 65,307,684").
+func appendReadableLabel(buf []byte, label string) []byte {
+	for first := true; ; first = false {
+		tok, rest, more := strings.Cut(label, " ")
+		if !first {
+			buf = append(buf, ' ')
+		}
+		x, err := 0.0, strconv.ErrSyntax
+		if numeric(tok) {
+			x, err = strconv.ParseFloat(tok, 64)
+		}
+		if err == nil {
+			buf = appendReadable(buf, x)
+		} else {
+			buf = append(buf, tok...)
+		}
+		if !more {
+			return buf
+		}
+		label = rest
+	}
+}
+
+// numeric reports whether tok starts like a number; it spares ParseFloat's allocated error on the
+// words and signs of a label.
+func numeric(tok string) bool {
+	if len(tok) > 1 && tok[0] == '-' {
+		tok = tok[1:]
+	}
+	return tok != "" && (tok[0] >= '0' && tok[0] <= '9' || tok[0] == '.')
 }
 
 // appendDaysAgo words a duration back from the scoring time: "today", "1 day ago", "12 days ago",

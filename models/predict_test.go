@@ -252,17 +252,13 @@ func TestPredictMatchesEncodeFrame(t *testing.T) {
 // calls race to prepare it (run with -race).
 func TestPredictConcurrent(t *testing.T) {
 	a, f := mustBenchArtifact(t)
-	want := make([]float64, 50)
-	fresh := mustTinyArtifact(t) // only to check nothing is shared between artifacts
-	if _, err := fresh.Predict(features.Contact{}, time.Time{}); err != nil {
-		t.Fatal(err)
-	}
+	const rows = 50
 	var wg sync.WaitGroup
 	got := make([][]float64, 4)
 	for g := range got {
-		got[g] = make([]float64, len(want))
+		got[g] = make([]float64, rows)
 		wg.Go(func() {
-			for i := range want {
+			for i := range rows {
 				p, err := a.Predict(f.Contact(i, ""), time.Time{})
 				if err != nil {
 					t.Error(err)
@@ -274,7 +270,7 @@ func TestPredictConcurrent(t *testing.T) {
 	}
 	wg.Wait()
 	for g := range got {
-		for i := range want {
+		for i := range rows {
 			if got[g][i] != got[0][i] {
 				t.Fatalf("goroutine %d row %d: %v, goroutine 0: %v", g, i, got[g][i], got[0][i])
 			}
@@ -289,26 +285,25 @@ func TestReasonDerived(t *testing.T) {
 		t.Fatal(err)
 	}
 	now := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
-	c := features.Contact{Props: map[string]features.Value{
-		"email":            features.String("ana@gmail.com"),
-		"job_title":        features.String("VP Sales"),
-		"last_activity_at": features.Timestamp(now.Add(-36 * time.Hour)),
-		"annual_revenue":   {},
-	}}
+	activity := features.Timestamp(now.Add(-36 * time.Hour))
 	tests := []struct {
 		property  string
+		value     features.Value
 		contrib   float64
 		wantValue string
 		wantText  string // "" means: the text starts with wantStart
 		wantStart string
 	}{
-		{"email", -0.3, "free-mail", "Email is a free-mail address, which lowers the score", ""},
-		{"job_title", 0.4, "VP Sales", "", "Job Title is VP Sales (executive): "},
-		{"last_activity_at", 0.2, c.Props["last_activity_at"].Text(), "", "Last Activity At is 1 day ago: "},
-		{"annual_revenue", -0.1, "", "", "Annual Revenue is missing: "},
+		{"email", features.String("ana@gmail.com"), -0.3, "free-mail", "Email is a free-mail address, which lowers the score", ""},
+		{"job_title", features.String("VP Sales"), 0.4, "VP Sales", "", "Job Title is VP Sales (executive): "},
+		{"last_activity_at", activity, 0.2, activity.Text(), "", "Last Activity At is 1 day ago: "},
+		{"annual_revenue", features.Value{}, -0.1, "", "", "Annual Revenue is missing: "},
+		{"annual_revenue", features.String("  "), -0.1, "", "", "Annual Revenue is missing: "},
+		{"annual_revenue", features.Number(920691.892084653), 0.1, "920691.892084653", "", "Annual Revenue is 920,692 ("},
 	}
 	for _, tt := range tests {
-		t.Run(tt.property, func(t *testing.T) {
+		t.Run(tt.property+"="+tt.value.Text(), func(t *testing.T) {
+			c := features.Contact{Props: map[string]features.Value{tt.property: tt.value}}
 			k := -1
 			for i, pp := range p.props {
 				if pp.name == tt.property {
@@ -352,6 +347,16 @@ func TestWording(t *testing.T) {
 		{"percent 9.96", string(appendPercent(nil, 0.0996)), "10%"},
 		{"percent 24.4", string(appendPercent(nil, 0.244)), "24%"},
 		{"percent 100", string(appendPercent(nil, 1)), "100%"},
+		{"readable integer", string(appendReadable(nil, 1560)), "1,560"},
+		{"readable large fraction", string(appendReadable(nil, 920691.892084653)), "920,692"},
+		{"readable negative", string(appendReadable(nil, -1234.5)), "-1,235"},
+		{"readable small", string(appendReadable(nil, 12.345)), "12.35"},
+		{"readable under one", string(appendReadable(nil, 0.0012345)), "0.0012"},
+		{"readable zero", string(appendReadable(nil, 0)), "0"},
+		{"readable huge", string(appendReadable(nil, 3e20)), "3e+20"},
+		{"label range", string(appendReadableLabel(nil, "22081.93888625872 - 65307683.68213566")), "22,082 - 65,307,684"},
+		{"label open", string(appendReadableLabel(nil, ">= 6")), ">= 6"},
+		{"label text", string(appendReadableLabel(nil, "(missing)")), "(missing)"},
 		{"title snake", titleCase("annual_revenue"), "Annual Revenue"},
 		{"title one", titleCase("visits"), "Visits"},
 		{"title mixed", titleCase("page-views.total"), "Page Views Total"},

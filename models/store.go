@@ -502,15 +502,15 @@ func syncDir(dir string) error {
 	return err
 }
 
-// removeStaleTemps removes temporary version directories left by publishers that died more than
-// staleTemp ago. Errors are ignored: the leftovers are invisible to readers anyway.
+// removeStaleTemps removes temporary version directories and labels files left by writers that
+// died more than staleTemp ago. Errors are ignored: the leftovers are invisible to readers anyway.
 func (s *Store) removeStaleTemps(dir string) {
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		return
 	}
 	for _, e := range entries {
-		if !e.IsDir() || !strings.HasPrefix(e.Name(), tempPrefix) {
+		if !strings.HasPrefix(e.Name(), tempPrefix) {
 			continue
 		}
 		if fi, err := e.Info(); err == nil && time.Since(fi.ModTime()) > staleTemp {

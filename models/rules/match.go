@@ -162,12 +162,7 @@ func (o *op) eval(v features.Value, at time.Time) (bool, float64) {
 		if v.Kind != features.KindCategory {
 			s = v.Text()
 		}
-		for _, p := range o.phrases {
-			if containsPhrase(s, p) {
-				return true, 1
-			}
-		}
-		return false, 1
+		return containsAny(s, o.phrases), 1
 	case opDomainIn:
 		if v.Kind != features.KindCategory {
 			return false, 1
@@ -395,20 +390,34 @@ func ageDays(v features.Value, at time.Time) (float64, bool) {
 	return at.Sub(t).Hours() / 24, true
 }
 
+// isWordByte reports whether ASCII byte c is a letter or digit.
+func isWordByte(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
+}
+
+// wordRune reports whether the rune starting at s[i] is a letter or digit, and its size.
+func wordRune(s string, i int) (bool, int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return isWordByte(c), 1
+	}
+	r, size := utf8.DecodeRuneInString(s[i:])
+	return unicode.IsLetter(r) || unicode.IsDigit(r), size
+}
+
 // nextWord returns the bounds of the first word (letters and digits) in s at or after i; start == len(s)
 // when there is none.
 func nextWord(s string, i int) (start, end int) {
 	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if unicode.IsLetter(r) || unicode.IsDigit(r) {
+		ok, size := wordRune(s, i)
+		if ok {
 			break
 		}
 		i += size
 	}
 	start = i
 	for i < len(s) {
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if !unicode.IsLetter(r) && !unicode.IsDigit(r) {
+		ok, size := wordRune(s, i)
+		if !ok {
 			break
 		}
 		i += size
@@ -429,30 +438,33 @@ func words(s string) []string {
 	}
 }
 
-// containsPhrase reports whether the words of phrase occur consecutively among the words of s,
+// containsAny reports whether the words of one of phrases occur consecutively among the words of s,
 // ignoring case. It does not allocate.
-func containsPhrase(s string, phrase []string) bool {
+func containsAny(s string, phrases [][]string) bool {
 	for i := 0; ; {
 		start, end := nextWord(s, i)
 		if start == len(s) {
 			return false
 		}
-		if strings.EqualFold(s[start:end], phrase[0]) {
-			ok, j := true, end
-			for _, w := range phrase[1:] {
-				ws, we := nextWord(s, j)
-				if ws == len(s) || !strings.EqualFold(s[ws:we], w) {
-					ok = false
-					break
-				}
-				j = we
-			}
-			if ok {
+		for _, phrase := range phrases {
+			if strings.EqualFold(s[start:end], phrase[0]) && restFollows(s, end, phrase[1:]) {
 				return true
 			}
 		}
 		i = end
 	}
+}
+
+// restFollows reports whether the words after position i in s begin with rest, ignoring case.
+func restFollows(s string, i int, rest []string) bool {
+	for _, w := range rest {
+		start, end := nextWord(s, i)
+		if start == len(s) || !strings.EqualFold(s[start:end], w) {
+			return false
+		}
+		i = end
+	}
+	return true
 }
 
 // domainOf returns the domain of an e-mail address (after the last "@"), or of a web address

@@ -686,6 +686,9 @@ func (p *parser) criteria(n *yaml.Node, rule string, exclusion bool) []Criterion
 			out = append(out, c)
 		}
 	}
+	for i := range out {
+		out[i].desc = out[i].describe()
+	}
 	return out
 }
 

@@ -99,9 +99,9 @@ func (d Decay) factor(ageDays float64) float64 {
 
 func (d Decay) String() string {
 	if d.HalfLifeDays > 0 {
-		return "known, the points halving every " + num(d.HalfLifeDays) + " days of its age"
+		return "is known (points halve every " + num(d.HalfLifeDays) + " days of its age)"
 	}
-	return "known, the points x" + num(d.Factor) + " once it is over " + num(d.AfterDays) + " days old"
+	return "is known (points x" + num(d.Factor) + " once over " + num(d.AfterDays) + " days old)"
 }
 
 // Criterion is a condition on one property: every operator in it must hold.
@@ -109,10 +109,18 @@ type Criterion struct {
 	Property string
 	Line     int
 	ops      []op
+	desc     string // String, computed once by Parse
 }
 
 // String describes the criterion for people, for example "visits at least 2 and at most 5".
 func (c Criterion) String() string {
+	if c.desc != "" {
+		return c.desc
+	}
+	return c.describe()
+}
+
+func (c Criterion) describe() string {
 	parts := make([]string, len(c.ops))
 	for i, o := range c.ops {
 		parts[i] = o.String()

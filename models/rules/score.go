@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"math"
 	"strings"
 	"time"
 
@@ -232,10 +231,10 @@ func show(property string, v features.Value) string {
 	if !known(v) {
 		return property + " unknown"
 	}
-	if v.Kind == features.KindCategory {
+	switch v.Kind {
+	case features.KindCategory:
 		return property + " = \"" + v.Str + "\""
-	}
-	if v.Kind == features.KindNumber && v.Num != math.Trunc(v.Num) {
+	case features.KindNumber:
 		return property + " = " + num(v.Num)
 	}
 	return property + " = " + v.Text()

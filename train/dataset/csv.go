@@ -361,19 +361,31 @@ func parseTime(s string) (time.Time, bool) {
 }
 
 // interner shares the strings of a category column so that repeated values cost one copy, and
-// copies each value out of the CSV reader's line buffer.
-type interner map[string]string
+// copies each value out of the reader's buffer. After internMax distinct values the column is
+// taken to be an identifier and values are only copied.
+type interner struct {
+	m    map[string]string
+	full bool
+}
 
 func (in *interner) intern(s string) string {
-	if v, ok := (*in)[s]; ok {
+	if in.full {
+		return strings.Clone(s)
+	}
+	if v, ok := in.m[s]; ok {
 		return v
 	}
-	c := strings.Clone(s)
-	if *in == nil {
-		*in = make(interner)
+	return in.add(strings.Clone(s))
+}
+
+// add records c, a string nobody else holds, and returns it.
+func (in *interner) add(c string) string {
+	if in.m == nil {
+		in.m = make(map[string]string)
 	}
-	if len(*in) < internMax {
-		(*in)[c] = c
+	in.m[c] = c
+	if len(in.m) >= internMax {
+		in.full, in.m = true, nil
 	}
 	return c
 }

@@ -278,10 +278,13 @@ func (lr *leafReader) readPage(page parquet.Page, buf []parquet.Value) error {
 
 // internBytes is intern for a byte slice that the caller may reuse.
 func (in *interner) internBytes(b []byte) string {
-	if v, ok := (*in)[string(b)]; ok {
+	if in.full {
+		return string(b)
+	}
+	if v, ok := in.m[string(b)]; ok {
 		return v
 	}
-	return in.intern(string(b))
+	return in.add(string(b))
 }
 
 // unixSeconds converts an INT64 count of unit since the epoch to Unix seconds, keeping the

@@ -67,8 +67,10 @@ type Options struct {
 	Weights []float64
 	// MaxIter bounds the solver's iterations; zero means 100 for Newton and 1000 for LBFGS.
 	MaxIter int
-	// Tol ends the fit when the largest gradient component of the objective, divided by the
-	// total sample weight, is below Tol. Zero means 1e-8.
+	// Tol ends the fit when the largest component of the gradient of
+	// sum_i s_i*logloss_i + ||w||^2/(2C) (the objective above divided by C), divided by the total
+	// sample weight, is at most Tol. Zero means 1e-8, which met scikit-learn's newton-cholesky
+	// coefficients to 1e-7.
 	Tol float64
 	// Solver picks the method; the zero value is Newton.
 	Solver Solver

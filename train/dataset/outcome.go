@@ -1,0 +1,175 @@
+package dataset
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+// Outcome says which column holds a contact's outcome and which of its values mean won and lost.
+// Values match case-insensitively after trimming spaces; a number matches its text ("1", "2.5").
+type Outcome struct {
+	Column   string
+	Positive []string // values meaning won
+	Negative []string // values meaning lost
+}
+
+// OutcomeCounts counts the labels of a frame.
+type OutcomeCounts struct {
+	Won, Lost, Open int
+}
+
+// openValues are outcome values that mean the deal is still undecided, whatever the lists say.
+var openValues = []string{"open", "in progress", "pending", "new", "unknown", "active", "ongoing"}
+
+// Default value lists, used for a category column when Positive and Negative are both empty.
+var (
+	defaultPositive = []string{"won", "closedwon", "closed won", "closed-won", "yes", "true", "1", "customer", "converted"}
+	defaultNegative = []string{"lost", "closedlost", "closed lost", "closed-lost", "no", "false", "0", "disqualified", "unqualified"}
+)
+
+// Labels labels every row of f. A missing value is always Open. Then:
+//
+//   - Positive and Negative both given: Positive values are Won, Negative values are Lost and
+//     everything else is Open.
+//   - Only Positive given: Positive values are Won, open-looking values (open, in progress,
+//     pending, new, unknown, active, ongoing) are Open and everything else is Lost.
+//   - Only Negative given: the mirror image; Negative values are Lost, open-looking values Open,
+//     everything else Won.
+//   - Neither given: a flag column is Won when true and Lost when false; a number column is Won
+//     for 1 and Lost for 0; a category column uses won/closedwon/closed won/yes/true/1/customer/
+//     converted for Won, lost/closedlost/closed lost/no/false/0/disqualified/unqualified for
+//     Lost and the open-looking values for Open. Any other value is an error wrapping
+//     ErrLabelValue that names it.
+//
+// A column absent from f is ErrNoLabelColumn (the message lists the columns f has), a time
+// column or a value listed as both won and lost is ErrLabelValue, and labels without both a Won
+// and a Lost row are ErrOneClass. Counts are returned with ErrOneClass.
+func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, error) {
+	var counts OutcomeCounts
+	col := f.Column(o.Column)
+	if col == nil {
+		return nil, counts, fmt.Errorf("%w: %q (the data has %s)", ErrNoLabelColumn, o.Column, listNames(columnNamesOf(f)))
+	}
+	if col.Kind == features.KindTime {
+		return nil, counts, fmt.Errorf("%w: column %q holds times, not outcomes", ErrLabelValue, o.Column)
+	}
+	for _, p := range o.Positive {
+		if contains(o.Negative, p) {
+			return nil, counts, fmt.Errorf("%w: %q is listed as both won and lost", ErrLabelValue, p)
+		}
+	}
+	rule := o.rule(col.Kind)
+	type placed struct {
+		label features.Label
+		ok    bool
+	}
+	memo := make(map[string]placed) // outcome columns hold few distinct values
+	labels := make([]features.Label, col.Len())
+	for i := range labels {
+		l := features.Open
+		if col.Valid[i] {
+			text := col.Value(i).Text()
+			if col.Kind == features.KindNumber {
+				text = formatNumber(col.Num[i])
+			}
+			p, seen := memo[text]
+			if !seen {
+				p.label, p.ok = rule(text)
+				memo[text] = p
+			}
+			if l = p.label; !p.ok {
+				return nil, OutcomeCounts{}, fmt.Errorf("%w: column %q row %d holds %q; name the won and lost values", ErrLabelValue, o.Column, i+1, text)
+			}
+		}
+		labels[i] = l
+		switch l {
+		case features.Won:
+			counts.Won++
+		case features.Lost:
+			counts.Lost++
+		default:
+			counts.Open++
+		}
+	}
+	if counts.Won == 0 || counts.Lost == 0 {
+		return nil, counts, fmt.Errorf("%w: column %q has %d won, %d lost and %d open rows", ErrOneClass, o.Column, counts.Won, counts.Lost, counts.Open)
+	}
+	return labels, counts, nil
+}
+
+// rule returns the function labelling the text of a non-missing value of a column of kind k;
+// it reports false for a value it cannot place.
+func (o Outcome) rule(k features.Kind) func(string) (features.Label, bool) {
+	pos, neg := o.Positive, o.Negative
+	switch {
+	case len(pos) > 0 && len(neg) > 0:
+		return func(s string) (features.Label, bool) {
+			switch {
+			case contains(pos, s):
+				return features.Won, true
+			case contains(neg, s):
+				return features.Lost, true
+			}
+			return features.Open, true
+		}
+	case len(pos) > 0:
+		return func(s string) (features.Label, bool) {
+			switch {
+			case contains(pos, s):
+				return features.Won, true
+			case contains(openValues, s):
+				return features.Open, true
+			}
+			return features.Lost, true
+		}
+	case len(neg) > 0:
+		return func(s string) (features.Label, bool) {
+			switch {
+			case contains(neg, s):
+				return features.Lost, true
+			case contains(openValues, s):
+				return features.Open, true
+			}
+			return features.Won, true
+		}
+	}
+	switch k {
+	case features.KindFlag:
+		pos, neg = []string{"true"}, []string{"false"}
+	case features.KindNumber:
+		pos, neg = []string{"1"}, []string{"0"}
+	default:
+		pos, neg = defaultPositive, defaultNegative
+	}
+	return func(s string) (features.Label, bool) {
+		switch {
+		case contains(pos, s):
+			return features.Won, true
+		case contains(neg, s):
+			return features.Lost, true
+		case k == features.KindCategory && contains(openValues, s):
+			return features.Open, true
+		}
+		return features.Open, false
+	}
+}
+
+func contains(list []string, s string) bool {
+	s = strings.TrimSpace(s)
+	for _, v := range list {
+		if strings.EqualFold(strings.TrimSpace(v), s) {
+			return true
+		}
+	}
+	return false
+}
+
+func columnNamesOf(f *features.Frame) []string {
+	names := make([]string, len(f.Columns))
+	for i, c := range f.Columns {
+		names[i] = c.Name
+	}
+	return names
+}

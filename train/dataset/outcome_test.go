@@ -1,0 +1,102 @@
+package dataset
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+func categoryColumn(name string, values ...string) *features.Column {
+	c := &features.Column{Name: name, Kind: features.KindCategory}
+	for _, v := range values {
+		c.Str = append(c.Str, v)
+		c.Valid = append(c.Valid, v != "")
+	}
+	return c
+}
+
+func TestOutcomeLabels(t *testing.T) {
+	const W, L, O = features.Won, features.Lost, features.Open
+	stage := categoryColumn("stage", "closedwon", "closedlost", "open", "", "Closed Won", "churned", "In Progress")
+	flag := &features.Column{Name: "y", Kind: features.KindFlag,
+		Bool: []bool{true, false, false, true}, Valid: []bool{true, true, false, true}}
+	number := &features.Column{Name: "n", Kind: features.KindNumber,
+		Num: []float64{1, 0, 0, 1}, Valid: []bool{true, true, false, true}}
+	badNumber := &features.Column{Name: "n", Kind: features.KindNumber,
+		Num: []float64{1, 0, 2}, Valid: []bool{true, true, true}}
+	when := &features.Column{Name: "t", Kind: features.KindTime, Num: []float64{1, 2}, Valid: []bool{true, true}}
+	frame := func(c ...*features.Column) *features.Frame { return &features.Frame{Columns: c} }
+
+	tests := []struct {
+		name    string
+		outcome Outcome
+		frame   *features.Frame
+		want    []features.Label
+		counts  OutcomeCounts
+		wantErr error
+	}{
+		{"positive only: rest lost except open-looking", Outcome{Column: "stage", Positive: []string{"closedwon", "closed won"}},
+			frame(stage), []features.Label{W, L, O, O, W, L, O}, OutcomeCounts{2, 2, 3}, nil},
+		{"positive and negative: rest open", Outcome{Column: "stage", Positive: []string{"closedwon"}, Negative: []string{"closedlost"}},
+			frame(stage), []features.Label{W, L, O, O, O, O, O}, OutcomeCounts{1, 1, 5}, nil},
+		{"negative only: rest won except open-looking", Outcome{Column: "stage", Negative: []string{" CLOSEDLOST ", "churned"}},
+			frame(stage), []features.Label{W, L, O, O, W, L, O}, OutcomeCounts{2, 2, 3}, nil},
+		{"category defaults", Outcome{Column: "stage"},
+			frame(categoryColumn("stage", "closedwon", "closedlost", "open", "", "Closed Won", "yes", "no")),
+			[]features.Label{W, L, O, O, W, W, L}, OutcomeCounts{3, 2, 2}, nil},
+		{"category defaults reject unknown value", Outcome{Column: "stage"}, frame(stage), nil, OutcomeCounts{}, ErrLabelValue},
+		{"flag", Outcome{Column: "y"}, frame(flag), []features.Label{W, L, O, W}, OutcomeCounts{2, 1, 1}, nil},
+		{"number 1/0", Outcome{Column: "n"}, frame(number), []features.Label{W, L, O, W}, OutcomeCounts{2, 1, 1}, nil},
+		{"number other than 1/0", Outcome{Column: "n"}, frame(badNumber), nil, OutcomeCounts{}, ErrLabelValue},
+		{"number with values", Outcome{Column: "n", Positive: []string{"2"}}, frame(badNumber),
+			[]features.Label{L, L, W}, OutcomeCounts{1, 2, 0}, nil},
+		{"time column", Outcome{Column: "t"}, frame(when), nil, OutcomeCounts{}, ErrLabelValue},
+		{"value both won and lost", Outcome{Column: "stage", Positive: []string{"open"}, Negative: []string{"OPEN"}},
+			frame(stage), nil, OutcomeCounts{}, ErrLabelValue},
+		{"missing column", Outcome{Column: "deal_stage"}, frame(stage, flag), nil, OutcomeCounts{}, ErrNoLabelColumn},
+		{"no lost rows", Outcome{Column: "stage", Positive: []string{"closedwon"}, Negative: []string{"nothing"}},
+			frame(stage), nil, OutcomeCounts{1, 0, 6}, ErrOneClass},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, counts, err := tt.outcome.Labels(tt.frame)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("got error %v, want %v", err, tt.wantErr)
+			}
+			if counts != tt.counts {
+				t.Errorf("counts: got %+v, want %+v", counts, tt.counts)
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("labels: got %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestOutcomeErrorMessages(t *testing.T) {
+	f := &features.Frame{Columns: []*features.Column{categoryColumn("email", "a"), categoryColumn("stage", "won", "weird")}}
+	tests := []struct {
+		name    string
+		outcome Outcome
+		want    []string
+	}{
+		{"missing column lists the columns", Outcome{Column: "deal_stage"}, []string{`"deal_stage"`, `"email"`, `"stage"`}},
+		{"unknown value is named", Outcome{Column: "stage"}, []string{`"weird"`, "row 2"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, _, err := tt.outcome.Labels(f)
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q does not contain %s", err, w)
+				}
+			}
+		})
+	}
+}

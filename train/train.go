@@ -1,0 +1,618 @@
+package train
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/models/rules"
+	"github.com/leadscore/leadscore/train/fit"
+	"github.com/leadscore/leadscore/train/metrics"
+)
+
+// Sentinel errors of training; a *DataError wraps them with the column concerned.
+var (
+	ErrTooFewRows = errors.New("train: too few closed contacts")
+	ErrNoFeatures = errors.New("train: no usable feature columns")
+	ErrGate       = errors.New("train: new model is worse than the serving one")
+)
+
+// Config says how to train. Its zero value, given a Frame and Labels, trains with a stratified random
+// 80/20 split, 5-fold cross-validation, seed 0 and no manual rules.
+type Config struct {
+	// Spec, if not nil, is used as is (edited by the user); otherwise it is inferred from the frame.
+	Spec *features.Spec
+	// Label is the outcome column, excluded from the features.
+	Label string
+	// TimeColumn, if set, orders rows by that time column and holds out the latest HoldoutShare.
+	TimeColumn string
+	// OrderBy, if set (and TimeColumn is not), does the same with a numeric column.
+	OrderBy string
+	// HoldoutShare is the share of closed rows held out for evaluation; 0 means 0.2.
+	HoldoutShare float64
+	// Seed makes the random split and cross-validation folds reproducible.
+	Seed uint64
+	// Allow keeps these columns even when the leakage audit would exclude them.
+	Allow []string
+	// Exclude drops these columns from the features.
+	Exclude []string
+	// LeakAUC is the single-column AUC at or above which a column is excluded as leakage; 0 means 0.95.
+	LeakAUC float64
+	// MinClass is the minimum number of won and of lost training rows; 0 means 40.
+	MinClass int
+	// Folds is the number of cross-validation folds; 0 means 5.
+	Folds int
+	// Grid lists the candidate C values (inverse L2 penalty); nil means fit's default grid.
+	Grid []float64
+	// Encoder configures the feature encoder.
+	Encoder features.EncoderOptions
+	// Rates configures the conversion-rate tables stored in the model.
+	Rates features.RateOptions
+	// Rules, if not nil, is the manual score evaluated on the same holdout rows.
+	Rules *rules.Rules
+	// Progress, if not nil, is told of each step as it starts.
+	Progress func(step string)
+}
+
+// Result is a trained model and what was learnt on the way.
+type Result struct {
+	Artifact *models.Artifact
+	// Warnings are things a person should read: suspicious columns, pooled values, etc.
+	Warnings []string
+	// CV gives the mean cross-validated log loss of each candidate C.
+	CV []CVPoint
+	// TrainRows and HoldoutRows index the frame.
+	TrainRows, HoldoutRows []int
+}
+
+// CVPoint is the cross-validation score of one penalty.
+type CVPoint struct {
+	C       float64 `json:"c"`
+	LogLoss float64 `json:"log_loss"`
+}
+
+// smellyWords mark column names that often exist only because of the outcome.
+var smellyWords = []string{"stage", "status", "won", "lost", "closed", "close", "converted", "customer", "outcome", "result"}
+
+// auditMinCount is the number of contacts below which a value is pooled in the audit.
+const auditMinCount = 20
+
+// smellyAUC is the single-column AUC at which a column whose name smells of the outcome is excluded.
+const smellyAUC = 0.65
+
+// Train fits a model on the closed rows of f. labels has one entry per row of f.
+func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg Config) (*Result, error) {
+	if len(labels) != f.Len() {
+		return nil, fmt.Errorf("train: %d labels for %d rows", len(labels), f.Len())
+	}
+	progress := cfg.Progress
+	if progress == nil {
+		progress = func(string) {}
+	}
+	holdoutShare := cfg.HoldoutShare
+	if holdoutShare <= 0 {
+		holdoutShare = 0.2
+	}
+	if holdoutShare >= 0.9 {
+		return nil, fmt.Errorf("train: holdout share %.2f leaves too little to train on", holdoutShare)
+	}
+	minClass := cfg.MinClass
+	if minClass <= 0 {
+		minClass = 40
+	}
+	leakAUC := cfg.LeakAUC
+	if leakAUC <= 0 {
+		leakAUC = 0.95
+	}
+	res := &Result{}
+
+	progress("split")
+	closed := make([]int, 0, len(labels))
+	for i, l := range labels {
+		if l.Closed() {
+			closed = append(closed, i)
+		}
+	}
+	ref, trainRows, holdRows, err := split(f, labels, closed, cfg, holdoutShare)
+	if err != nil {
+		return nil, err
+	}
+	won, lost := countLabels(labels, trainRows)
+	if won < minClass || lost < minClass {
+		return nil, fmt.Errorf("%w: the training split has %d won and %d lost, need at least %d of each", ErrTooFewRows, won, lost, minClass)
+	}
+	hw, hl := countLabels(labels, holdRows)
+	if hw == 0 || hl == 0 {
+		return nil, fmt.Errorf("%w: the holdout has %d won and %d lost; it needs both", ErrTooFewRows, hw, hl)
+	}
+	res.TrainRows, res.HoldoutRows = trainRows, holdRows
+
+	spec := cfg.Spec
+	if spec == nil {
+		spec = features.InferSpec(f, cfg.Label)
+	}
+	spec = cloneSpec(spec)
+	for _, name := range cfg.Exclude {
+		cs := specColumn(spec, name)
+		if cs == nil {
+			return nil, fmt.Errorf("train: --exclude names column %q, which the data does not have", name)
+		}
+		cs.Use, cs.Reason = false, "excluded by the user"
+	}
+	for _, name := range cfg.Allow {
+		if specColumn(spec, name) == nil {
+			return nil, fmt.Errorf("train: --allow names column %q, which the data does not have", name)
+		}
+	}
+
+	progress("leakage audit")
+	audit, warns := auditLeakage(f, labels, trainRows, spec, leakAUC, cfg.Allow)
+	res.Warnings = append(res.Warnings, warns...)
+	if !slices.ContainsFunc(spec.Columns, func(c features.ColumnSpec) bool { return c.Use }) {
+		return nil, ErrNoFeatures
+	}
+
+	progress("encode")
+	enc, err := features.FitEncoder(spec, f, trainRows, cfg.Encoder)
+	if err != nil {
+		return nil, err
+	}
+	width := enc.Width()
+	xTrain, err := enc.EncodeFrame(f, trainRows, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	yTrain := labelFloats(labels, trainRows)
+
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	progress("cross-validate")
+	cv, err := fit.CrossValidate(xTrain, len(trainRows), width, yTrain, fit.CVOptions{Grid: cfg.Grid, Folds: cfg.Folds, Seed: cfg.Seed})
+	if err != nil {
+		return nil, err
+	}
+	for i, c := range cv.Grid {
+		res.CV = append(res.CV, CVPoint{C: c, LogLoss: cv.Scores[i]})
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	progress("fit")
+	model, err := fit.Fit(xTrain, len(trainRows), width, yTrain, fit.Options{C: cv.Best})
+	if err != nil {
+		return nil, err
+	}
+	if !model.Converged {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the solver stopped after %d iterations before converging", model.Iterations))
+	}
+
+	baseline := make([]float64, width)
+	for r := range trainRows {
+		row := xTrain[r*width : (r+1)*width]
+		for j, v := range row {
+			baseline[j] += v
+		}
+	}
+	for j := range baseline {
+		baseline[j] /= float64(len(trainRows))
+	}
+	trainScores := make([]float64, len(trainRows))
+	fitSums := make([]float64, len(trainRows))
+	engSums := make([]float64, len(trainRows))
+	feats := enc.Features()
+	for r := range trainRows {
+		row := xTrain[r*width : (r+1)*width]
+		z := model.Intercept
+		for j, v := range row {
+			z += model.Weights[j] * v
+			c := model.Weights[j] * (v - baseline[j])
+			if feats[j].Group == "engagement" {
+				engSums[r] += c
+			} else {
+				fitSums[r] += c
+			}
+		}
+		trainScores[r] = sigmoid(z)
+	}
+
+	progress("conversion rates")
+	rates, err := features.ComputeRates(subFrame(f, trainRows, spec), subLabels(labels, trainRows), cfg.Rates)
+	if err != nil {
+		return nil, err
+	}
+
+	a := &models.Artifact{
+		Format:         models.FormatVersion,
+		Spec:           spec,
+		Encoder:        enc,
+		Intercept:      model.Intercept,
+		Weights:        model.Weights,
+		Baseline:       baseline,
+		Penalty:        cv.Best,
+		Tiers:          quartiles(trainScores),
+		FitCuts:        models.GradeCuts(fitSums),
+		EngagementCuts: models.GradeCuts(engSums),
+		Rates:          rates,
+		Audit:          audit,
+		Holdout:        ref,
+	}
+
+	progress("evaluate")
+	xHold, err := enc.EncodeFrame(f, holdRows, time.Time{})
+	if err != nil {
+		return nil, err
+	}
+	holdScores := make([]float64, len(holdRows))
+	for r := range holdRows {
+		z := model.Intercept
+		for j, v := range xHold[r*width : (r+1)*width] {
+			z += model.Weights[j] * v
+		}
+		holdScores[r] = sigmoid(z)
+	}
+	yHold := labelBools(labels, holdRows)
+	a.Metrics = metrics.Evaluate(holdScores, yHold)
+	if cfg.Rules != nil {
+		manual := make([]float64, len(holdRows))
+		at := spec.ReferenceTime
+		for r, i := range holdRows {
+			manual[r] = cfg.Rules.Score(f.Contact(i, ""), at).Total
+		}
+		a.Metrics.Manual = &models.ManualMetrics{AUC: metrics.AUC(manual, yHold), Deciles: metrics.Deciles(manual, yHold)}
+	}
+	if err := a.Validate(); err != nil {
+		return nil, fmt.Errorf("train: the fitted model does not validate: %w", err)
+	}
+	res.Artifact = a
+	return res, nil
+}
+
+func sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}
+
+func countLabels(labels []features.Label, rows []int) (won, lost int) {
+	for _, i := range rows {
+		switch labels[i] {
+		case features.Won:
+			won++
+		case features.Lost:
+			lost++
+		}
+	}
+	return won, lost
+}
+
+func labelFloats(labels []features.Label, rows []int) []float64 {
+	y := make([]float64, len(rows))
+	for r, i := range rows {
+		if labels[i] == features.Won {
+			y[r] = 1
+		}
+	}
+	return y
+}
+
+func labelBools(labels []features.Label, rows []int) []bool {
+	y := make([]bool, len(rows))
+	for r, i := range rows {
+		y[r] = labels[i] == features.Won
+	}
+	return y
+}
+
+func subLabels(labels []features.Label, rows []int) []features.Label {
+	out := make([]features.Label, len(rows))
+	for r, i := range rows {
+		out[r] = labels[i]
+	}
+	return out
+}
+
+// subFrame returns the used columns of f restricted to rows.
+func subFrame(f *features.Frame, rows []int, spec *features.Spec) *features.Frame {
+	out := &features.Frame{}
+	for _, cs := range spec.Columns {
+		if !cs.Use {
+			continue
+		}
+		src := f.Column(cs.Name)
+		if src == nil {
+			continue
+		}
+		c := &features.Column{Name: src.Name, Kind: src.Kind, Valid: make([]bool, len(rows))}
+		switch src.Kind {
+		case features.KindCategory:
+			c.Str = make([]string, len(rows))
+		case features.KindFlag:
+			c.Bool = make([]bool, len(rows))
+		default:
+			c.Num = make([]float64, len(rows))
+		}
+		for r, i := range rows {
+			c.Valid[r] = src.Valid[i]
+			switch src.Kind {
+			case features.KindCategory:
+				c.Str[r] = src.Str[i]
+			case features.KindFlag:
+				c.Bool[r] = src.Bool[i]
+			default:
+				c.Num[r] = src.Num[i]
+			}
+		}
+		out.Columns = append(out.Columns, c)
+	}
+	return out
+}
+
+// quartiles returns the 25th, 50th and 75th percentiles of xs.
+func quartiles(xs []float64) [3]float64 {
+	s := slices.Clone(xs)
+	sort.Float64s(s)
+	q := func(p float64) float64 {
+		if len(s) == 0 {
+			return 0
+		}
+		return s[int(math.Min(float64(len(s)-1), math.Floor(p*float64(len(s)))))]
+	}
+	t := [3]float64{q(0.25), q(0.5), q(0.75)}
+	// Tiers must increase strictly; ties (a model with few distinct scores) are nudged apart.
+	for i := 1; i < 3; i++ {
+		if t[i] <= t[i-1] {
+			t[i] = math.Nextafter(t[i-1], 1)
+		}
+	}
+	return t
+}
+
+func cloneSpec(s *features.Spec) *features.Spec {
+	c := *s
+	c.Columns = slices.Clone(s.Columns)
+	return &c
+}
+
+func specColumn(s *features.Spec, name string) *features.ColumnSpec {
+	for i := range s.Columns {
+		if s.Columns[i].Name == name {
+			return &s.Columns[i]
+		}
+	}
+	return nil
+}
+
+// split chooses training and holdout rows among the closed ones.
+func split(f *features.Frame, labels []features.Label, closed []int, cfg Config, share float64) (models.HoldoutRef, []int, []int, error) {
+	ref := models.HoldoutRef{Share: share, Seed: cfg.Seed}
+	orderCol := cfg.TimeColumn
+	ref.Method = "time"
+	if orderCol == "" && cfg.OrderBy != "" {
+		orderCol, ref.Method = cfg.OrderBy, "order"
+	}
+	if orderCol == "" {
+		ref.Method = "random"
+		train, hold := stratifiedSplit(labels, closed, share, cfg.Seed)
+		return ref, train, hold, nil
+	}
+	col := f.Column(orderCol)
+	if col == nil {
+		return ref, nil, nil, fmt.Errorf("train: split column %q is not in the data", orderCol)
+	}
+	if ref.Method == "time" && col.Kind != features.KindTime {
+		return ref, nil, nil, fmt.Errorf("train: --time-column %q is a %s column, not a time", orderCol, col.Kind)
+	}
+	if ref.Method == "order" && col.Kind != features.KindNumber && col.Kind != features.KindTime {
+		return ref, nil, nil, fmt.Errorf("train: --order-by %q is a %s column, not a number", orderCol, col.Kind)
+	}
+	rows := make([]int, 0, len(closed))
+	for _, i := range closed {
+		if col.Valid[i] {
+			rows = append(rows, i)
+		}
+	}
+	if len(rows) < len(closed) {
+		return ref, nil, nil, fmt.Errorf("train: split column %q is missing in %d closed rows", orderCol, len(closed)-len(rows))
+	}
+	sort.SliceStable(rows, func(a, b int) bool { return col.Num[rows[a]] < col.Num[rows[b]] })
+	cut := len(rows) - int(math.Round(share*float64(len(rows))))
+	if cut <= 0 || cut >= len(rows) {
+		return ref, nil, nil, fmt.Errorf("%w: %d closed rows cannot be split", ErrTooFewRows, len(rows))
+	}
+	// Rows tied with the first holdout value go to the holdout, so the cutoff alone finds them again.
+	cutoff := col.Num[rows[cut]]
+	for cut > 0 && col.Num[rows[cut-1]] >= cutoff {
+		cut--
+	}
+	ref.Column, ref.Cutoff = orderCol, cutoff
+	train, hold := slices.Clone(rows[:cut]), slices.Clone(rows[cut:])
+	sort.Ints(train)
+	sort.Ints(hold)
+	return ref, train, hold, nil
+}
+
+// stratifiedSplit holds out share of the won and share of the lost rows, chosen at random by seed.
+func stratifiedSplit(labels []features.Label, closed []int, share float64, seed uint64) (train, hold []int) {
+	rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
+	var won, lost []int
+	for _, i := range closed {
+		if labels[i] == features.Won {
+			won = append(won, i)
+		} else {
+			lost = append(lost, i)
+		}
+	}
+	for _, group := range [][]int{won, lost} {
+		rng.Shuffle(len(group), func(a, b int) { group[a], group[b] = group[b], group[a] })
+		n := int(math.Round(share * float64(len(group))))
+		hold = append(hold, group[:n]...)
+		train = append(train, group[n:]...)
+	}
+	sort.Ints(train)
+	sort.Ints(hold)
+	return train, hold
+}
+
+// HoldoutRows finds the holdout rows of a model again in the frame it was trained on.
+func HoldoutRows(f *features.Frame, labels []features.Label, ref models.HoldoutRef) ([]int, error) {
+	closed := make([]int, 0, len(labels))
+	for i, l := range labels {
+		if l.Closed() {
+			closed = append(closed, i)
+		}
+	}
+	switch ref.Method {
+	case "random":
+		_, hold := stratifiedSplit(labels, closed, ref.Share, ref.Seed)
+		return hold, nil
+	case "time", "order":
+		col := f.Column(ref.Column)
+		if col == nil {
+			return nil, fmt.Errorf("train: holdout column %q is not in the data", ref.Column)
+		}
+		var hold []int
+		for _, i := range closed {
+			if col.Valid[i] && col.Num[i] >= ref.Cutoff {
+				hold = append(hold, i)
+			}
+		}
+		return hold, nil
+	}
+	return nil, fmt.Errorf("train: unknown holdout method %q", ref.Method)
+}
+
+// auditLeakage measures every used column's single-column AUC on the training rows and excludes
+// those that predict the outcome almost perfectly, or that smell of it by name and predict it well.
+func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *features.Spec, leakAUC float64, allow []string) ([]models.AuditEntry, []string) {
+	y := labelBools(labels, rows)
+	var audit []models.AuditEntry
+	var warns []string
+	for i := range spec.Columns {
+		cs := &spec.Columns[i]
+		col := f.Column(cs.Name)
+		if col == nil || cs.Name == spec.Label {
+			continue
+		}
+		auc := columnAUC(col, cs, rows, y)
+		smelly := smells(cs.Name)
+		e := models.AuditEntry{Column: cs.Name, AUC: auc, Suspect: smelly}
+		allowed := slices.Contains(allow, cs.Name)
+		switch {
+		case !cs.Use:
+			e.Excluded, e.Reason = true, cs.Reason
+		case auc >= leakAUC && !allowed:
+			e.Excluded = true
+			e.Reason = fmt.Sprintf("alone it predicts the outcome almost perfectly (AUC %.3f >= %.2f): likely leakage; --allow %s keeps it", auc, leakAUC, cs.Name)
+		case smelly && auc >= smellyAUC && !allowed:
+			e.Excluded = true
+			e.Reason = fmt.Sprintf("its name suggests it is recorded because of the outcome and it predicts it (AUC %.3f); --allow %s keeps it", auc, cs.Name)
+		case smelly:
+			e.Reason = "its name suggests the outcome; check it is known before the deal closes"
+		}
+		if e.Excluded && cs.Use {
+			cs.Use, cs.Reason = false, "leakage: "+e.Reason
+			warns = append(warns, fmt.Sprintf("excluded column %q: %s", cs.Name, e.Reason))
+		} else if smelly && cs.Use {
+			warns = append(warns, fmt.Sprintf("column %q: %s (AUC %.3f)", cs.Name, e.Reason, auc))
+		}
+		audit = append(audit, e)
+	}
+	sort.SliceStable(audit, func(a, b int) bool { return audit[a].AUC > audit[b].AUC })
+	return audit, warns
+}
+
+func smells(name string) bool {
+	n := strings.ToLower(name)
+	for _, w := range smellyWords {
+		if strings.Contains(n, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// columnAUC is the AUC of the best single-column ranking, in whichever direction is better: a category
+// (after its derivation: e-mail class, title seniority) by its training conversion rate, values seen
+// fewer than auditMinCount times pooled; a number or time by its value
+// with missing values ranked lowest. It is 0.5 when the rows hold one class.
+func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
+	score := make([]float64, len(rows))
+	switch col.Kind {
+	case features.KindCategory, features.KindFlag:
+		type count struct{ won, all float64 }
+		counts := map[string]*count{}
+		key := func(i int) string {
+			if !col.Valid[i] {
+				return "\x00missing"
+			}
+			if col.Kind == features.KindFlag {
+				return fmt.Sprint(col.Bool[i])
+			}
+			switch cs.Derive {
+			case features.DeriveEmailDomain:
+				return features.EmailDomainClass(col.Str[i])
+			case features.DeriveTitleSeniority:
+				return features.TitleSeniority(col.Str[i])
+			}
+			return col.Str[i]
+		}
+		for r, i := range rows {
+			k := key(i)
+			c := counts[k]
+			if c == nil {
+				c = &count{}
+				counts[k] = c
+			}
+			c.all++
+			if y[r] {
+				c.won++
+			}
+		}
+		// Values seen fewer than auditMinCount times share one rate, so an identifier or free text
+		// cannot look predictive from in-sample rates of one contact each.
+		rare := &count{}
+		for _, c := range counts {
+			if c.all < auditMinCount {
+				rare.won += c.won
+				rare.all += c.all
+			}
+		}
+		for r, i := range rows {
+			c := counts[key(i)]
+			if c.all < auditMinCount {
+				c = rare
+			}
+			score[r] = c.won / c.all
+		}
+	default:
+		lowest := math.Inf(1)
+		for _, i := range rows {
+			if col.Valid[i] && col.Num[i] < lowest {
+				lowest = col.Num[i]
+			}
+		}
+		for r, i := range rows {
+			if col.Valid[i] {
+				score[r] = col.Num[i]
+			} else {
+				score[r] = lowest - 1
+			}
+		}
+	}
+	auc := metrics.AUC(score, y)
+	if math.IsNaN(auc) {
+		return 0.5
+	}
+	return math.Max(auc, 1-auc)
+}
