@@ -84,6 +84,11 @@ type EncoderOptions struct {
 	SkewThreshold float64
 	// NoLog turns the log1p transform of skewed counts off.
 	NoLog bool
+	// Bins gives, per number property, increasing cut points in the property's own units (typically
+	// where its conversion rate changes, from the rate tables of the training rows). Such a property
+	// gets one 0/1 output per range besides its scaled value, so the model can follow a rate that
+	// saturates or steps. Cut points for other kinds are ignored.
+	Bins map[string][]float64
 }
 
 func (o EncoderOptions) withDefaults() EncoderOptions {
@@ -147,6 +152,10 @@ type ColumnEncoding struct {
 	Impute float64 `json:"impute,omitempty"`
 	Mean   float64 `json:"mean,omitempty"`
 	SD     float64 `json:"sd,omitempty"`
+	// Cuts, for a number column, are increasing cut points: outputs follow for the ranges
+	// (-Inf, Cuts[0]), [Cuts[0], Cuts[1]), ... [Cuts[n-1], +Inf), set to 1 for the range the value
+	// falls in and all 0 when it is missing.
+	Cuts []float64 `json:"cuts,omitempty"`
 }
 
 // width is the number of outputs of the column.
@@ -160,6 +169,9 @@ func (ce *ColumnEncoding) width() int {
 	}
 	if ce.Missing {
 		n++
+	}
+	if len(ce.Cuts) > 0 {
+		n += len(ce.Cuts) + 1
 	}
 	return n
 }
@@ -250,6 +262,14 @@ func (ce *ColumnEncoding) check() error {
 		if !(ce.SD > 0) || math.IsInf(ce.SD, 0) || !isFiniteNum(ce.Mean) || !isFiniteNum(ce.Impute) {
 			return bad("scaling (impute %v, mean %v, sd %v) is not finite with sd > 0", ce.Impute, ce.Mean, ce.SD)
 		}
+		if len(ce.Cuts) > 0 && ce.Kind != KindNumber {
+			return bad("cut points are only for numbers")
+		}
+		for k, x := range ce.Cuts {
+			if !isFiniteNum(x) || (k > 0 && x <= ce.Cuts[k-1]) {
+				return bad("cut points %v are not finite and increasing", ce.Cuts)
+			}
+		}
 	case KindFlag:
 		if ce.Derive != "" {
 			return bad("derive %q does not fit a flag", ce.Derive)
@@ -300,7 +320,25 @@ func (ce *ColumnEncoding) features() []Feature {
 	if ce.Missing {
 		out = append(out, missing)
 	}
+	for k := 0; len(ce.Cuts) > 0 && k <= len(ce.Cuts); k++ {
+		b := f
+		b.Value = rangeText(ce.Cuts, k)
+		b.Name = p + " " + b.Value
+		out = append(out, b)
+	}
 	return out
+}
+
+// rangeText names range k of cuts for people: "< 5", "in [5, 12)", ">= 40".
+func rangeText(cuts []float64, k int) string {
+	g := func(x float64) string { return strconv.FormatFloat(x, 'g', 6, 64) }
+	switch {
+	case k == 0:
+		return "< " + g(cuts[0])
+	case k == len(cuts):
+		return ">= " + g(cuts[k-1])
+	}
+	return "in [" + g(cuts[k-1]) + ", " + g(cuts[k]) + ")"
 }
 
 // Validate checks an encoder, typically one decoded from a file: known kinds and derivations,
@@ -373,6 +411,9 @@ func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder
 			return nil, fmt.Errorf("%w: %q", ErrMissingColumn, cs.Name)
 		}
 		ce := ColumnEncoding{Property: cs.Name, Kind: cs.Kind, Derive: cs.Derive, Group: cs.Group}
+		if ce.Kind == KindNumber {
+			ce.Cuts = slices.Clone(opts.Bins[cs.Name])
+		}
 		if ce.Kind == KindTime {
 			ce.Derive = DeriveRecency
 		}
@@ -805,6 +846,17 @@ func (ce *ColumnEncoding) put(levels map[string]int, c cell, asOf float64, dst [
 	}
 	if ce.Missing && !c.ok {
 		dst[1] = 1
+	}
+	if len(ce.Cuts) > 0 && c.ok {
+		off := 1
+		if ce.Missing {
+			off = 2
+		}
+		k, _ := slices.BinarySearch(ce.Cuts, c.x)
+		if k < len(ce.Cuts) && ce.Cuts[k] == c.x {
+			k++ // a value on a cut point belongs to the range it starts
+		}
+		dst[off+k] = 1
 	}
 }
 

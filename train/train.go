@@ -58,6 +58,9 @@ type Config struct {
 	Rates features.RateOptions
 	// Rules, if not nil, is the manual score evaluated on the same holdout rows.
 	Rules *rules.Rules
+	// NoBins turns off the range features: by default every number column also gets one 0/1 feature
+	// per range of its conversion-rate table, so the model can follow rates that step or saturate.
+	NoBins bool
 	// Progress, if not nil, is told of each step as it starts.
 	Progress func(step string)
 }
@@ -84,6 +87,10 @@ var smellyWords = []string{"stage", "status", "won", "lost", "closed", "close", 
 
 // auditMinCount is the number of contacts below which a value is pooled in the audit.
 const auditMinCount = 20
+
+// strongAUC is the single-column AUC at which a kept column is named in a warning: strong enough
+// that it may be recorded during or after the sale (a call's duration, a meeting count).
+const strongAUC = 0.8
 
 // smellyAUC is the single-column AUC at which a column whose name smells of the outcome is excluded.
 const smellyAUC = 0.65
@@ -160,8 +167,18 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 		return nil, ErrNoFeatures
 	}
 
+	progress("conversion rates")
+	rates, err := features.ComputeRates(subFrame(f, trainRows, spec), subLabels(labels, trainRows), cfg.Rates)
+	if err != nil {
+		return nil, err
+	}
+
 	progress("encode")
-	enc, err := features.FitEncoder(spec, f, trainRows, cfg.Encoder)
+	encOpts := cfg.Encoder
+	if !cfg.NoBins && encOpts.Bins == nil {
+		encOpts.Bins = rangeCuts(rates)
+	}
+	enc, err := features.FitEncoder(spec, f, trainRows, encOpts)
 	if err != nil {
 		return nil, err
 	}
@@ -224,12 +241,6 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 		trainScores[r] = sigmoid(z)
 	}
 
-	progress("conversion rates")
-	rates, err := features.ComputeRates(subFrame(f, trainRows, spec), subLabels(labels, trainRows), cfg.Rates)
-	if err != nil {
-		return nil, err
-	}
-
 	a := &models.Artifact{
 		Format:         models.FormatVersion,
 		Spec:           spec,
@@ -274,6 +285,28 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	}
 	res.Artifact = a
 	return res, nil
+}
+
+// rangeCuts returns the cut points of the numeric conversion-rate tables, by property.
+func rangeCuts(r *features.RateReport) map[string][]float64 {
+	cuts := map[string][]float64{}
+	for _, t := range r.Tables {
+		if t.Kind != features.KindNumber {
+			continue
+		}
+		var cs []float64
+		for _, row := range t.Rows {
+			if !row.Missing && !math.IsInf(row.Lo, 0) && !math.IsNaN(row.Lo) {
+				cs = append(cs, row.Lo)
+			}
+		}
+		sort.Float64s(cs)
+		cs = slices.Compact(cs)
+		if len(cs) > 0 {
+			cuts[t.Property] = cs
+		}
+	}
+	return cuts
 }
 
 func sigmoid(z float64) float64 {
@@ -519,11 +552,13 @@ func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *
 			e.Reason = fmt.Sprintf("its name suggests it is recorded because of the outcome and it predicts it (AUC %.3f); --allow %s keeps it", auc, cs.Name)
 		case smelly:
 			e.Reason = "its name suggests the outcome; check it is known before the deal closes"
+		case auc >= strongAUC && cs.Use:
+			e.Reason = fmt.Sprintf("alone it ranks the outcome very well (AUC %.3f): check it is known before the deal closes", auc)
 		}
 		if e.Excluded && cs.Use {
 			cs.Use, cs.Reason = false, "leakage: "+e.Reason
 			warns = append(warns, fmt.Sprintf("excluded column %q: %s", cs.Name, e.Reason))
-		} else if smelly && cs.Use {
+		} else if (smelly || auc >= strongAUC) && cs.Use {
 			warns = append(warns, fmt.Sprintf("column %q: %s (AUC %.3f)", cs.Name, e.Reason, auc))
 		}
 		audit = append(audit, e)

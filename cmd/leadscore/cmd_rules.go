@@ -26,7 +26,12 @@ func newRulesCmd(stdout, _ io.Writer) *cobra.Command {
 		Short: "Check a manual points rules file and try it on one contact",
 		Long: `Check a manual points rules file (HubSpot-style points, groups, limits, decay, stages, grades and
 levels; testdata/rules.yaml documents the format) and try it on one contact.`,
-		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usageError{fmt.Errorf("rules: unknown command %q; want check or test", args[0])}
+			}
+			return cmd.Help()
+		},
 	}
 	cmd.AddCommand(newRulesCheckCmd(stdout), newRulesTestCmd(stdout))
 	return cmd

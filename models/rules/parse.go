@@ -262,8 +262,6 @@ func (p *parser) file(doc *yaml.Node) *Rules {
 	r := &Rules{
 		Stages:     Stages{MQL: DefaultMQL, SQL: DefaultSQL},
 		TotalLimit: math.Inf(1),
-		fit:        -1,
-		engagement: -1,
 	}
 	if len(doc.Content) == 0 {
 		p.fail(doc, "", "", ErrMissing, "the file is empty")
@@ -412,16 +410,16 @@ func (p *parser) groups(n *yaml.Node, r *Rules) []Group {
 			continue
 		}
 		if g.Grades != nil {
-			if r.fit >= 0 {
-				p.fail(gradesKey, g.Name, "", ErrDuplicate, "grades are already set by group %q", groups[r.fit].Name)
+			if r.fit > 0 {
+				p.fail(gradesKey, g.Name, "", ErrDuplicate, "grades are already set by group %q", groups[r.fit-1].Name)
 			}
-			r.fit = len(groups)
+			r.fit = len(groups) + 1
 		}
 		if g.Levels != nil {
-			if r.engagement >= 0 {
-				p.fail(levelsKey, g.Name, "", ErrDuplicate, "levels are already set by group %q", groups[r.engagement].Name)
+			if r.engagement > 0 {
+				p.fail(levelsKey, g.Name, "", ErrDuplicate, "levels are already set by group %q", groups[r.engagement-1].Name)
 			}
-			r.engagement = len(groups)
+			r.engagement = len(groups) + 1
 		}
 		groups = append(groups, g)
 	}

@@ -24,7 +24,9 @@ const (
 	DefaultSQL = 65
 )
 
-// Rules is a parsed rules file. It is never mutated after Parse and is safe for concurrent use.
+// Rules is a parsed rules file. Only Parse makes a valid one (its stages, limits and group indexes are
+// set there); the fields are exported for reading. It is never mutated after Parse and is safe for
+// concurrent use.
 type Rules struct {
 	Name       string  // the file's optional name
 	Stages     Stages  // total points needed for each stage
@@ -33,8 +35,8 @@ type Rules struct {
 	Rules      []Rule  // in file order
 	Exclusions []Rule  // in file order; they have criteria but no points
 
-	fit, engagement int // index into Groups of the group with grades, levels; -1 when none
-	groupIndex      []int
+	fit, engagement int   // 1 + the index into Groups of the group with grades, levels; 0 when none
+	groupIndex      []int // for each rule, the index into Groups of its group; -1 when none
 }
 
 // Stages holds the total points at which a contact becomes a marketing qualified lead (MQL) and a sales

@@ -122,11 +122,11 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 	default:
 		res.Stage = StageLead
 	}
-	if r.fit >= 0 {
-		res.FitGrade = grade(groupSums[r.fit], r.Groups[r.fit].Grades)
+	if r.fit > 0 {
+		res.FitGrade = grade(groupSums[r.fit-1], r.Groups[r.fit-1].Grades)
 	}
-	if r.engagement >= 0 {
-		res.EngagementLevel = level(groupSums[r.engagement], r.Groups[r.engagement].Levels)
+	if r.engagement > 0 {
+		res.EngagementLevel = level(groupSums[r.engagement-1], r.Groups[r.engagement-1].Levels)
 	}
 	return res
 }

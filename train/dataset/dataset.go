@@ -3,6 +3,7 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -78,18 +79,18 @@ func ReadFile(path string, opts ReadOptions) (*features.Frame, error) {
 	case "parquet":
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return nil, fileError(path, err)
 		}
 		defer f.Close()
 		st, err := f.Stat()
 		if err != nil {
-			return nil, err
+			return nil, fileError(path, err)
 		}
 		return ReadParquet(f, st.Size(), path, opts)
 	case "csv":
 		f, err := os.Open(path)
 		if err != nil {
-			return nil, err
+			return nil, fileError(path, err)
 		}
 		defer f.Close()
 		return ReadCSV(f, path, opts)
@@ -100,6 +101,7 @@ func ReadFile(path string, opts ReadOptions) (*features.Frame, error) {
 // WriteFile writes f to path as Parquet (.parquet) or CSV (.csv, .tsv, .txt; tab-separated for
 // .tsv), choosing the format by extension. The data goes to a temporary file in the same
 // directory that is renamed over path only once complete, so readers never see half a file.
+// A frame without columns is ErrEmpty; duplicate or empty column names are errors.
 func WriteFile(path string, f *features.Frame) (err error) {
 	format := formatOf(path)
 	if format == "" {
@@ -107,6 +109,9 @@ func WriteFile(path string, f *features.Frame) (err error) {
 	}
 	if err := f.Validate(); err != nil {
 		return err
+	}
+	if len(f.Columns) == 0 {
+		return &ParseError{File: path, Err: fmt.Errorf("%w: the frame has no columns", ErrEmpty)}
 	}
 	seen := make(map[string]bool, len(f.Columns))
 	for _, c := range f.Columns {
@@ -120,7 +125,7 @@ func WriteFile(path string, f *features.Frame) (err error) {
 	}
 	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
 	if err != nil {
-		return err
+		return fileError(path, err)
 	}
 	defer func() {
 		if err != nil {
@@ -142,12 +147,25 @@ func WriteFile(path string, f *features.Frame) (err error) {
 		return &ParseError{File: path, Err: err}
 	}
 	if err = tmp.Sync(); err != nil {
-		return err
+		return fileError(path, err)
 	}
 	if err = tmp.Close(); err != nil {
-		return err
+		return fileError(path, err)
 	}
-	return os.Rename(tmp.Name(), path)
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fileError(path, err)
+	}
+	return nil
+}
+
+// fileError wraps an operating-system error on path, dropping the *fs.PathError layer whose
+// message would repeat the path.
+func fileError(path string, err error) error {
+	var pe *fs.PathError
+	if errors.As(err, &pe) && pe.Path == path {
+		err = fmt.Errorf("%s: %w", pe.Op, pe.Err)
+	}
+	return &ParseError{File: path, Err: err}
 }
 
 func formatOf(path string) string {

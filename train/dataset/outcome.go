@@ -2,13 +2,15 @@ package dataset
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/leadscore/leadscore/features"
 )
 
 // Outcome says which column holds a contact's outcome and which of its values mean won and lost.
-// Values match case-insensitively after trimming spaces; a number matches its text ("1", "2.5").
+// Values match case-insensitively after trimming spaces; a number matches its text ("1", "2.5"),
+// and a flag matches true, yes or 1 when true and false, no or 0 when false.
 type Outcome struct {
 	Column   string
 	Positive []string // values meaning won
@@ -103,6 +105,9 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 // it reports false for a value it cannot place.
 func (o Outcome) rule(k features.Kind) func(string) (features.Label, bool) {
 	pos, neg := o.Positive, o.Negative
+	if k == features.KindFlag {
+		pos, neg = flagAliases(pos), flagAliases(neg)
+	}
 	switch {
 	case len(pos) > 0 && len(neg) > 0:
 		return func(s string) (features.Label, bool) {
@@ -154,6 +159,21 @@ func (o Outcome) rule(k features.Kind) func(string) (features.Label, bool) {
 		}
 		return features.Open, false
 	}
+}
+
+// flagAliases rewrites yes/no and 1/0 as true/false, the text of a flag value, so that a list
+// written for the file ("yes") matches the column it was read into.
+func flagAliases(list []string) []string {
+	out := make([]string, len(list))
+	for i, v := range list {
+		out[i] = v
+		if b, ok := parseFlag(strings.TrimSpace(v)); ok {
+			out[i] = strconv.FormatBool(b)
+		} else if x, ok := parseNumber(strings.TrimSpace(v)); ok && (x == 0 || x == 1) {
+			out[i] = strconv.FormatBool(x == 1)
+		}
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {

@@ -89,6 +89,23 @@ func TestWriteReadRoundTrip(t *testing.T) {
 	}
 }
 
+func TestWriteReadRoundTripNoRows(t *testing.T) {
+	for _, ext := range []string{".parquet", ".csv"} {
+		t.Run(ext, func(t *testing.T) {
+			want := &features.Frame{Columns: []*features.Column{{Name: "a", Kind: features.KindCategory}, {Name: "b", Kind: features.KindCategory}}}
+			path := filepath.Join(t.TempDir(), "empty"+ext)
+			if err := WriteFile(path, want); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadFile(path, ReadOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			mustEqualFrames(t, got, want)
+		})
+	}
+}
+
 func TestWriteReadRoundTripManyRowGroups(t *testing.T) {
 	n := RowGroupRows*2 + 17
 	c := &features.Column{Name: "x", Kind: features.KindNumber, Num: make([]float64, n), Valid: make([]bool, n)}
@@ -124,6 +141,7 @@ func TestWriteFileErrors(t *testing.T) {
 	}{
 		{"unknown extension", filepath.Join(dir, "x.xlsx"), sampleFrame(), ErrFormat},
 		{"duplicate column", filepath.Join(dir, "x.parquet"), dup, ErrDuplicateColumn},
+		{"no columns", filepath.Join(dir, "x.csv"), &features.Frame{}, ErrEmpty},
 		{"missing directory", filepath.Join(dir, "no", "x.csv"), sampleFrame(), os.ErrNotExist},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,138 @@
+package compare
+
+import (
+	_ "embed"
+	"fmt"
+	"html/template"
+	"io"
+	"math"
+	"strings"
+)
+
+//go:embed report.tmpl
+var reportTemplate string
+
+var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
+	"pct0":      wholePercent,
+	"pct1":      percent1,
+	"dec3":      decimal3,
+	"num":       thousands,
+	"points":    points,
+	"signed":    signedPoints,
+	"heat":      heatStyle,
+	"better":    better,
+	"outcome":   outcomeWord,
+	"date":      func(r *Report) string { return r.AsOf.UTC().Format("2 January 2006") },
+	"hasRange":  func(lo, hi float64) bool { return lo != 0 || hi != 0 },
+	"strength":  strengthWord,
+	"joinHits":  joinHits,
+	"firstRows": func(n int, rows any) bool { return n < 12 },
+}).Parse(reportTemplate))
+
+// page is what the template renders.
+type page struct {
+	*Report
+	Charts map[string]Chart
+}
+
+// WriteHTML writes the report as one self-contained HTML page: inline CSS, charts as inline SVG, no
+// script and nothing fetched from the network. It reads well on a laptop screen and prints.
+func (r *Report) WriteHTML(w io.Writer) error {
+	charts, err := r.charts()
+	if err != nil {
+		return err
+	}
+	pg := page{Report: r, Charts: map[string]Chart{}}
+	for _, c := range charts {
+		pg.Charts[c.ID] = c
+	}
+	if err := pageTemplate.Execute(w, pg); err != nil {
+		return fmt.Errorf("compare: writing the report: %w", err)
+	}
+	return nil
+}
+
+// The heat-map palette: cold (no customers), neutral (the overall rate) and hot (the hottest rate).
+var (
+	heatCold    = [3]float64{0x2b, 0x6c, 0xb0}
+	heatNeutral = [3]float64{0xf5, 0xf2, 0xe8}
+	heatHot     = [3]float64{0xc8, 0x2a, 0x1e}
+)
+
+// heatColour returns the background of a cell whose conversion rate is rate, on a scale from cold at
+// 0 through neutral at the overall rate to hot at top and above, and whether its text should be light.
+func heatColour(rate, overall, top float64) (string, bool) {
+	var from, to [3]float64
+	var t float64
+	switch {
+	case rate <= overall || top <= overall:
+		from, to = heatCold, heatNeutral
+		if overall > 0 {
+			t = rate / overall
+		}
+	default:
+		from, to = heatNeutral, heatHot
+		t = (rate - overall) / (top - overall)
+	}
+	t = math.Max(0, math.Min(1, t))
+	var rgb [3]int
+	for k := range rgb {
+		rgb[k] = int(math.Round(from[k] + t*(to[k]-from[k])))
+	}
+	// Light text on the darker ends of the scale.
+	light := (from == heatCold && t < 0.35) || (to == heatHot && t > 0.6)
+	return fmt.Sprintf("#%02x%02x%02x", rgb[0], rgb[1], rgb[2]), light
+}
+
+// heatStyle is the inline style of a heat-map cell.
+func heatStyle(c Cell, overall, top float64) template.CSS {
+	if c.Contacts == 0 {
+		return "background:#f3f4f6;color:#9aa1ab"
+	}
+	bg, light := heatColour(c.Rate, overall, top)
+	fg := "#1b1f24"
+	if light {
+		fg = "#ffffff"
+	}
+	return template.CSS("background:" + bg + ";color:" + fg)
+}
+
+// better marks the side that wins a headline row: "win" for the higher value, "" otherwise.
+func better(a, b float64) string {
+	if a > b {
+		return "win"
+	}
+	return ""
+}
+
+func outcomeWord(won bool) string {
+	if won {
+		return "customer"
+	}
+	return "lost"
+}
+
+// strengthWord names a rate table's strength (its information value) with the usual credit-scoring
+// bands (Siddiqi, Credit Risk Scorecards, 2006).
+func strengthWord(iv float64) string {
+	switch {
+	case iv < 0.02:
+		return "not predictive"
+	case iv < 0.1:
+		return "weak"
+	case iv < 0.3:
+		return "medium"
+	case iv <= 0.5:
+		return "strong"
+	}
+	return "very strong: check it is known before the outcome"
+}
+
+// joinHits words a contact's rule hits: "Bottom-of-funnel form +50, Free e-mail address -10".
+func joinHits(d Disagreement) string {
+	parts := make([]string, len(d.Hits))
+	for k, h := range d.Hits {
+		parts[k] = h.Rule + " " + signedPoints(h.Points)
+	}
+	return strings.Join(parts, ", ")
+}
