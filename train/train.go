@@ -50,7 +50,8 @@ type Config struct {
 	MinClass int
 	// Folds is the number of cross-validation folds; 0 means 5.
 	Folds int
-	// Grid lists the candidate C values (inverse L2 penalty); nil means fit's default grid.
+	// Grid lists the candidate C values (inverse L2 penalty); nil means fit's default grid. With one
+	// value there is no cross-validation.
 	Grid []float64
 	// Encoder configures the feature encoder.
 	Encoder features.EncoderOptions
@@ -193,18 +194,24 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 		return nil, err
 	}
 	progress("cross-validate")
-	cv, err := fit.CrossValidate(xTrain, len(trainRows), width, yTrain, fit.CVOptions{Grid: cfg.Grid, Folds: cfg.Folds, Seed: cfg.Seed})
-	if err != nil {
-		return nil, err
-	}
-	for i, c := range cv.Grid {
-		res.CV = append(res.CV, CVPoint{C: c, LogLoss: cv.Scores[i]})
+	best := 0.0
+	if len(cfg.Grid) == 1 {
+		best = cfg.Grid[0] // a single penalty needs no cross-validation
+	} else {
+		cv, err := fit.CrossValidate(xTrain, len(trainRows), width, yTrain, fit.CVOptions{Grid: cfg.Grid, Folds: cfg.Folds, Seed: cfg.Seed})
+		if err != nil {
+			return nil, err
+		}
+		for i, c := range cv.Grid {
+			res.CV = append(res.CV, CVPoint{C: c, LogLoss: cv.Scores[i]})
+		}
+		best = cv.Best
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	progress("fit")
-	model, err := fit.Fit(xTrain, len(trainRows), width, yTrain, fit.Options{C: cv.Best})
+	model, err := fit.Fit(xTrain, len(trainRows), width, yTrain, fit.Options{C: best})
 	if err != nil {
 		return nil, err
 	}
@@ -248,7 +255,7 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 		Intercept:      model.Intercept,
 		Weights:        model.Weights,
 		Baseline:       baseline,
-		Penalty:        cv.Best,
+		Penalty:        best,
 		Tiers:          quartiles(trainScores),
 		FitCuts:        models.GradeCuts(fitSums),
 		EngagementCuts: models.GradeCuts(engSums),

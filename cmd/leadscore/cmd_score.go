@@ -16,8 +16,8 @@ import (
 
 type scoreFlags struct {
 	models, name, data, out, id, rulesFile, asOf string
-	version                                    int
-	label                                      string
+	version                                      int
+	label                                        string
 }
 
 func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -92,7 +92,7 @@ func runScore(fl scoreFlags, stdout, stderr io.Writer) error {
 	}
 	var rs *rules.Rules
 	if fl.rulesFile != "" {
-		if rs, err = openRules(fl.rulesFile); err != nil {
+		if rs, err = readRulesFile(fl.rulesFile); err != nil {
 			return err
 		}
 	}

@@ -21,7 +21,6 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
-	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 )
@@ -36,7 +35,7 @@ type trainFlags struct {
 	data, label, models, name, specFile, writeSpec string
 	positive, negative, allow, exclude             []string
 	timeColumn, orderBy, rulesFile                 string
-	holdout                                        float64
+	holdout, c                                     float64
 	seed                                           uint64
 	minClass, folds                                int
 	force, jsonOut, quiet                          bool
@@ -70,6 +69,7 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: judge the manual score on the same holdout")
 	f.IntVar(&fl.minClass, "min-class", 40, "minimum won and lost training contacts")
 	f.IntVar(&fl.folds, "folds", 5, "cross-validation folds")
+	f.Float64Var(&fl.c, "c", 0, "fix the inverse L2 penalty C instead of choosing it by cross-validation")
 	f.BoolVar(&fl.force, "force", false, "publish even if worse than the serving version")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the result as JSON")
 	f.BoolVar(&fl.quiet, "quiet", false, "no progress bar")
@@ -95,13 +95,19 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		Label: fl.label, TimeColumn: fl.timeColumn, OrderBy: fl.orderBy, HoldoutShare: fl.holdout,
 		Seed: fl.seed, Allow: fl.allow, Exclude: fl.exclude, MinClass: fl.minClass, Folds: fl.folds,
 	}
+	if fl.c < 0 {
+		return usageError{fmt.Errorf("train: --c %v must be positive", fl.c)}
+	}
+	if fl.c > 0 {
+		cfg.Grid = []float64{fl.c}
+	}
 	if fl.specFile != "" {
 		if cfg.Spec, err = readSpecFile(fl.specFile); err != nil {
 			return err
 		}
 	}
 	if fl.rulesFile != "" {
-		if cfg.Rules, err = openRules(fl.rulesFile); err != nil {
+		if cfg.Rules, err = readRulesFile(fl.rulesFile); err != nil {
 			return err
 		}
 	}
@@ -171,7 +177,11 @@ func printTrainSummary(w io.Writer, a *models.Artifact, res *train.Result, count
 	fmt.Fprintf(w, "Published %s version %d\n\n", a.Name, a.Version)
 	fmt.Fprintf(w, "Data: %d contacts: %d won, %d lost, %d open (skipped); trained on %d, held out %d (%s split)\n",
 		counts.Won+counts.Lost+counts.Open, counts.Won, counts.Lost, counts.Open, len(res.TrainRows), len(res.HoldoutRows), a.Holdout.Method)
-	fmt.Fprintf(w, "Penalty: C = %.4g, chosen by %d-point cross-validation\n\n", a.Penalty, len(res.CV))
+	if len(res.CV) > 0 {
+		fmt.Fprintf(w, "Penalty: C = %.4g, chosen by %d-point cross-validation\n\n", a.Penalty, len(res.CV))
+	} else {
+		fmt.Fprintf(w, "Penalty: C = %.4g, as given\n\n", a.Penalty)
+	}
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintf(tw, "Holdout (%d contacts, %d customers)\tpredictive\tmanual\n", m.Rows, m.Positives)
 	manual := func(f func(*models.ManualMetrics) string) string {
@@ -323,19 +333,6 @@ func finiteOr(x, alt float64) float64 {
 		return alt
 	}
 	return x
-}
-
-// openRules reads and parses a manual rules file.
-func openRules(path string) (*rules.Rules, error) {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	r, err := rules.Parse(b)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return r, nil
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can redraw itself.

@@ -298,7 +298,7 @@ func (p *parser) file(doc *yaml.Node) *Rules {
 			items, _ := p.sequence(f.val, "", "", "exclude")
 			for _, item := range items {
 				if rule, ok := p.rule(item, true, nil); ok {
-					p.unique(item, rule.Name, "exclusion", names)
+					p.unique(item, rule.Name, names)
 					r.Exclusions = append(r.Exclusions, rule)
 				}
 			}
@@ -307,7 +307,7 @@ func (p *parser) file(doc *yaml.Node) *Rules {
 			items, _ := p.sequence(f.val, "", "", "rules")
 			for _, item := range items {
 				if rule, ok := p.rule(item, false, &refs); ok {
-					p.unique(item, rule.Name, "rule", names)
+					p.unique(item, rule.Name, names)
 					r.Rules = append(r.Rules, rule)
 				}
 			}
@@ -346,7 +346,7 @@ func hasGroup(groups []Group, name string) bool {
 }
 
 // unique reports a name used by an earlier rule or exclusion.
-func (p *parser) unique(n *yaml.Node, name, what string, names map[string]int) {
+func (p *parser) unique(n *yaml.Node, name string, names map[string]int) {
 	if line, dup := names[name]; dup {
 		p.fail(n, name, "", ErrDuplicate, "another rule or exclusion is named %q (line %d)", name, line)
 		return

@@ -83,7 +83,7 @@ type Report struct {
 	Tiers  []Group // VERY_HIGH, HIGH, MEDIUM, LOW
 	Stages []Group // SQL, MQL, LEAD
 	// Agreement crosses the predictive tier (rows) with the manual stage (columns).
-	Agreement Matrix
+	Agreement *Matrix
 	// SQLButLow and VeryHighButLead are the contacts where the scores disagree most.
 	SQLButLow, VeryHighButLead Disagreements
 	// FitEngagement is the fit grade (rows A-D) x engagement level (columns 1-4) heat map of each
@@ -126,11 +126,11 @@ type Side struct {
 // share of their customers that falls above it, rounded half up: the expected count under a random
 // order among the tied contacts, as metrics.Deciles counts them.
 type GainPoint struct {
-	Percent                                  int
-	Contacts                                 int
-	PredictiveCustomers, ManualCustomers     int
-	PredictiveGain, ManualGain               float64 // share of all customers reached
-	PredictiveLift, ManualLift               float64 // gain over the share of contacts called; 0 at 0%
+	Percent                              int
+	Contacts                             int
+	PredictiveCustomers, ManualCustomers int
+	PredictiveGain, ManualGain           float64 // share of all customers reached
+	PredictiveLift, ManualLift           float64 // gain over the share of contacts called; 0 at 0%
 }
 
 // Group is a set of contacts with how many became customers.
@@ -161,7 +161,7 @@ type Matrix struct {
 
 // Disagreements is one kind of disagreement: how many contacts have it and the strongest of them.
 type Disagreements struct {
-	Group // Name says which kind, for example "Manual SQL, predictive LOW"
+	Group                // Name says which kind, for example "Manual SQL, predictive LOW"
 	Shown []Disagreement // at most MaxDisagreements
 }
 
@@ -197,17 +197,17 @@ const heatMinContacts = 10
 
 // scored is one contact's outcome and both scores.
 type scored struct {
-	row        int
-	won        bool
-	prob       float64
-	tier       models.Priority
-	grade      string
-	level      int
-	excluded   string // the exclusion that matched, empty when scored
-	points     float64
-	stage      string
-	manGrade   string
-	manLevel   int
+	row      int
+	won      bool
+	prob     float64
+	tier     models.Priority
+	grade    string
+	level    int
+	excluded string // the exclusion that matched, empty when scored
+	points   float64
+	stage    string
+	manGrade string
+	manLevel int
 }
 
 // Build scores each closed contact among rows of f with the model (a.Predict) and the rules
@@ -325,8 +325,9 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 	stageNames := []string{rules.StageSQL, rules.StageMQL, rules.StageLead}
 	rep.Tiers = groups(tierNames, comp, func(s scored) string { return s.tier.String() })
 	rep.Stages = groups(stageNames, comp, func(s scored) string { return s.stage })
-	rep.Agreement = matrix("Predictive priority x manual stage", "predictive priority", "manual stage", tierNames, stageNames, comp,
+	agree := matrix("Predictive priority x manual stage", "predictive priority", "manual stage", tierNames, stageNames, comp,
 		func(s scored) (string, string) { return s.tier.String(), s.stage })
+	rep.Agreement = &agree
 	grades, levels := []string{"A", "B", "C", "D"}, []string{"1", "2", "3", "4"}
 	pfe := matrix("Predictive fit x engagement", "fit grade", "engagement level", grades, levels, comp,
 		func(s scored) (string, string) { return s.grade, fmt.Sprint(s.level) })
@@ -336,7 +337,7 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 			func(s scored) (string, string) { return s.manGrade, fmt.Sprint(s.manLevel) })
 		rep.ManualFitEngagement = &mfe
 	}
-	rep.HeatMax = heatMax(rep.Rate, &rep.Agreement, rep.PredictiveFitEngagement, rep.ManualFitEngagement)
+	rep.HeatMax = heatMax(rep.Rate, rep.Agreement, rep.PredictiveFitEngagement, rep.ManualFitEngagement)
 
 	rep.Headline = headline(rep, predGain, manGain, metrics.AUC(probs, y), metrics.AUC(points, y))
 
@@ -344,7 +345,9 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 	rep.SQLButLow, err = disagreements(a, r, f, rep, comp, asOf,
 		"Manual SQL, predictive LOW",
 		func(s scored) bool { return s.stage == rules.StageSQL && s.tier == models.PriorityLow },
-		func(x, y scored) int { return cmp.Or(cmp.Compare(x.prob, y.prob), cmp.Compare(y.points, x.points), cmp.Compare(x.row, y.row)) },
+		func(x, y scored) int {
+			return cmp.Or(cmp.Compare(x.prob, y.prob), cmp.Compare(y.points, x.points), cmp.Compare(x.row, y.row))
+		},
 		false)
 	if err != nil {
 		return nil, err
@@ -352,7 +355,9 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 	rep.VeryHighButLead, err = disagreements(a, r, f, rep, comp, asOf,
 		"Predictive VERY_HIGH, manual LEAD",
 		func(s scored) bool { return s.tier == models.PriorityVeryHigh && s.stage == rules.StageLead },
-		func(x, y scored) int { return cmp.Or(cmp.Compare(y.prob, x.prob), cmp.Compare(x.points, y.points), cmp.Compare(x.row, y.row)) },
+		func(x, y scored) int {
+			return cmp.Or(cmp.Compare(y.prob, x.prob), cmp.Compare(x.points, y.points), cmp.Compare(x.row, y.row))
+		},
 		true)
 	if err != nil {
 		return nil, err

@@ -13,21 +13,30 @@ import (
 var reportTemplate string
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct0":      wholePercent,
-	"pct1":      percent1,
-	"dec3":      decimal3,
-	"num":       thousands,
-	"points":    points,
-	"signed":    signedPoints,
-	"heat":      heatStyle,
-	"better":    better,
-	"outcome":   outcomeWord,
-	"date":      func(r *Report) string { return r.AsOf.UTC().Format("2 January 2006") },
-	"hasRange":  func(lo, hi float64) bool { return lo != 0 || hi != 0 },
-	"strength":  strengthWord,
-	"joinHits":  joinHits,
-	"firstRows": func(n int, rows any) bool { return n < 12 },
+	"pct0":     wholePercent,
+	"pct1":     percent1,
+	"dec3":     decimal3,
+	"num":      thousands,
+	"points":   points,
+	"signed":   signedPoints,
+	"heat":     heatStyle,
+	"better":   better,
+	"outcome":  outcomeWord,
+	"date":     func(r *Report) string { return r.AsOf.UTC().Format("2 January 2006") },
+	"strength": strengthWord,
+	"joinHits": joinHits,
+	"list":     func(ds ...Disagreements) []Disagreements { return ds },
+	"heatArgs": func(m *Matrix, overall, top float64, id string) heatArgs {
+		return heatArgs{M: m, Overall: overall, Top: top, ID: id}
+	},
 }).Parse(reportTemplate))
+
+// heatArgs is what the "heat" template draws: a matrix, its colour scale and the table's id.
+type heatArgs struct {
+	M            *Matrix
+	Overall, Top float64
+	ID           string
+}
 
 // page is what the template renders.
 type page struct {

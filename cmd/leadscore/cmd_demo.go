@@ -1,0 +1,236 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"slices"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/cobra"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/models/rules"
+	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/dataset"
+	"github.com/leadscore/leadscore/train/report"
+	"github.com/leadscore/leadscore/train/synth"
+)
+
+type demoFlags struct {
+	dir, rulesFile string
+	rows           int
+	seed           uint64
+}
+
+func newDemoCmd(stdout, stderr io.Writer) *cobra.Command {
+	var fl demoFlags
+	cmd := &cobra.Command{
+		Use:   "demo",
+		Short: "Run everything end to end on generated contacts: rates, train, serve, predict",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runDemo(cmd.Context(), fl, stdout, stderr)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.dir, "dir", filepath.Join("out", "demo"), "working directory for the demo's files")
+	f.StringVar(&fl.rulesFile, "rules", filepath.Join("testdata", "rules.yaml"), "manual rules file")
+	f.IntVar(&fl.rows, "rows", 5000, "contacts to generate")
+	f.Uint64Var(&fl.seed, "seed", 1, "generator seed")
+	return cmd
+}
+
+func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error {
+	step := func(format string, args ...any) { fmt.Fprintf(stdout, "\n== "+format+"\n\n", args...) }
+	if err := os.MkdirAll(fl.dir, 0o755); err != nil {
+		return err
+	}
+	storeDir := filepath.Join(fl.dir, "models")
+	if err := os.RemoveAll(storeDir); err != nil {
+		return err
+	}
+
+	step("1. generate %d HubSpot-like contacts with a known truth (seed %d)", fl.rows, fl.seed)
+	frame, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed})
+	if err != nil {
+		return err
+	}
+	dataFile := filepath.Join(fl.dir, "contacts.parquet")
+	if err := dataset.WriteFile(dataFile, frame); err != nil {
+		return err
+	}
+	labels, counts, err := dataset.Outcome{Column: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost}}.Labels(frame)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: %d won, %d lost, %d still open (left out of learning)\n", dataFile, counts.Won, counts.Lost, counts.Open)
+
+	step("2. lead-to-customer conversion rates (the three strongest attributes)")
+	rates, err := features.ComputeRates(frame, labels, features.RateOptions{Exclude: []string{synth.LabelColumn}})
+	if err != nil {
+		return err
+	}
+	top := *rates
+	top.Tables = top.Tables[:min(3, len(top.Tables))]
+	top.Skipped = nil
+	if err := report.WriteRatesText(stdout, &top); err != nil {
+		return err
+	}
+
+	var rs *rules.Rules
+	if _, err := os.Stat(fl.rulesFile); err == nil {
+		if rs, err = readRulesFile(fl.rulesFile); err != nil {
+			return err
+		}
+	} else if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(stdout, "(no manual rules at %s: the manual score is left out)\n", fl.rulesFile)
+	} else {
+		return err
+	}
+
+	step("3. train on closed deals, holding out the latest 20%% by created_at")
+	res, err := train.Train(ctx, frame, labels, train.Config{Label: synth.LabelColumn, TimeColumn: "created_at", Seed: fl.seed, Rules: rs})
+	if err != nil {
+		return err
+	}
+	a := res.Artifact
+	a.Name = "leads"
+	sum, err := fileSHA256(dataFile)
+	if err != nil {
+		return err
+	}
+	a.Provenance = models.Provenance{
+		DataFile: dataFile, DataSHA256: sum, Rows: frame.Len(), Won: counts.Won, Lost: counts.Lost, Open: counts.Open,
+		Label: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost},
+		TrainedAt: time.Now().UTC(), LeadscoreVersion: version, Seed: fl.seed, Split: a.Holdout.Method,
+	}
+	store := &models.Store{Root: storeDir}
+	v, err := store.Publish(a.Name, a)
+	if err != nil {
+		return err
+	}
+	a.Version = v
+	printTrainSummary(stdout, a, res, counts)
+
+	step("4. serve it over gRPC on loopback and ask for a few holdout contacts")
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	reg, err := serve.NewRegistry(store, serve.RegistryOptions{RulesFile: rulesPath(rs, fl.rulesFile), Logger: log})
+	if err != nil {
+		return err
+	}
+	if err := reg.Refresh(ctx); err != nil {
+		return err
+	}
+	srv, err := serve.New(reg, serve.Options{Logger: log})
+	if err != nil {
+		return err
+	}
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = srv.Serve(lis) }()
+	defer srv.Shutdown(2 * time.Second)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	client := leadscorev1.NewLeadScoringClient(conn)
+	fmt.Fprintf(stdout, "serving %s version %d on %s\n\n", a.Name, v, lis.Addr())
+
+	picks := demoPicks(res.HoldoutRows, labels, 6)
+	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "CONTACT\tOUTCOME\tPROBABILITY\tPRIORITY\tFIT/ENG\tMANUAL\tSTAGE\tTOP REASON")
+	for _, i := range picks {
+		c := frame.Contact(i, "contact_id")
+		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
+		resp, err := client.Predict(callCtx, &leadscorev1.PredictRequest{
+			Model: a.Name, Contact: contactToProto(c), AsOf: timestamppb.New(a.Spec.ReferenceTime),
+		})
+		cancel()
+		if err != nil {
+			return fmt.Errorf("demo: predict %s: %w", c.ID, err)
+		}
+		outcome := "lost"
+		if labels[i] == features.Won {
+			outcome = "WON"
+		}
+		manual, stage := "-", "-"
+		if m := resp.GetManual(); m != nil {
+			manual, stage = fmt.Sprintf("%g", m.GetScore()), m.GetStage().String()
+		}
+		reason := ""
+		if len(resp.GetReasons()) > 0 {
+			reason = resp.GetReasons()[0].GetText()
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s%d\t%s\t%s\t%s\n", c.ID, outcome, 100*resp.GetProbability(), resp.GetPriority(),
+			resp.GetFitGrade(), resp.GetEngagementLevel(), manual, stage, reason)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nTry it yourself:\n  ./bin/leadscore serve --models %s --rules %s\n  ./bin/leadscore predict --addr 127.0.0.1:50051 --model leads --contact '{\"job_title\":\"VP Sales\",\"visits\":12,\"forms_bofu\":1}'\n", storeDir, fl.rulesFile)
+	return nil
+}
+
+func rulesPath(rs *rules.Rules, path string) string {
+	if rs == nil {
+		return ""
+	}
+	return path
+}
+
+// demoPicks chooses n holdout rows spread over the range of outcomes: won and lost alternately.
+func demoPicks(hold []int, labels []features.Label, n int) []int {
+	var won, lost []int
+	for _, i := range hold {
+		if labels[i] == features.Won {
+			won = append(won, i)
+		} else {
+			lost = append(lost, i)
+		}
+	}
+	var out []int
+	for k := 0; len(out) < n && (k < len(won) || k < len(lost)); k++ {
+		if k < len(won) {
+			out = append(out, won[k*len(won)/n%len(won)])
+		}
+		if k < len(lost) && len(out) < n {
+			out = append(out, lost[k*len(lost)/n%len(lost)])
+		}
+	}
+	return slices.Compact(out)
+}
+
+// contactToProto converts a contact for the wire.
+func contactToProto(c features.Contact) *leadscorev1.Contact {
+	pc := &leadscorev1.Contact{Id: c.ID, Properties: make(map[string]*leadscorev1.Value, len(c.Props))}
+	for k, v := range c.Props {
+		switch v.Kind {
+		case features.KindCategory:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: v.Str}}
+		case features.KindNumber:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: v.Num}}
+		case features.KindFlag:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_BoolValue{BoolValue: v.Bool}}
+		case features.KindTime:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_TimestampValue{TimestampValue: timestamppb.New(v.Time)}}
+		}
+	}
+	return pc
+}
