@@ -1,12 +1,24 @@
 #!/usr/bin/env bash
-# Installs the third-party tools the tests drive: scikit-learn (numeric cross-checks), Python grpcio,
-# grpcurl. Tests that need one skip with a message when it is absent, so `make test` also runs without.
+# Installs the third-party tools the tests drive: scikit-learn and pandas (numeric cross-checks and the
+# training benchmark's peer), Python grpcio (a third-party gRPC client), Chromium (the report is opened
+# headless) and grpcurl (reflection). Tests that need one skip with a message when it is absent, so
+# `make test` also runs without them; CI installs them so nothing skips there.
 set -uo pipefail
-if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
-	if ! /usr/bin/python3 -c 'import sklearn, pandas, grpc' 2>/dev/null; then
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			python3-sklearn python3-pandas python3-grpcio >/dev/null || echo "ci-deps: apt install failed" >&2
+pkgs=()
+/usr/bin/python3 -c 'import sklearn, pandas' 2>/dev/null || pkgs+=(python3-sklearn python3-pandas)
+/usr/bin/python3 -c 'import grpc' 2>/dev/null || pkgs+=(python3-grpcio)
+command -v chromium >/dev/null || pkgs+=(chromium)
+if [ ${#pkgs[@]} -gt 0 ]; then
+	if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${pkgs[@]}" >/dev/null \
+			|| echo "ci-deps: apt-get install ${pkgs[*]} failed; the tests that need them will skip" >&2
+	else
+		echo "ci-deps: cannot install ${pkgs[*]} (not root with apt-get); the tests that need them will skip" >&2
 	fi
 fi
-command -v grpcurl >/dev/null || go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4 || echo "ci-deps: grpcurl install failed" >&2
+gobin=$(go env GOBIN)
+[ -n "$gobin" ] || gobin="$(go env GOPATH)/bin"
+[ -x "$gobin/grpcurl" ] || command -v grpcurl >/dev/null \
+	|| (cd / && go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4) \
+	|| echo "ci-deps: grpcurl install failed; the grpcurl test will skip" >&2
 exit 0

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html/template"
 	"image/color"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -195,7 +196,7 @@ func (r *Report) ratesPlot() (*plot.Plot, error) {
 	for k := range r.Tiers {
 		g := r.Tiers[len(r.Tiers)-1-k]
 		tiers[k] = g.Rate
-		names = append(names, g.Name)
+		names = append(names, strings.ReplaceAll(g.Name, "_", "\n"))
 		top = max(top, g.Rate)
 	}
 	names = append(names, "")

@@ -329,11 +329,11 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 		func(s scored) (string, string) { return s.tier.String(), s.stage })
 	rep.Agreement = &agree
 	grades, levels := []string{"A", "B", "C", "D"}, []string{"1", "2", "3", "4"}
-	pfe := matrix("Predictive fit x engagement", "fit grade", "engagement level", grades, levels, comp,
+	pfe := matrix("Predictive fit x engagement", "fit grade (A best)", "engagement level (1 most engaged)", grades, levels, comp,
 		func(s scored) (string, string) { return s.grade, fmt.Sprint(s.level) })
 	rep.PredictiveFitEngagement = &pfe
 	if comp[0].manGrade != "" && comp[0].manLevel != 0 {
-		mfe := matrix("Manual fit x engagement", "fit grade", "engagement level", grades, levels, comp,
+		mfe := matrix("Manual fit x engagement", "fit grade (A best)", "engagement level (1 most engaged)", grades, levels, comp,
 			func(s scored) (string, string) { return s.manGrade, fmt.Sprint(s.manLevel) })
 		rep.ManualFitEngagement = &mfe
 	}

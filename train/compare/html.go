@@ -70,7 +70,8 @@ var (
 
 // heatColour returns the background of a cell whose conversion rate is rate, on a scale from cold at
 // 0 through neutral at the overall rate to hot at top and above, and whether its text should be light.
-func heatColour(rate, overall, top float64) (string, bool) {
+// A cell of fewer than heatMinContacts contacts is faded towards grey: its rate says little.
+func heatColour(rate, overall, top float64, contacts int) (string, bool) {
 	var from, to [3]float64
 	var t float64
 	switch {
@@ -84,21 +85,32 @@ func heatColour(rate, overall, top float64) (string, bool) {
 		t = (rate - overall) / (top - overall)
 	}
 	t = math.Max(0, math.Min(1, t))
-	var rgb [3]int
+	var rgb [3]float64
 	for k := range rgb {
-		rgb[k] = int(math.Round(from[k] + t*(to[k]-from[k])))
+		rgb[k] = from[k] + t*(to[k]-from[k])
 	}
 	// Light text on the darker ends of the scale.
 	light := (from == heatCold && t < 0.35) || (to == heatHot && t > 0.6)
-	return fmt.Sprintf("#%02x%02x%02x", rgb[0], rgb[1], rgb[2]), light
+	if contacts < heatMinContacts {
+		for k := range rgb {
+			rgb[k] += heatFade * (heatEmpty[k] - rgb[k])
+		}
+		light = false
+	}
+	return fmt.Sprintf("#%02x%02x%02x", int(math.Round(rgb[0])), int(math.Round(rgb[1])), int(math.Round(rgb[2]))), light
 }
+
+// heatEmpty is the grey of an empty cell; heatFade how far a cell of few contacts fades towards it.
+var heatEmpty = [3]float64{0xf3, 0xf4, 0xf6}
+
+const heatFade = 0.7
 
 // heatStyle is the inline style of a heat-map cell.
 func heatStyle(c Cell, overall, top float64) template.CSS {
 	if c.Contacts == 0 {
 		return "background:#f3f4f6;color:#9aa1ab"
 	}
-	bg, light := heatColour(c.Rate, overall, top)
+	bg, light := heatColour(c.Rate, overall, top, c.Contacts)
 	fg := "#1b1f24"
 	if light {
 		fg = "#ffffff"
@@ -122,7 +134,8 @@ func outcomeWord(won bool) string {
 }
 
 // strengthWord names a rate table's strength (its information value) with the usual credit-scoring
-// bands (Siddiqi, Credit Risk Scorecards, 2006).
+// bands (Siddiqi, Credit Risk Scorecards, 2006). The model's leakage audit has already dropped the
+// columns that were too strong to be true, so "very strong" carries no warning here.
 func strengthWord(iv float64) string {
 	switch {
 	case iv < 0.02:
@@ -134,7 +147,7 @@ func strengthWord(iv float64) string {
 	case iv <= 0.5:
 		return "strong"
 	}
-	return "very strong: check it is known before the outcome"
+	return "very strong"
 }
 
 // joinHits words a contact's rule hits: "Bottom-of-funnel form +50, Free e-mail address -10".
