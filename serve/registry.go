@@ -53,10 +53,10 @@ type Registry struct {
 	log   *slog.Logger
 	met   *registryMetrics
 
-	snap  atomic.Pointer[snapshot]   // swapped whole, never mutated
+	snap  atomic.Pointer[snapshot]    // swapped whole, never mutated
 	rules atomic.Pointer[loadedRules] // swapped whole, never mutated; nil without a rules file
 
-	mu        sync.Mutex                 // serialises Refresh
+	mu        sync.Mutex                   // serialises Refresh
 	loaded    map[versionKey]*versionState // guarded by mu: every version seen, loaded or failed
 	rulesStat rulesFileState               // guarded by mu
 	listeners []func()                     // guarded by mu

@@ -33,7 +33,7 @@ levels; testdata/rules.yaml documents the format) and try it on one contact.`,
 			return cmd.Help()
 		},
 	}
-	cmd.AddCommand(newRulesCheckCmd(stdout), newRulesTestCmd(stdout))
+	cmd.AddCommand(newRulesCheckCmd(stdout), newRulesTestCmd(stdout), newRulesSuggestCmd(stdout))
 	return cmd
 }
 

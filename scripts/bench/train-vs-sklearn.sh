@@ -84,6 +84,9 @@ for ((r = 1; r <= runs; r++)); do
 	echo "run $r/$runs: leadscore train"
 	read -r w m a < <(measure leadscore "$r" "${ls_cmd[@]}") && [[ -n ${a:-} ]] || die "leadscore train did not complete"
 	ls_wall+=("$w") ls_rss+=("$m") ls_auc+=("$a")
+	if ((r == 1)); then
+		ls_info=$(jq -r '"\(.metrics.rows) holdout rows, \(.weights | length) features"' "$run_dir"/models/bench/*/model.json)
+	fi
 	unset w m a
 	echo "run $r/$runs: scikit-learn"
 	read -r w m a < <(measure sklearn "$r" "${py_cmd[@]}") && [[ -n ${a:-} ]] || die "the scikit-learn peer did not complete"
@@ -91,12 +94,13 @@ for ((r = 1; r <= runs; r++)); do
 	unset w m a
 done
 
-closed=$(jq -r '.counts.won + .counts.lost' "$run_dir/leadscore-1.out")
+closed=$(jq -r '(.counts.won // .counts.Won) + (.counts.lost // .counts.Lost)' "$run_dir/leadscore-1.out")
 py_info=$(tail -n 1 "$run_dir/sklearn-1.out" | jq -r '"\(.rows_train) train, \(.rows_holdout) holdout rows, \(.features) features, prepare \(.prepare_s * 100 | round / 100) s, fit \(.fit_s * 100 | round / 100) s, \(.iterations) lbfgs iterations"')
 
 echo
 echo "Whole-process training, $rows generated contacts ($closed closed), seed $seed, C=$c, time-ordered 80/20 split"
 echo "leadscore: ${ls_cmd[*]}"
+echo "           ($ls_info)"
 echo "sklearn:   ${py_cmd[*]}"
 echo "           ($py_info)"
 echo

@@ -1,0 +1,132 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/metrics"
+)
+
+type suggestFlags struct {
+	models, name, current, out string
+	version                    int
+	pdo                        float64
+}
+
+func newRulesSuggestCmd(stdout io.Writer) *cobra.Command {
+	var fl suggestFlags
+	cmd := &cobra.Command{
+		Use:   "suggest",
+		Short: "Turn a trained model into a points rules file marketers can read, judged on the model's holdout",
+		Args:  cobra.NoArgs,
+		RunE: func(*cobra.Command, []string) error {
+			return runSuggest(fl, stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.models, "models", "", "model store directory")
+	f.StringVar(&fl.name, "name", "", "model name")
+	f.IntVar(&fl.version, "version", 0, "model version (0 = the serving one)")
+	f.StringVar(&fl.current, "rules", "", "the manual rules in use: thresholds keep its MQL and SQL shares, and its AUC is shown")
+	f.Float64Var(&fl.pdo, "pdo", 20, "points that double the odds")
+	f.StringVar(&fl.out, "out", "", "write the suggested rules here (default: standard output)")
+	return cmd
+}
+
+// modelData reads a model's training data file again, checks it is unchanged and labels it.
+func modelData(a *models.Artifact) (*features.Frame, []features.Label, error) {
+	p := a.Provenance
+	if p.DataFile == "" {
+		return nil, nil, fmt.Errorf("model %s version %d does not record its data file", a.Name, a.Version)
+	}
+	sum, err := fileSHA256(p.DataFile)
+	if err != nil {
+		return nil, nil, fmt.Errorf("model %s version %d was trained on %s: %w", a.Name, a.Version, p.DataFile, err)
+	}
+	if sum != p.DataSHA256 {
+		return nil, nil, fmt.Errorf("%s changed since model %s version %d was trained on it (sha256 %.12s..., now %.12s...)", p.DataFile, a.Name, a.Version, p.DataSHA256, sum)
+	}
+	frame, labels, _, err := readLabelled(p.DataFile, p.Label, p.Positive, p.Negative)
+	return frame, labels, err
+}
+
+func runSuggest(fl suggestFlags, stdout io.Writer) error {
+	if fl.pdo <= 0 {
+		return usageError{errors.New("rules suggest: --pdo must be positive")}
+	}
+	a, err := loadModel(fl.models, fl.name, fl.version, "")
+	if err != nil {
+		return err
+	}
+	frame, labels, err := modelData(a)
+	if err != nil {
+		return err
+	}
+	hold, err := train.HoldoutRows(frame, labels, a.Holdout)
+	if err != nil {
+		return err
+	}
+	var trainRows []int
+	for i, l := range labels {
+		if l.Closed() {
+			if _, found := slices.BinarySearch(hold, i); !found {
+				trainRows = append(trainRows, i)
+			}
+		}
+	}
+	opts := train.SuggestOptions{PDO: fl.pdo}
+	if fl.current != "" {
+		if opts.Current, err = readRulesFile(fl.current); err != nil {
+			return err
+		}
+	}
+	s, err := train.Suggest(a, frame, trainRows, opts)
+	if err != nil {
+		return err
+	}
+	at := a.Spec.ReferenceTime
+	y := make([]bool, len(hold))
+	sugg := make([]float64, len(hold))
+	cur := make([]float64, len(hold))
+	prob := make([]float64, len(hold))
+	for r, i := range hold {
+		c := frame.Contact(i, "")
+		y[r] = labels[i] == features.Won
+		sugg[r] = s.Rules.Score(c, at).Total
+		if opts.Current != nil {
+			cur[r] = opts.Current.Score(c, at).Total
+		}
+		p, err := a.Predict(c, at)
+		if err != nil {
+			return fmt.Errorf("rules suggest: holdout row %d: %w", i+1, err)
+		}
+		prob[r] = p.Probability
+	}
+	if fl.out == "" {
+		// Standard output stays a valid rules file: the summary goes into its comments.
+		_, err := fmt.Fprintf(stdout, "%s# MQL at %g points (%.0f%% of training contacts), SQL at %g (%.0f%%)\n# %s\n",
+			s.YAML, s.MQL, 100*s.MQLShare, s.SQL, 100*s.SQLShare, suggestAUCLine(len(hold), prob, sugg, cur, y, opts.Current != nil))
+		return err
+	}
+	if err := writeFileAtomic(fl.out, func(w io.Writer) error { _, err := w.Write(s.YAML); return err }); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s: MQL at %g points (%.0f%% of training contacts), SQL at %g (%.0f%%)\n", fl.out, s.MQL, 100*s.MQLShare, s.SQL, 100*s.SQLShare)
+	fmt.Fprintln(stdout, suggestAUCLine(len(hold), prob, sugg, cur, y, opts.Current != nil))
+	return nil
+}
+
+func suggestAUCLine(n int, prob, sugg, cur []float64, y []bool, withCurrent bool) string {
+	line := fmt.Sprintf("holdout AUC (%d contacts): model %.4f, suggested rules %.4f", n, metrics.AUC(prob, y), metrics.AUC(sugg, y))
+	if withCurrent {
+		line += fmt.Sprintf(", current rules %.4f", metrics.AUC(cur, y))
+	}
+	return line
+}

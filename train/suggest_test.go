@@ -1,0 +1,71 @@
+package train_test
+
+import (
+	"context"
+	"math"
+	"os"
+	"slices"
+	"testing"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models/rules"
+	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/metrics"
+)
+
+// TestSuggest turns a model trained on generated contacts into rules and checks that they parse, keep
+// the current rules' MQL and SQL shares on the training rows, and rank the holdout well. They trail
+// the model (0.78 against 0.83 when written) because rounding costs a little and the derived e-mail
+// and title features have no rules yet.
+func TestSuggest(t *testing.T) {
+	f, labels := generated(t, 6000, 13)
+	yaml, err := os.ReadFile("../testdata/rules.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	current, err := rules.Parse(yaml)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := train.Train(context.Background(), f, labels, train.Config{Label: "deal_stage", TimeColumn: "created_at", Seed: 1, Exclude: []string{"true_probability"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a := res.Artifact
+	s, err := train.Suggest(a, f, res.TrainRows, train.SuggestOptions{Current: current})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := a.Spec.ReferenceTime
+	var mql, sql int
+	for _, i := range res.TrainRows {
+		switch current.Score(f.Contact(i, ""), at).Stage {
+		case "MQL":
+			mql++
+		case "SQL":
+			sql++
+		}
+	}
+	n := float64(len(res.TrainRows))
+	// Ties at the threshold make the share inexact; 3 points of share is the tolerance.
+	if got, want := s.MQLShare, float64(mql+sql)/n; math.Abs(got-want) > 0.03 {
+		t.Errorf("MQL-or-better share %.3f, want the current rules' %.3f", got, want)
+	}
+	if got, want := s.SQLShare, float64(sql)/n; math.Abs(got-want) > 0.03 {
+		t.Errorf("SQL share %.3f, want the current rules' %.3f", got, want)
+	}
+	y := make([]bool, len(res.HoldoutRows))
+	sugg := make([]float64, len(res.HoldoutRows))
+	for r, i := range res.HoldoutRows {
+		y[r] = labels[i] == features.Won
+		sugg[r] = s.Rules.Score(f.Contact(i, ""), at).Total
+	}
+	auc := metrics.AUC(sugg, y)
+	t.Logf("holdout AUC: model %.4f, suggested rules %.4f", a.Metrics.AUC, auc)
+	if auc < 0.75 || auc > a.Metrics.AUC+0.01 {
+		t.Errorf("suggested rules AUC %.4f, want in [0.75, model's %.4f]", auc, a.Metrics.AUC)
+	}
+	if !slices.ContainsFunc(s.Rules.Rules, func(r rules.Rule) bool { return r.Name == "visits ranges" }) {
+		t.Errorf("no rule for visits among %d rules", len(s.Rules.Rules))
+	}
+}
