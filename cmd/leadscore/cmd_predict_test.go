@@ -10,8 +10,12 @@ import (
 )
 
 func TestContactFromJSON(t *testing.T) {
-	str := func(s string) *leadscorev1.Value { return &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: s}} }
-	num := func(f float64) *leadscorev1.Value { return &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: f}} }
+	str := func(s string) *leadscorev1.Value {
+		return &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: s}}
+	}
+	num := func(f float64) *leadscorev1.Value {
+		return &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: f}}
+	}
 	tests := []struct {
 		name    string
 		in      string

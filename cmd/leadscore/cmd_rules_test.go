@@ -271,7 +271,8 @@ func TestRulesCommandErrors(t *testing.T) {
 		{"test nested JSON", []string{"test", "--rules", good, "--contact", `{"visits": [3]}`}, true, `"visits"`},
 		{"test invalid file", []string{"test", "--rules", bad, "--contact", "{}"}, false, "line 4"},
 		{"unknown flag", []string{"test", "--rulez", good}, true, "unknown flag"},
-		{"unknown subcommand", []string{"suggest"}, true, "unknown command"},
+		{"unknown subcommand", []string{"suggestions"}, true, "unknown command"},
+		{"suggest without a model", []string{"suggest"}, true, "--models and --name are required"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

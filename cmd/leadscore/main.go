@@ -44,7 +44,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // commands lists the subcommand constructors; each lives in its own cmd_*.go file.
-var commands = []func(stdout, stderr io.Writer) *cobra.Command{newServeCmd, newPredictCmd, newGenerateCmd, newRatesCmd, newImportCmd, newTrainCmd, newScoreCmd, newModelsCmd, newRulesCmd, newDemoCmd}
+var commands = []func(stdout, stderr io.Writer) *cobra.Command{newServeCmd, newPredictCmd, newGenerateCmd, newRatesCmd, newImportCmd, newTrainCmd, newScoreCmd, newModelsCmd, newRulesCmd, newDemoCmd, newCompareCmd}
 
 func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{

@@ -1,0 +1,151 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/compare"
+)
+
+type compareFlags struct {
+	models, name, rulesFile, data, label, out string
+	version                                   int
+	positive, negative                        []string
+}
+
+func newCompareCmd(stdout, _ io.Writer) *cobra.Command {
+	var fl compareFlags
+	cmd := &cobra.Command{
+		Use:   "compare",
+		Short: "Judge the predictive score against the manual points score on closed contacts: report.html, CSV tables and a summary",
+		Long: `compare scores closed contacts with a published model and a manual rules file, exactly as the
+server does, and writes report.html (one self-contained page: headline, gains and lift, conversion by
+tier and stage, agreement matrix, disagreements, fit x engagement heat maps, calibration, conversion-rate
+tables) and one CSV file per table into --out.
+
+Without --data it uses the model's own holdout: the contacts it was evaluated on, found again in the
+training data file, which must not have changed since (its sha256 is checked). With --data it uses every
+closed contact of that file, labelled with --label/--positive/--negative (by default the model's).`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runCompare(fl, stdout)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&fl.models, "models", "", "model store directory")
+	f.StringVar(&fl.name, "name", "", "model name in the store")
+	f.IntVar(&fl.version, "version", 0, "model version (0: the serving version)")
+	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file (YAML)")
+	f.StringVar(&fl.data, "data", "", "contacts file (.parquet or .csv); default: the model's holdout in its training data")
+	f.StringVar(&fl.label, "label", "", "outcome column of --data (default: the model's)")
+	f.StringSliceVar(&fl.positive, "positive", nil, "values of the outcome column that mean won (default: the model's)")
+	f.StringSliceVar(&fl.negative, "negative", nil, "values that mean lost (default: the model's)")
+	f.StringVar(&fl.out, "out", "", "directory for report.html and the CSV files")
+	return cmd
+}
+
+func runCompare(fl compareFlags, stdout io.Writer) error {
+	if fl.models == "" || fl.name == "" || fl.rulesFile == "" || fl.out == "" {
+		return usageError{errors.New("compare: --models, --name, --rules and --out are required")}
+	}
+	if fl.data == "" && (fl.label != "" || len(fl.positive)+len(fl.negative) > 0) {
+		return usageError{errors.New("compare: --label, --positive and --negative describe --data; without it the model's own labels are used")}
+	}
+	a, err := loadModel(fl.models, fl.name, fl.version, "")
+	if err != nil {
+		return err
+	}
+	rs, err := readRulesFile(fl.rulesFile)
+	if err != nil {
+		return err
+	}
+	frame, labels, rows, source, err := compareData(a, fl)
+	if err != nil {
+		return err
+	}
+	kinds := make(map[string]features.Kind, len(frame.Columns))
+	for _, c := range frame.Columns {
+		kinds[c.Name] = c.Kind
+	}
+	if err := rs.CheckColumns(kinds); err != nil {
+		return fmt.Errorf("compare: the rules in %s do not fit the data:\n%w", fl.rulesFile, err)
+	}
+	rep, err := compare.Build(a, rs, frame, labels, rows, a.Spec.ReferenceTime)
+	if err != nil {
+		return err
+	}
+	rep.Source = source
+	if err := os.MkdirAll(fl.out, 0o755); err != nil {
+		return fmt.Errorf("compare: %w", err)
+	}
+	page := filepath.Join(fl.out, "report.html")
+	if err := writeFileAtomic(page, rep.WriteHTML); err != nil {
+		return err
+	}
+	if err := rep.WriteCSV(fl.out); err != nil {
+		return err
+	}
+	rep.Summary(stdout)
+	fmt.Fprintf(stdout, "\nReport: %s\nTables: %s/*.csv\n", page, fl.out)
+	return nil
+}
+
+// compareData reads the contacts to compare on: the model's holdout rows in its unchanged training
+// data, or every row of --data (Build keeps the closed ones). It also says which they are, for people.
+func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []features.Label, []int, string, error) {
+	p := a.Provenance
+	if fl.data != "" {
+		label, positive, negative := fl.label, fl.positive, fl.negative
+		if label == "" {
+			label = p.Label
+			if len(positive)+len(negative) == 0 {
+				positive, negative = p.Positive, p.Negative
+			}
+		}
+		if label == "" {
+			return nil, nil, nil, "", usageError{fmt.Errorf("compare: model %s version %d records no outcome column; give --label", a.Name, a.Version)}
+		}
+		frame, labels, _, err := readLabelled(fl.data, label, positive, negative)
+		if err != nil {
+			return nil, nil, nil, "", err
+		}
+		return frame, labels, nil, "every closed contact of " + fl.data, nil
+	}
+	if p.DataFile == "" {
+		return nil, nil, nil, "", fmt.Errorf("compare: model %s version %d records no training data file; pass --data FILE", a.Name, a.Version)
+	}
+	sum, err := fileSHA256(p.DataFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil, "", fmt.Errorf("compare: model %s version %d was trained on %s, which is gone; pass --data FILE", a.Name, a.Version, p.DataFile)
+	}
+	if err != nil {
+		return nil, nil, nil, "", fmt.Errorf("compare: %w", err)
+	}
+	if sum != p.DataSHA256 {
+		return nil, nil, nil, "", fmt.Errorf("compare: %s has changed since model %s version %d was trained on it (sha256 %s, the model recorded %s), so its holdout cannot be found again; pass --data FILE",
+			p.DataFile, a.Name, a.Version, sum, p.DataSHA256)
+	}
+	frame, labels, _, err := readLabelled(p.DataFile, p.Label, p.Positive, p.Negative)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	rows, err := train.HoldoutRows(frame, labels, a.Holdout)
+	if err != nil {
+		return nil, nil, nil, "", err
+	}
+	split := a.Holdout.Method
+	if a.Holdout.Column != "" {
+		split += " split on " + a.Holdout.Column
+	} else {
+		split += " split"
+	}
+	return frame, labels, rows, fmt.Sprintf("the holdout of %s (%s), contacts the model never saw in training", filepath.Base(p.DataFile), split), nil
+}
