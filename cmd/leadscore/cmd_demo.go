@@ -25,6 +25,7 @@ import (
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
 	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/compare"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/report"
 	"github.com/leadscore/leadscore/train/synth"
@@ -40,7 +41,7 @@ func newDemoCmd(stdout, stderr io.Writer) *cobra.Command {
 	var fl demoFlags
 	cmd := &cobra.Command{
 		Use:   "demo",
-		Short: "Run everything end to end on generated contacts: rates, train, serve, predict",
+		Short: "Run everything end to end on generated contacts: rates, train, serve, predict, compare",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runDemo(cmd.Context(), fl, stdout, stderr)
@@ -183,6 +184,26 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if rs != nil {
+		step("5. compare the predictive and the manual score on the holdout")
+		rep, err := compare.Build(a, rs, frame, labels, res.HoldoutRows, a.Spec.ReferenceTime)
+		if err != nil {
+			return err
+		}
+		rep.Summary(stdout)
+		reportDir := filepath.Join(fl.dir, "report")
+		if err := os.MkdirAll(reportDir, 0o755); err != nil {
+			return err
+		}
+		if err := rep.WriteCSV(reportDir); err != nil {
+			return err
+		}
+		htmlPath := filepath.Join(reportDir, "report.html")
+		if err := writeFileAtomic(htmlPath, rep.WriteHTML); err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "\nreport: %s\n", htmlPath)
 	}
 	fmt.Fprintf(stdout, "\nTry it yourself:\n  ./bin/leadscore serve --models %s --rules %s\n  ./bin/leadscore predict --addr 127.0.0.1:50051 --model leads --contact '{\"job_title\":\"VP Sales\",\"visits\":12,\"forms_bofu\":1}'\n", storeDir, fl.rulesFile)
 	return nil

@@ -288,10 +288,10 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 		return nil, ErrNoContacts
 	}
 	probs := make([]float64, len(comp))
-	points := make([]float64, len(comp))
+	manual := make([]float64, len(comp))
 	y := make([]bool, len(comp))
 	for k, s := range comp {
-		probs[k], points[k], y[k] = s.prob, s.points, s.won
+		probs[k], manual[k], y[k] = s.prob, s.points, s.won
 		if s.won {
 			rep.Customers++
 		}
@@ -306,7 +306,7 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 		finish(&rep.Excluded.ByRule[k], len(all))
 	}
 
-	predGain, manGain := gainCounts(probs, y), gainCounts(points, y)
+	predGain, manGain := gainCounts(probs, y), gainCounts(manual, y)
 	rep.Gains = make([]GainPoint, 101)
 	for p := range rep.Gains {
 		g := GainPoint{Percent: p, Contacts: p * rep.Contacts / 100, PredictiveCustomers: predGain[p], ManualCustomers: manGain[p]}
@@ -318,7 +318,7 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 		}
 		rep.Gains[p] = g
 	}
-	rep.PredictiveDeciles, rep.ManualDeciles = metrics.Deciles(probs, y), metrics.Deciles(points, y)
+	rep.PredictiveDeciles, rep.ManualDeciles = metrics.Deciles(probs, y), metrics.Deciles(manual, y)
 	rep.Calibration, rep.ECE = metrics.Calibration(probs, y)
 
 	tierNames := []string{models.PriorityVeryHigh.String(), models.PriorityHigh.String(), models.PriorityMedium.String(), models.PriorityLow.String()}
@@ -339,7 +339,7 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 	}
 	rep.HeatMax = heatMax(rep.Rate, rep.Agreement, rep.PredictiveFitEngagement, rep.ManualFitEngagement)
 
-	rep.Headline = headline(rep, predGain, manGain, metrics.AUC(probs, y), metrics.AUC(points, y))
+	rep.Headline = headline(rep, predGain, manGain, metrics.AUC(probs, y), metrics.AUC(manual, y))
 
 	var err error
 	rep.SQLButLow, err = disagreements(a, r, f, rep, comp, asOf,
