@@ -28,8 +28,11 @@ vet:
 deps-check:
 	@./scripts/deps-check.sh
 
+BENCH_ROWS ?= 1000000
+
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+	ROWS=$(BENCH_ROWS) ./scripts/bench/train-vs-sklearn.sh
 
 proto:
 	./scripts/proto.sh
