@@ -168,7 +168,26 @@ func mustBenchArtifact(tb testing.TB) (*Artifact, *features.Frame) {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	rates, err := features.ComputeRates(f, labels, features.RateOptions{})
+	// Rates of derived properties are tabled by class, as train does.
+	rated := &features.Frame{}
+	for _, col := range f.Columns {
+		cs := spec.Column(col.Name)
+		if cs == nil || col.Kind != features.KindCategory || (cs.Derive != features.DeriveEmailDomain && cs.Derive != features.DeriveTitleSeniority) {
+			rated.Columns = append(rated.Columns, col)
+			continue
+		}
+		d := *col
+		d.Str = make([]string, len(col.Str))
+		for i, s := range col.Str {
+			if cs.Derive == features.DeriveEmailDomain {
+				d.Str[i] = features.EmailDomainClass(s)
+			} else {
+				d.Str[i] = features.TitleSeniority(s)
+			}
+		}
+		rated.Columns = append(rated.Columns, &d)
+	}
+	rates, err := features.ComputeRates(rated, labels, features.RateOptions{})
 	if err != nil {
 		tb.Fatal(err)
 	}

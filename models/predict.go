@@ -241,8 +241,18 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 
 	var row features.RateRow
 	haveRow := false
-	if prop.rates != nil && !email {
-		row, haveRow = prop.rates.Lookup(v)
+	if prop.rates != nil {
+		// Rates of a derived property are tabled by its class (the model's view), not the raw text.
+		lv := v
+		if !v.Missing() {
+			switch prop.derive {
+			case features.DeriveEmailDomain:
+				lv = features.String(features.EmailDomainClass(v.Text()))
+			case features.DeriveTitleSeniority:
+				lv = features.String(features.TitleSeniority(v.Text()))
+			}
+		}
+		row, haveRow = prop.rates.Lookup(lv)
 		haveRow = haveRow && row.Contacts > 0
 	}
 	buf = append(buf, prop.title...)

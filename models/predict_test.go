@@ -294,7 +294,7 @@ func TestReasonDerived(t *testing.T) {
 		wantText  string // "" means: the text starts with wantStart
 		wantStart string
 	}{
-		{"email", features.String("ana@gmail.com"), -0.3, "free-mail", "Email is a free-mail address, which lowers the score", ""},
+		{"email", features.String("ana@gmail.com"), -0.3, "free-mail", "", "Email is a free-mail address: "},
 		{"job_title", features.String("VP Sales"), 0.4, "VP Sales", "", "Job Title is VP Sales (executive): "},
 		{"last_activity_at", activity, 0.2, activity.Text(), "", "Last Activity At is 1 day ago: "},
 		{"annual_revenue", features.Value{}, -0.1, "", "", "Annual Revenue is missing: "},

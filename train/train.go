@@ -362,7 +362,7 @@ func subLabels(labels []features.Label, rows []int) []features.Label {
 	return out
 }
 
-// subFrame returns the used columns of f restricted to rows.
+// subFrame returns the used columns of f restricted to rows, derived properties as their classes.
 func subFrame(f *features.Frame, rows []int, spec *features.Spec) *features.Frame {
 	out := &features.Frame{}
 	for _, cs := range spec.Columns {
@@ -386,7 +386,7 @@ func subFrame(f *features.Frame, rows []int, spec *features.Spec) *features.Fram
 			c.Valid[r] = src.Valid[i]
 			switch src.Kind {
 			case features.KindCategory:
-				c.Str[r] = src.Str[i]
+				c.Str[r] = derived(cs.Derive, src.Str[i])
 			case features.KindFlag:
 				c.Bool[r] = src.Bool[i]
 			default:
@@ -396,6 +396,18 @@ func subFrame(f *features.Frame, rows []int, spec *features.Spec) *features.Fram
 		out.Columns = append(out.Columns, c)
 	}
 	return out
+}
+
+// derived returns the class a derived property is encoded by (e-mail domain class, title
+// seniority), so conversion rates are tabled the way the model sees the property.
+func derived(derive, s string) string {
+	switch derive {
+	case features.DeriveEmailDomain:
+		return features.EmailDomainClass(s)
+	case features.DeriveTitleSeniority:
+		return features.TitleSeniority(s)
+	}
+	return s
 }
 
 // quartiles returns the 25th, 50th and 75th percentiles of xs.

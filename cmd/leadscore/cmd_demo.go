@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -175,9 +176,11 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		if m := resp.GetManual(); m != nil {
 			manual, stage = fmt.Sprintf("%g", m.GetScore()), m.GetStage().String()
 		}
-		reason := ""
-		if len(resp.GetReasons()) > 0 {
-			reason = resp.GetReasons()[0].GetText()
+		reason, strongest := "", 0.0
+		for _, r := range resp.GetReasons() {
+			if c := math.Abs(r.GetContribution()); c > strongest {
+				reason, strongest = r.GetText(), c
+			}
 		}
 		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s%d\t%s\t%s\t%s\n", c.ID, outcome, 100*resp.GetProbability(), resp.GetPriority(),
 			resp.GetFitGrade(), resp.GetEngagementLevel(), manual, stage, reason)

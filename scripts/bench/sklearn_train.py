@@ -3,11 +3,13 @@
 
 Reads the same generated contacts CSV, keeps closed deals, holds out the latest share by created_at
 (rows tied with the first held-out time go to the holdout, as leadscore does), builds features the way a
-data scientist would with pandas (one-hot categories, free-mail flag, title seniority, log1p counts,
+data scientist would with pandas (one-hot categories, e-mail class, title seniority, log1p counts,
 recency in days, median imputation with missing indicators, standardisation on the training rows), fits
 scikit-learn's LogisticRegression(lbfgs) at the given C and prints one JSON line with the holdout AUC.
+The e-mail class (free-mail, education, company, invalid) and title seniority follow leadscore's rules.
 """
 import json
+import re
 import sys
 import time
 
@@ -16,15 +18,79 @@ import pandas as pd
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
 
-FREE_MAIL = {"gmail.com", "googlemail.com", "yahoo.com", "hotmail.com", "outlook.com", "live.com", "aol.com",
-             "icloud.com", "me.com", "gmx.com", "gmx.de", "protonmail.com", "proton.me", "mail.ru", "yandex.ru",
-             "web.de", "msn.com", "yahoo.co.uk", "hotmail.co.uk", "qq.com", "163.com"}
-SENIORITY = [
-    ("student", r"\b(?:student|intern|trainee|graduate)\b"),
-    ("executive", r"\b(?:chief|ceo|cfo|cmo|cto|coo|cio|vp|vice president|president|founder|owner|partner|head)\b"),
-    ("director", r"\bdirector\b"),
-    ("manager", r"\b(?:manager|lead|supervisor)\b"),
-]
+# The derived features follow leadscore's definitions (features/derive.go: EmailDomainClass and
+# TitleSeniority), so that both sides learn from the same information.
+FREE_MAIL = {
+    "gmail.com", "googlemail.com", "ymail.com", "rocketmail.com", "msn.com", "aol.com", "aim.com", "icloud.com",
+    "me.com", "mac.com", "web.de", "freenet.de", "t-online.de", "proton.me", "protonmail.com", "protonmail.ch",
+    "pm.me", "mail.ru", "inbox.ru", "list.ru", "bk.ru", "ya.ru", "rambler.ru", "qq.com", "163.com", "126.com",
+    "sina.com", "naver.com", "daum.net", "hanmail.net", "libero.it", "virgilio.it", "orange.fr", "wanadoo.fr",
+    "free.fr", "laposte.net", "sfr.fr", "seznam.cz", "wp.pl", "o2.pl", "interia.pl", "onet.pl", "rediffmail.com",
+    "tutanota.com", "tuta.io", "fastmail.com", "hey.com", "mail.com", "email.com", "inbox.com", "zoho.com",
+    "zohomail.com", "comcast.net", "verizon.net", "att.net", "sbcglobal.net", "bellsouth.net", "cox.net",
+    "charter.net", "earthlink.net", "btinternet.com", "sky.com", "virginmedia.com", "ntlworld.com", "shaw.ca",
+    "rogers.com", "sympatico.ca", "bigpond.com", "optusnet.com.au", "uol.com.br", "bol.com.br", "terra.com.br",
+    "gmx.net", "yandex.com"}
+# A free-mail brand followed by a country suffix of at most two short labels: yahoo.co.uk, gmx.de, hotmail.fr.
+FREE_MAIL_BRAND = re.compile(r"^(?:gmail|googlemail|yahoo|ymail|hotmail|outlook|live|msn|aol|icloud|gmx|yandex|"
+                             r"proton|protonmail|mail|zoho)\.[^.]{1,3}(?:\.[^.]{1,3})?$")
+EDUCATION = re.compile(r"\.edu$|\.edu\.|\.ac\.")
+
+PLACEHOLDER = {"n", "a", "na", "none", "unknown", "other", "null", "nil", "tbd", "x", "xx", "xxx", "test",
+               "unspecified", "not", "applicable"}
+STUDENT = {"student", "students", "intern", "internship", "trainee", "apprentice", "werkstudent", "werkstudentin",
+           "praktikant", "praktikantin", "stagiaire", "estudiante", "étudiant", "étudiante", "etudiant",
+           "undergraduate", "azubi", "pupil"}
+EXECUTIVE = {"chief", "ceo", "cfo", "cmo", "cto", "coo", "cio", "cro", "cso", "cpo", "cco", "cdo", "cao", "cxo",
+             "ciso", "chro", "vp", "svp", "evp", "avp", "vicepresident", "president", "founder", "cofounder",
+             "gründer", "gruender", "fundador", "fondateur", "chairman", "chairwoman", "chairperson",
+             "geschäftsführer", "geschäftsführerin", "geschaeftsfuehrer", "inhaber", "inhaberin", "proprietor"}
+DIRECTOR = {"director", "directeur", "directrice", "directora", "direktor", "dir"}
+MANAGER = {"manager", "mgr", "supervisor", "gerente", "leiter", "leiterin", "teamleiter", "jefe", "foreman",
+           "superintendent"}
+LEAD = {"lead", "leader", "teamlead", "techlead"}
+WORD = re.compile(r"[^\W_]+")
+
+
+def email_class(domain):
+    """Class of a lower-case e-mail domain: free-mail, education, company or invalid."""
+    domain = domain.strip()
+    if domain.endswith("."):
+        domain = domain[:-1]
+    dot = domain.find(".")
+    if dot <= 0 or dot == len(domain) - 1 or ".." in domain:
+        return "invalid"
+    if domain in FREE_MAIL or FREE_MAIL_BRAND.match(domain):
+        return "free-mail"
+    if EDUCATION.search(domain):
+        return "education"
+    return "company"
+
+
+def seniority(title):
+    """Seniority level of a lower-case job title, by the rules of leadscore's TitleSeniority."""
+    words = WORD.findall(title)[:16]
+    if all(w in PLACEHOLDER or w.isdigit() for w in words):
+        return "unknown"
+    if any(w in STUDENT for w in words):
+        return "student"
+    n = len(words)
+    nxt = words[1:] + [""]
+    if any(w == "assistant" and x == "to" for w, x in zip(words, nxt)):
+        return "individual"
+    for k, (w, x) in enumerate(zip(words, nxt)):
+        last = k == n - 1
+        if (w in EXECUTIVE or (w == "owner" and (k == 0 or words[k - 1] != "product"))
+                or (w == "partner" and last) or (w == "head" and (last or x == "of"))
+                or (w == "managing" and x in ("director", "partner"))):
+            return "executive"
+    if any(w in DIRECTOR or (w == "general" and x == "manager") for w, x in zip(words, nxt)):
+        return "director"
+    if any(w in MANAGER or (w in LEAD and x not in ("generation", "gen")) for w, x in zip(words, nxt)):
+        return "manager"
+    return "individual"
+
+
 CATEGORIES = ["industry", "country", "source"]
 COUNTS = ["employees", "annual_revenue", "visits", "page_views", "pricing_page_views", "demo_page_views",
           "careers_page_views", "email_opens", "email_clicks", "forms_tofu", "forms_mofu", "forms_bofu",
@@ -33,15 +99,16 @@ COUNTS = ["employees", "annual_revenue", "visits", "page_views", "pricing_page_v
 
 def features(df, ref_time):
     out = pd.DataFrame(index=df.index)
-    domain = df["email"].fillna("").str.lower().str.split("@").str[-1]
-    out["email_free"] = domain.isin(FREE_MAIL).astype(float)
+    # Both derivations depend on few distinct values (domains, titles): classify each once and map.
+    address = df["email"].fillna("").str.strip()
+    domain = address.str.split("@").str[-1].str.lower()
+    email = domain.map({d: email_class(d) for d in domain.unique()})
+    email = email.mask(~address.str.contains("@", regex=False) | address.str.startswith("@"), "invalid")
     title = df["job_title"].fillna("").str.lower()
-    seniority = pd.Series("individual", index=df.index)
-    for name, pattern in reversed(SENIORITY):
-        seniority = seniority.mask(title.str.contains(pattern, regex=True), name)
-    seniority = seniority.mask(title == "", "unknown")
+    level = title.map({t: seniority(t) for t in title.unique()})
     cats = df[CATEGORIES].copy()
-    cats["seniority"] = seniority
+    cats["email"] = email
+    cats["seniority"] = level
     out = pd.concat([out, pd.get_dummies(cats.fillna("(missing)"), dtype=float)], axis=1)
     for c in COUNTS:
         x = pd.to_numeric(df[c], errors="coerce")
@@ -62,7 +129,7 @@ def main():
     y = (df["deal_stage"] == "closedwon").to_numpy(dtype=float)
     created = pd.to_datetime(df["created_at"], utc=True)
     order = np.argsort(created.to_numpy(), kind="stable")
-    cut = len(order) - int(round(share * len(order)))
+    cut = len(order) - int(np.floor(share * len(order) + 0.5))  # Go's math.Round, not round-half-even
     cutoff = created.iloc[order[cut]]
     hold = (created >= cutoff).to_numpy()
     ref_time = pd.to_datetime(df["last_activity_at"], utc=True, errors="coerce").max()
