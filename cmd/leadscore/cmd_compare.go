@@ -36,7 +36,7 @@ training data file, which must not have changed since (its sha256 is checked). W
 closed contact of that file, labelled with --label/--positive/--negative (by default the model's).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runCompare(fl, stdout)
+			return runCompare(fl, stdout, cmd.ErrOrStderr())
 		},
 	}
 	f := cmd.Flags()
@@ -52,7 +52,7 @@ closed contact of that file, labelled with --label/--positive/--negative (by def
 	return cmd
 }
 
-func runCompare(fl compareFlags, stdout io.Writer) error {
+func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	if fl.models == "" || fl.name == "" || fl.rulesFile == "" || fl.out == "" {
 		return usageError{errors.New("compare: --models, --name, --rules and --out are required")}
 	}
@@ -83,6 +83,11 @@ func runCompare(fl compareFlags, stdout io.Writer) error {
 		return err
 	}
 	rep.Source = source
+	if _, _, _, sug, err := suggestForModel(a, rs, 0); err == nil {
+		rep.AddSuggested(sug, frame, labels, rows)
+	} else {
+		fmt.Fprintf(stderr, "compare: no suggested rules in the report: %v\n", err)
+	}
 	if err := os.MkdirAll(fl.out, 0o755); err != nil {
 		return fmt.Errorf("compare: %w", err)
 	}

@@ -194,6 +194,13 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		if err != nil {
 			return err
 		}
+		if sug, err := train.Suggest(a, frame, res.TrainRows, train.SuggestOptions{Current: rs}); err == nil {
+			rep.AddSuggested(sug, frame, labels, res.HoldoutRows)
+			fmt.Fprintf(stdout, "rules suggested from the model: holdout AUC %.3f (manual %.3f, model %.3f)\n\n",
+				rep.Suggested.AUC, rep.Headline.Manual.AUC, rep.Headline.Predictive.AUC)
+		} else {
+			fmt.Fprintf(stdout, "(no suggested rules: %v)\n", err)
+		}
 		rep.Summary(stdout)
 		reportDir := filepath.Join(fl.dir, "report")
 		if err := os.MkdirAll(reportDir, 0o755); err != nil {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/metrics"
 )
@@ -65,32 +66,17 @@ func runSuggest(fl suggestFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	frame, labels, err := modelData(a)
-	if err != nil {
-		return err
-	}
-	hold, err := train.HoldoutRows(frame, labels, a.Holdout)
-	if err != nil {
-		return err
-	}
-	var trainRows []int
-	for i, l := range labels {
-		if l.Closed() {
-			if _, found := slices.BinarySearch(hold, i); !found {
-				trainRows = append(trainRows, i)
-			}
-		}
-	}
-	opts := train.SuggestOptions{PDO: fl.pdo}
+	var current *rules.Rules
 	if fl.current != "" {
-		if opts.Current, err = readRulesFile(fl.current); err != nil {
+		if current, err = readRulesFile(fl.current); err != nil {
 			return err
 		}
 	}
-	s, err := train.Suggest(a, frame, trainRows, opts)
+	frame, labels, hold, s, err := suggestForModel(a, current, fl.pdo)
 	if err != nil {
 		return err
 	}
+	opts := train.SuggestOptions{Current: current}
 	at := a.Spec.ReferenceTime
 	y := make([]bool, len(hold))
 	sugg := make([]float64, len(hold))
@@ -129,4 +115,30 @@ func suggestAUCLine(n int, prob, sugg, cur []float64, y []bool, withCurrent bool
 		line += fmt.Sprintf(", current rules %.4f", metrics.AUC(cur, y))
 	}
 	return line
+}
+
+// suggestForModel reads a model's training data again and suggests rules from it; it returns the
+// data, its labels and the holdout rows too, for judging the suggestion.
+func suggestForModel(a *models.Artifact, current *rules.Rules, pdo float64) (*features.Frame, []features.Label, []int, *train.Suggestion, error) {
+	frame, labels, err := modelData(a)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	hold, err := train.HoldoutRows(frame, labels, a.Holdout)
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	var trainRows []int
+	for i, l := range labels {
+		if l.Closed() {
+			if _, found := slices.BinarySearch(hold, i); !found {
+				trainRows = append(trainRows, i)
+			}
+		}
+	}
+	s, err := train.Suggest(a, frame, trainRows, train.SuggestOptions{PDO: pdo, Current: current})
+	if err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return frame, labels, hold, s, nil
 }

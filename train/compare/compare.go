@@ -12,6 +12,7 @@ import (
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
+	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
@@ -99,6 +100,43 @@ type Report struct {
 	RateTables []RateTable
 	// RatesOverall is the model's overall training conversion rate; zero without rate tables.
 	RatesOverall features.RateReport
+	// Suggested, if not nil (see AddSuggested), is a rules file derived from the model.
+	Suggested *Suggested
+}
+
+// Suggested is a points rules file suggested from the model (train.Suggest), judged on the same
+// contacts as the two scores.
+type Suggested struct {
+	YAML     string
+	AUC      float64 // of the suggested points on the compared contacts
+	MQL, SQL float64 // its thresholds
+	// Top20 is the share of customers found in the top 20% of contacts by the suggested points.
+	Top20 float64
+}
+
+// AddSuggested scores the compared contacts with suggested rules and attaches them to the report.
+// f and rows must be those given to Build.
+func (r *Report) AddSuggested(s *train.Suggestion, f *features.Frame, labels []features.Label, rows []int) {
+	if rows == nil {
+		rows = make([]int, f.Len())
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	var scores []float64
+	var y []bool
+	for _, i := range rows {
+		if !labels[i].Closed() {
+			continue
+		}
+		scores = append(scores, s.Rules.Summary(f.Contact(i, ""), r.AsOf).Total)
+		y = append(y, labels[i] == features.Won)
+	}
+	sug := &Suggested{YAML: string(s.YAML), AUC: metrics.AUC(scores, y), MQL: s.MQL, SQL: s.SQL}
+	if d := metrics.Deciles(scores, y); len(d) > 1 {
+		sug.Top20 = d[1].CumGain
+	}
+	r.Suggested = sug
 }
 
 // Headline is the comparison in a few numbers and one plain sentence.
