@@ -38,7 +38,7 @@ levels; testdata/rules.yaml documents the format) and try it on one contact.`,
 }
 
 type rulesCheckFlags struct {
-	rules, spec, columns, data string
+	rules, spec, columns, data, models, name string
 }
 
 func newRulesCheckCmd(stdout io.Writer) *cobra.Command {
@@ -59,6 +59,8 @@ their criteria can match, when the kind is known).`,
 	f.StringVar(&fl.spec, "spec", "", "check property names and kinds against this spec file (YAML)")
 	f.StringVar(&fl.data, "data", "", "check property names and kinds against the columns of this data file (.csv or .parquet)")
 	f.StringVar(&fl.columns, "columns", "", "check property names against this comma-separated list")
+	f.StringVar(&fl.models, "models", "", "with --name: check property names and kinds against that model's schema")
+	f.StringVar(&fl.name, "name", "", "model name in --models (its serving version)")
 	return cmd
 }
 
@@ -67,13 +69,16 @@ func runRulesCheck(fl rulesCheckFlags, stdout io.Writer) error {
 		return usageError{errors.New("rules check: --rules is required")}
 	}
 	sources := 0
-	for _, s := range []string{fl.spec, fl.data, fl.columns} {
+	if (fl.models == "") != (fl.name == "") {
+		return usageError{errors.New("rules check: --models and --name go together")}
+	}
+	for _, s := range []string{fl.spec, fl.data, fl.columns, fl.models} {
 		if s != "" {
 			sources++
 		}
 	}
 	if sources > 1 {
-		return usageError{errors.New("rules check: give at most one of --spec, --data and --columns")}
+		return usageError{errors.New("rules check: give at most one of --spec, --data, --columns and --models")}
 	}
 	r, err := readRulesFile(fl.rules)
 	if err != nil {
@@ -99,6 +104,16 @@ func runRulesCheck(fl rulesCheckFlags, stdout io.Writer) error {
 			return fmt.Errorf("rules check: against %s:\n%w", fl.spec, err)
 		}
 		fmt.Fprintf(stdout, "\nschema: every property the rules read is in %s\n", fl.spec)
+		return nil
+	case fl.models != "":
+		a, err := loadModel(fl.models, fl.name, 0, "")
+		if err != nil {
+			return fmt.Errorf("rules check: %w", err)
+		}
+		if err := r.CheckSchema(a.Spec); err != nil {
+			return fmt.Errorf("rules check: against model %s version %d:\n%w", fl.name, a.Version, err)
+		}
+		fmt.Fprintf(stdout, "\nschema: every property the rules read is in model %s version %d\n", fl.name, a.Version)
 		return nil
 	case fl.data != "":
 		frame, err := dataset.ReadFile(fl.data, dataset.ReadOptions{})

@@ -172,3 +172,23 @@ func TestPublishGate(t *testing.T) {
 		t.Errorf("got %d versions, want 2 (the refused one never written)", len(versions))
 	}
 }
+
+// TestRulesCheckAgainstModel checks a rules file against a trained model's schema.
+func TestRulesCheckAgainstModel(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "models")
+	mustRun(t, "train", "--data", fixture, "--label", "deal_stage", "--positive", "closedwon", "--models", store, "--name", "leads", "--quiet", "--c", "0.1")
+	out := mustRun(t, "rules", "check", "--rules", "../../testdata/rules.yaml", "--models", store, "--name", "leads")
+	if !strings.Contains(out, "every property the rules read is in model leads version 1") {
+		t.Errorf("rules check against the model: %s", out)
+	}
+	bad := filepath.Join(dir, "bad.yaml")
+	if err := os.WriteFile(bad, []byte("rules:\n  - name: x\n    points: 5\n    when: {no_such_prop: 3}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	err := run(context.Background(), []string{"rules", "check", "--rules", bad, "--models", store, "--name", "leads"}, &stdout, &stderr)
+	if err == nil || !strings.Contains(err.Error(), "line 4") || !strings.Contains(err.Error(), "no_such_prop") {
+		t.Errorf("got %v, want an error naming line 4 and no_such_prop", err)
+	}
+}

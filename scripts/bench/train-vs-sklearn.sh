@@ -9,7 +9,8 @@
 # PYTHON (/usr/bin/python3, which has Debian's pandas and scikit-learn), LIMIT (seconds per run; 900).
 # The generated CSV is kept under ${TMPDIR:-/tmp}/leadscore-bench and reused.
 #
-# With RUNS > 1 the ratios use each side's fastest run and largest peak memory.
+# With RUNS > 1 the ratios use each side's fastest run and largest peak memory. CPU time (user+sys)
+# is printed too: on a shared machine it varies less than wall time, but the goal is wall time.
 # Exit status: 0 after a measurement, whether the goals are met or not; non-zero when a step fails.
 set -euo pipefail
 
@@ -52,7 +53,7 @@ ls_cmd=("$bin" train --data "$data" --label deal_stage --positive closedwon --ne
 py_cmd=("$python" "$peer" "$data" "$c")
 
 # measure NAME RUN CMD...: runs CMD under /usr/bin/time -v and the time limit, and prints
-# "wall_seconds max_rss_mb auc" on stdout; the command's output is kept in $run_dir/NAME-RUN.*.
+# "wall_seconds cpu_seconds max_rss_mb auc" on stdout; the command's output is kept in $run_dir/NAME-RUN.*.
 measure() {
 	local name=$1 run=$2
 	shift 2
@@ -64,34 +65,35 @@ measure() {
 		grep -E 'Exit status|Command terminated' "$tv" >&2 || true
 		return 1
 	fi
-	local wall rss auc
+	local wall cpu rss auc
 	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
 		n = split($2, p, ":"); s = 0
 		for (i = 1; i <= n; i++) s = s * 60 + p[i]
 		printf "%.2f", s }' "$tv")
+	cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$tv")
 	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$tv")
 	if [[ $name == leadscore ]]; then
 		auc=$(jq -r '.metrics.auc' "$out")
 	else
 		auc=$(tail -n 1 "$out" | jq -r '.auc')
 	fi
-	[[ -n $wall && -n $rss && $auc != null && -n $auc ]] || { echo "train-vs-sklearn: cannot read the figures of $name run $run" >&2; return 1; }
-	echo "$wall $rss $auc"
+	[[ -n $wall && -n $cpu && -n $rss && $auc != null && -n $auc ]] || { echo "train-vs-sklearn: cannot read the figures of $name run $run" >&2; return 1; }
+	echo "$wall $cpu $rss $auc"
 }
 
-declare -a ls_wall ls_rss ls_auc py_wall py_rss py_auc
+declare -a ls_wall ls_cpu ls_rss ls_auc py_wall py_cpu py_rss py_auc
 for ((r = 1; r <= runs; r++)); do
 	echo "run $r/$runs: leadscore train"
-	read -r w m a < <(measure leadscore "$r" "${ls_cmd[@]}") && [[ -n ${a:-} ]] || die "leadscore train did not complete"
-	ls_wall+=("$w") ls_rss+=("$m") ls_auc+=("$a")
+	read -r w u m a < <(measure leadscore "$r" "${ls_cmd[@]}") && [[ -n ${a:-} ]] || die "leadscore train did not complete"
+	ls_wall+=("$w") ls_cpu+=("$u") ls_rss+=("$m") ls_auc+=("$a")
 	if ((r == 1)); then
 		ls_info=$(jq -r '"\(.metrics.rows) holdout rows, \(.weights | length) features"' "$run_dir"/models/bench/*/model.json)
 	fi
-	unset w m a
+	unset w u m a
 	echo "run $r/$runs: scikit-learn"
-	read -r w m a < <(measure sklearn "$r" "${py_cmd[@]}") && [[ -n ${a:-} ]] || die "the scikit-learn peer did not complete"
-	py_wall+=("$w") py_rss+=("$m") py_auc+=("$a")
-	unset w m a
+	read -r w u m a < <(measure sklearn "$r" "${py_cmd[@]}") && [[ -n ${a:-} ]] || die "the scikit-learn peer did not complete"
+	py_wall+=("$w") py_cpu+=("$u") py_rss+=("$m") py_auc+=("$a")
+	unset w u m a
 done
 
 closed=$(jq -r '(.counts.won // .counts.Won) + (.counts.lost // .counts.Lost)' "$run_dir/leadscore-1.out")
@@ -105,15 +107,15 @@ echo "sklearn:   ${py_cmd[*]}"
 echo "           ($py_info)"
 echo
 {
-	printf 'run\ttool\twall s\tmax RSS MB\tholdout AUC\n'
+	printf 'run\ttool\twall s\tCPU s\tmax RSS MB\tholdout AUC\n'
 	for ((i = 0; i < runs; i++)); do
-		printf '%d\tleadscore\t%s\t%s\t%.4f\n' $((i + 1)) "${ls_wall[i]}" "${ls_rss[i]}" "${ls_auc[i]}"
-		printf '%d\tscikit-learn\t%s\t%s\t%.4f\n' $((i + 1)) "${py_wall[i]}" "${py_rss[i]}" "${py_auc[i]}"
+		printf '%d\tleadscore\t%s\t%s\t%s\t%.4f\n' $((i + 1)) "${ls_wall[i]}" "${ls_cpu[i]}" "${ls_rss[i]}" "${ls_auc[i]}"
+		printf '%d\tscikit-learn\t%s\t%s\t%s\t%.4f\n' $((i + 1)) "${py_wall[i]}" "${py_cpu[i]}" "${py_rss[i]}" "${py_auc[i]}"
 	done
 } | column -t -s $'\t'
 echo
 
-awk -v lw="${ls_wall[*]}" -v lm="${ls_rss[*]}" -v la="${ls_auc[0]}" \
+awk -v lw="${ls_wall[*]}" -v lc="${ls_cpu[*]}" -v pc="${py_cpu[*]}" -v lm="${ls_rss[*]}" -v la="${ls_auc[0]}" \
 	-v pw="${py_wall[*]}" -v pm="${py_rss[*]}" -v pa="${py_auc[0]}" '
 function best(s, fn,   a, n, i, v) {
 	n = split(s, a, " "); v = a[1]
@@ -125,6 +127,7 @@ BEGIN {
 	lwb = best(lw, "min"); pwb = best(pw, "min"); lmb = best(lm, "max"); pmb = best(pm, "max")
 	speed = pwb / lwb; mem = lmb / pmb; d = la - pa; ad = d < 0 ? -d : d
 	printf "speed   sklearn/leadscore wall time  %6.2fx   (goal >= 3x)        %s\n", speed, verdict(speed >= 3)
+	printf "        sklearn/leadscore CPU time   %6.2fx   (user+sys, fastest runs; less sensitive to a loaded machine)\n", best(pc, "min") / best(lc, "min")
 	printf "memory  leadscore/sklearn max RSS    %6.2f    (goal <= 1)         %s\n", mem, verdict(mem <= 1)
 	printf "AUC     leadscore - sklearn          %+7.4f   (goal |d| <= 0.002) %s\n", d, verdict(ad <= 0.002)
 }'
