@@ -3,6 +3,7 @@ package serve
 import (
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -17,7 +18,32 @@ import (
 // and out-of-range timestamps are a *features.PropertyError wrapping features.ErrNotFinite, whatever the
 // property, because no column or rule can use them.
 func contactFromProto(pc *leadscorev1.Contact) (features.Contact, error) {
-	c := features.Contact{ID: pc.GetId(), Props: make(map[string]features.Value, len(pc.GetProperties()))}
+	return contactInto(pc, make(map[string]features.Value, len(pc.GetProperties())))
+}
+
+// propsPool holds property maps for contacts that live only for one call (see borrowContact). A map
+// keeps its size when cleared, so maps grown past maxPooledProps are left to the collector.
+var propsPool = sync.Pool{New: func() any { return make(map[string]features.Value, 32) }}
+
+const maxPooledProps = 256
+
+// borrowContact is contactFromProto into a pooled map; the caller must call release once nothing
+// refers to the contact's map any more (strings read from it may be kept).
+func borrowContact(pc *leadscorev1.Contact) (c features.Contact, release func(), err error) {
+	props := propsPool.Get().(map[string]features.Value)
+	release = func() {
+		if len(props) <= maxPooledProps {
+			clear(props)
+			propsPool.Put(props)
+		}
+	}
+	c, err = contactInto(pc, props)
+	return c, release, err
+}
+
+// contactInto converts pc into props, which must be empty.
+func contactInto(pc *leadscorev1.Contact, props map[string]features.Value) (features.Contact, error) {
+	c := features.Contact{ID: pc.GetId(), Props: props}
 	for name, v := range pc.GetProperties() {
 		switch k := v.GetKind().(type) {
 		case *leadscorev1.Value_StringValue:
@@ -50,17 +76,31 @@ func asOfFromProto(ts *timestamppb.Timestamp, now time.Time) (time.Time, error) 
 	return ts.AsTime(), nil
 }
 
-var priorities = map[models.Priority]leadscorev1.Priority{
-	models.PriorityVeryHigh: leadscorev1.Priority_VERY_HIGH,
-	models.PriorityHigh:     leadscorev1.Priority_HIGH,
-	models.PriorityMedium:   leadscorev1.Priority_MEDIUM,
-	models.PriorityLow:      leadscorev1.Priority_LOW,
+// priorityToProto and stageToProto map domain values to wire enums; anything else is unspecified.
+func priorityToProto(p models.Priority) leadscorev1.Priority {
+	switch p {
+	case models.PriorityVeryHigh:
+		return leadscorev1.Priority_VERY_HIGH
+	case models.PriorityHigh:
+		return leadscorev1.Priority_HIGH
+	case models.PriorityMedium:
+		return leadscorev1.Priority_MEDIUM
+	case models.PriorityLow:
+		return leadscorev1.Priority_LOW
+	}
+	return leadscorev1.Priority_PRIORITY_UNSPECIFIED
 }
 
-var stages = map[string]leadscorev1.Stage{
-	"LEAD": leadscorev1.Stage_LEAD,
-	"MQL":  leadscorev1.Stage_MQL,
-	"SQL":  leadscorev1.Stage_SQL,
+func stageToProto(s string) leadscorev1.Stage {
+	switch s {
+	case "LEAD":
+		return leadscorev1.Stage_LEAD
+	case "MQL":
+		return leadscorev1.Stage_MQL
+	case "SQL":
+		return leadscorev1.Stage_SQL
+	}
+	return leadscorev1.Stage_STAGE_UNSPECIFIED
 }
 
 // finite reports whether every x is a finite number.
@@ -83,27 +123,30 @@ func predictionToProto(name string, version int, contactID string, p models.Pred
 		Model:           name,
 		ModelVersion:    int64(version),
 		Probability:     p.Probability,
-		Priority:        priorities[p.Priority],
+		Priority:        priorityToProto(p.Priority),
 		FitGrade:        p.FitGrade,
 		EngagementLevel: int32(p.EngagementLevel),
 		ContactId:       contactID,
-		Reasons:         make([]*leadscorev1.Reason, 0, len(p.Reasons)),
+		Reasons:         make([]*leadscorev1.Reason, len(p.Reasons)),
 	}
-	for _, r := range p.Reasons {
+	// One backing array for all the messages of a kind: one allocation instead of one per message.
+	reasons := make([]leadscorev1.Reason, len(p.Reasons))
+	for i, r := range p.Reasons {
 		if !finite(r.Contribution, r.ConversionRate) {
 			return nil, fmt.Errorf("serve: model %s version %d gave a non-finite reason for %q", name, version, r.Property)
 		}
-		resp.Reasons = append(resp.Reasons, &leadscorev1.Reason{
-			Property:       r.Property,
-			Value:          r.Value,
-			Contribution:   r.Contribution,
-			ConversionRate: r.ConversionRate,
-			Contacts:       int64(r.Contacts),
-			Text:           r.Text,
-		})
+		pr := &reasons[i]
+		pr.Property, pr.Value, pr.Contribution, pr.ConversionRate, pr.Contacts, pr.Text =
+			r.Property, r.Value, r.Contribution, r.ConversionRate, int64(r.Contacts), r.Text
+		resp.Reasons[i] = pr
 	}
-	for _, w := range p.Warnings {
-		resp.Warnings = append(resp.Warnings, &leadscorev1.Warning{Property: w.Property, Message: w.Message})
+	if len(p.Warnings) > 0 {
+		warnings := make([]leadscorev1.Warning, len(p.Warnings))
+		resp.Warnings = make([]*leadscorev1.Warning, len(p.Warnings))
+		for i, w := range p.Warnings {
+			warnings[i].Property, warnings[i].Message = w.Property, w.Message
+			resp.Warnings[i] = &warnings[i]
+		}
 	}
 	return resp, nil
 }
@@ -115,12 +158,12 @@ func manualToProto(r rules.Result) (*leadscorev1.ManualScore, error) {
 	}
 	m := &leadscorev1.ManualScore{
 		Score:           r.Total,
-		Stage:           stages[r.Stage],
+		Stage:           stageToProto(r.Stage),
 		FitGrade:        r.FitGrade,
 		EngagementLevel: int32(r.EngagementLevel),
 		Excluded:        r.Excluded,
 		ExcludedBy:      r.ExcludedBy,
-		Hits:            make([]*leadscorev1.RuleHit, 0, len(r.Hits)),
+		Hits:            make([]*leadscorev1.RuleHit, len(r.Hits)),
 	}
 	if len(r.Groups) > 0 {
 		m.Groups = make(map[string]float64, len(r.Groups))
@@ -131,11 +174,14 @@ func manualToProto(r rules.Result) (*leadscorev1.ManualScore, error) {
 			m.Groups[g] = pts
 		}
 	}
-	for _, h := range r.Hits {
+	hits := make([]leadscorev1.RuleHit, len(r.Hits)) // one allocation for all the hits
+	for i, h := range r.Hits {
 		if !finite(h.Points) {
 			return nil, fmt.Errorf("serve: rule %s gave %v points", h.Rule, h.Points)
 		}
-		m.Hits = append(m.Hits, &leadscorev1.RuleHit{Rule: h.Rule, Group: h.Group, Matched: h.Matched, Points: h.Points, Detail: h.Detail})
+		ph := &hits[i]
+		ph.Rule, ph.Group, ph.Matched, ph.Points, ph.Detail = h.Rule, h.Group, h.Matched, h.Points, h.Detail
+		m.Hits[i] = ph
 	}
 	return m, nil
 }

@@ -74,10 +74,17 @@ func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, p
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	c, err := contactFromProto(pc)
+	// scoreContact keeps nothing of the contact's map past the call: the response holds only strings.
+	c, release, err := borrowContact(pc)
+	defer release()
 	if err != nil {
 		return nil, err
 	}
+	return s.scoreContact(vs, lr, c, asOf)
+}
+
+// scoreContact scores a converted contact.
+func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Contact, asOf time.Time) (*leadscorev1.PredictResponse, error) {
 	if s.opts.Strict {
 		if err := unknownProperty(c, vs, lr); err != nil {
 			return nil, err

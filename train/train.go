@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -601,55 +602,12 @@ func smells(name string) bool {
 // fewer than auditMinCount times pooled; a number or time by its value
 // with missing values ranked lowest. It is 0.5 when the rows hold one class.
 func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
-	score := make([]float64, len(rows))
+	var auc float64
 	switch col.Kind {
 	case features.KindCategory, features.KindFlag:
-		type count struct{ won, all float64 }
-		counts := map[string]*count{}
-		key := func(i int) string {
-			if !col.Valid[i] {
-				return "\x00missing"
-			}
-			if col.Kind == features.KindFlag {
-				return fmt.Sprint(col.Bool[i])
-			}
-			switch cs.Derive {
-			case features.DeriveEmailDomain:
-				return features.EmailDomainClass(col.Str[i])
-			case features.DeriveTitleSeniority:
-				return features.TitleSeniority(col.Str[i])
-			}
-			return col.Str[i]
-		}
-		for r, i := range rows {
-			k := key(i)
-			c := counts[k]
-			if c == nil {
-				c = &count{}
-				counts[k] = c
-			}
-			c.all++
-			if y[r] {
-				c.won++
-			}
-		}
-		// Values seen fewer than auditMinCount times share one rate, so an identifier or free text
-		// cannot look predictive from in-sample rates of one contact each.
-		rare := &count{}
-		for _, c := range counts {
-			if c.all < auditMinCount {
-				rare.won += c.won
-				rare.all += c.all
-			}
-		}
-		for r, i := range rows {
-			c := counts[key(i)]
-			if c.all < auditMinCount {
-				c = rare
-			}
-			score[r] = c.won / c.all
-		}
+		auc = categoryAUC(col, cs, rows, y)
 	default:
+		score := make([]float64, len(rows))
 		lowest := math.Inf(1)
 		for _, i := range rows {
 			if col.Valid[i] && col.Num[i] < lowest {
@@ -663,10 +621,93 @@ func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bo
 				score[r] = lowest - 1
 			}
 		}
+		auc = metrics.AUC(score, y)
 	}
-	auc := metrics.AUC(score, y)
 	if math.IsNaN(auc) {
 		return 0.5
 	}
 	return math.Max(auc, 1-auc)
+}
+
+// categoryAUC is the AUC of ranking rows by their value's training conversion rate, values seen
+// fewer than auditMinCount times sharing one rate. It counts instead of sorting rows: with the
+// values ordered by rate, a customer outranks every non-customer of a lower-rated value and ties
+// (half) with those of its own.
+func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
+	type count struct{ won, lost float64 }
+	codes := make(map[string]int)
+	var counts []count
+	code := func(k string) int {
+		c, ok := codes[k]
+		if !ok {
+			c = len(counts)
+			codes[k] = c
+			counts = append(counts, count{})
+		}
+		return c
+	}
+	missing := -1
+	derivedOf := map[string]string{}
+	for r, i := range rows {
+		var c int
+		switch {
+		case !col.Valid[i]:
+			if missing < 0 {
+				missing = code("\x00missing")
+			}
+			c = missing
+		case col.Kind == features.KindFlag:
+			c = code(strconv.FormatBool(col.Bool[i]))
+		case cs.Derive != "":
+			d, ok := derivedOf[col.Str[i]]
+			if !ok {
+				d = derived(cs.Derive, col.Str[i])
+				derivedOf[col.Str[i]] = d
+			}
+			c = code(d)
+		default:
+			c = code(col.Str[i])
+		}
+		if y[r] {
+			counts[c].won++
+		} else {
+			counts[c].lost++
+		}
+	}
+	// Values seen fewer than auditMinCount times share one rate, so an identifier or free text
+	// cannot look predictive from in-sample rates of one contact each.
+	var pooled count
+	groups := counts[:0:0]
+	for _, c := range counts {
+		if c.won+c.lost < auditMinCount {
+			pooled.won += c.won
+			pooled.lost += c.lost
+		} else {
+			groups = append(groups, c)
+		}
+	}
+	if pooled.won+pooled.lost > 0 {
+		groups = append(groups, pooled)
+	}
+	rate := func(c count) float64 { return c.won / (c.won + c.lost) }
+	sort.Slice(groups, func(a, b int) bool { return rate(groups[a]) < rate(groups[b]) })
+	var won, lost, pairs, lostBelow float64
+	for k := 0; k < len(groups); {
+		// Groups with equal rates tie with one another.
+		var tw, tl float64
+		j := k
+		for ; j < len(groups) && rate(groups[j]) == rate(groups[k]); j++ {
+			tw += groups[j].won
+			tl += groups[j].lost
+		}
+		pairs += tw * (lostBelow + 0.5*tl)
+		lostBelow += tl
+		won += tw
+		lost += tl
+		k = j
+	}
+	if won == 0 || lost == 0 {
+		return math.NaN()
+	}
+	return pairs / (won * lost)
 }

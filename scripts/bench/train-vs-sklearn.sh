@@ -60,7 +60,7 @@ measure() {
 	local out=$run_dir/$name-$run.out err=$run_dir/$name-$run.err tv=$run_dir/$name-$run.time
 	rm -rf "$run_dir/models"
 	if ! /usr/bin/time -v -o "$tv" timeout "$limit" "$@" >"$out" 2>"$err"; then
-		echo "train-vs-sklearn: $name run $run failed (exit status in $tv; time limit ${limit}s):" >&2
+		echo "train-vs-sklearn: $name run $run failed (time limit ${limit}s; status 124 means it ran out):" >&2
 		tail -n 20 "$err" >&2
 		grep -E 'Exit status|Command terminated' "$tv" >&2 || true
 		return 1
@@ -101,6 +101,7 @@ py_info=$(tail -n 1 "$run_dir/sklearn-1.out" | jq -r '"\(.rows_train) train, \(.
 
 echo
 echo "Whole-process training, $rows generated contacts ($closed closed), seed $seed, C=$c, time-ordered 80/20 split"
+echo "reproduce: ROWS=$rows SEED=$seed C=$c RUNS=$runs scripts/bench/train-vs-sklearn.sh"
 echo "leadscore: ${ls_cmd[*]}"
 echo "           ($ls_info)"
 echo "sklearn:   ${py_cmd[*]}"

@@ -131,6 +131,7 @@ func CrossValidate(X []float64, rows, cols int, y []float64, opts CVOptions) (*C
 		var beta []float64
 		for g, c := range grid {
 			p := newProblem(X, cols, y, opts.Fit.Weights, train, len(train), 1/c)
+			p.hessRows = max(0, opts.Fit.hessianRows())
 			o := opts.Fit
 			o.C = c
 			res := p.solve(o, beta)

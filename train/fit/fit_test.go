@@ -246,3 +246,43 @@ func TestNewtonPasses(t *testing.T) {
 		}
 	}
 }
+
+// TestSampledHessian checks that a Hessian built from a stride of the rows changes the path, not the
+// solution: the coefficients match the full-Hessian fit to 1e-7 (both stop at the default Tol on the
+// exact gradient) and the fit converges, at C values from strong to weak penalty.
+func TestSampledHessian(t *testing.T) {
+	const rows, cols = 6000, 12
+	X, y := design(21, rows, cols)
+	for _, tc := range []struct {
+		name   string
+		c      float64
+		hrows  int
+		maxGap float64
+	}{
+		{"C=0.01 rows=600", 0.01, 600, 1e-7},
+		{"C=1 rows=600", 1, 600, 1e-7},
+		{"C=100 rows=1000", 100, 1000, 1e-7},
+		{"C=1 rows=7 (tiny sample)", 1, 7, 1e-7},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			full, err := Fit(X, rows, cols, y, Options{C: tc.c, HessianRows: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			sampled, err := Fit(X, rows, cols, y, Options{C: tc.c, HessianRows: tc.hrows})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !sampled.Converged {
+				t.Fatalf("sampled Hessian did not converge in %d iterations", sampled.Iterations)
+			}
+			gap := math.Abs(full.Intercept - sampled.Intercept)
+			for j := range full.Weights {
+				gap = math.Max(gap, math.Abs(full.Weights[j]-sampled.Weights[j]))
+			}
+			if gap > tc.maxGap {
+				t.Errorf("largest coefficient difference %.3g, want <= %.0g (iterations %d vs %d)", gap, tc.maxGap, sampled.Iterations, full.Iterations)
+			}
+		})
+	}
+}

@@ -36,6 +36,8 @@ type problem struct {
 	block   [][]float64 // per worker: a transposed block of rows for the Hessian
 	d       []float64   // per row in use: s*p*(1-p) from the last gradient pass
 
+	hessRows int // rows the Hessian is built from at most; 0 means all (Options.HessianRows)
+
 	gradPasses, hessPasses int // counts, for measuring solvers
 }
 
@@ -160,21 +162,29 @@ func (p *problem) hessian(h []float64) {
 		}
 	}
 	p.hessPasses++
+	stride := 1
+	// Never fewer than 50 rows per coefficient: a thinner sample gives steps too poor to converge.
+	if hr := max(p.hessRows, 50*dim); p.hessRows > 0 && p.n > hr {
+		stride = (p.n + hr - 1) / hr
+	}
 	p.parallel(func(l *lane, worker int) {
 		hp := l.hess
 		clear(hp)
 		bt := p.block[worker]
-		for lo := l.lo; lo < l.hi; lo += hessBlock {
-			m := min(hessBlock, l.hi-lo)
+		// The rows of the lane that are multiples of stride, hessBlock at a time.
+		first := (l.lo + stride - 1) / stride * stride
+		for lo := first; lo < l.hi; lo += hessBlock * stride {
+			m := 0
 			// bt row j holds sqrt(d_i)*x_ij for the block's rows; row cols is sqrt(d_i) (the intercept).
-			for k := range m {
-				r := p.row(lo + k)
+			for i := lo; i < l.hi && m < hessBlock; i += stride {
+				r := p.row(i)
 				xr := p.x[r*cols : r*cols+cols]
-				sq := math.Sqrt(p.d[lo+k])
+				sq := math.Sqrt(p.d[i])
 				for j, v := range xr {
-					bt[j*hessBlock+k] = sq * v
+					bt[j*hessBlock+m] = sq * v
 				}
-				bt[cols*hessBlock+k] = sq
+				bt[cols*hessBlock+m] = sq
+				m++
 			}
 			for a := range dim {
 				ra := bt[a*hessBlock : a*hessBlock+m]
@@ -187,6 +197,9 @@ func (p *problem) hessian(h []float64) {
 	clear(h)
 	for l := range p.lanes {
 		floats.Add(h, p.lanes[l].hess)
+	}
+	if stride > 1 {
+		floats.Scale(float64(p.n)/float64((p.n+stride-1)/stride), h)
 	}
 	for a := range dim {
 		if a < cols {
