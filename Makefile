@@ -33,6 +33,7 @@ BENCH_ROWS ?= 1000000
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 	ROWS=$(BENCH_ROWS) ./scripts/bench/train-vs-sklearn.sh
+	./scripts/bench/serve-vs-trivial.sh
 
 proto:
 	./scripts/proto.sh

@@ -27,18 +27,19 @@ var propsPool = sync.Pool{New: func() any { return make(map[string]features.Valu
 
 const maxPooledProps = 256
 
-// borrowContact is contactFromProto into a pooled map; the caller must call release once nothing
-// refers to the contact's map any more (strings read from it may be kept).
-func borrowContact(pc *leadscorev1.Contact) (c features.Contact, release func(), err error) {
-	props := propsPool.Get().(map[string]features.Value)
-	release = func() {
-		if len(props) <= maxPooledProps {
-			clear(props)
-			propsPool.Put(props)
-		}
+// borrowContact is contactFromProto into a pooled map; the caller must pass the contact to
+// releaseContact once nothing refers to its map any more (strings read from it may be kept), even when
+// borrowContact fails.
+func borrowContact(pc *leadscorev1.Contact) (features.Contact, error) {
+	return contactInto(pc, propsPool.Get().(map[string]features.Value))
+}
+
+// releaseContact returns the map of a contact from borrowContact to the pool.
+func releaseContact(c features.Contact) {
+	if len(c.Props) <= maxPooledProps {
+		clear(c.Props)
+		propsPool.Put(c.Props)
 	}
-	c, err = contactInto(pc, props)
-	return c, release, err
 }
 
 // contactInto converts pc into props, which must be empty.
@@ -163,7 +164,9 @@ func manualToProto(r rules.Result) (*leadscorev1.ManualScore, error) {
 		EngagementLevel: int32(r.EngagementLevel),
 		Excluded:        r.Excluded,
 		ExcludedBy:      r.ExcludedBy,
-		Hits:            make([]*leadscorev1.RuleHit, len(r.Hits)),
+	}
+	if len(r.Hits) > 0 {
+		m.Hits = make([]*leadscorev1.RuleHit, len(r.Hits))
 	}
 	if len(r.Groups) > 0 {
 		m.Groups = make(map[string]float64, len(r.Groups))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -79,7 +80,7 @@ func TestPredictPooledContacts(t *testing.T) {
 			t.Fatal(err)
 		}
 		// want stays nil for bad: scoring it must fail every time.
-		if want[i], err = srv.scoreContact(vs, fx.reg.rules.Load(), c, fixtureAsOf); (err != nil) != (pc == bad) {
+		if want[i], err = srv.scoreContact(vs, fx.reg.rules.Load(), c, fixtureAsOf, false); (err != nil) != (pc == bad) {
 			t.Fatalf("contact %d alone: %v", i, err)
 		}
 	}
@@ -121,4 +122,63 @@ func TestPredictPooledContacts(t *testing.T) {
 		}
 		wg.Wait()
 	})
+}
+
+// TestOmitRuleHits checks that omit_rule_hits leaves out exactly manual.hits, in Predict, PredictBatch
+// and PredictStream.
+func TestOmitRuleHits(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{})))
+	ctx := context.Background()
+	pc := sampleContact()
+	pc.Properties["webinar"] = str("yes")
+	full, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: pc, AsOf: timestamppb.New(fixtureAsOf)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(full.GetManual().GetHits()) != 3 {
+		t.Fatalf("full response has %d rule hits, want 3 (one per rule of the fixture)", len(full.GetManual().GetHits()))
+	}
+	want := proto.Clone(full).(*leadscorev1.PredictResponse)
+	want.Manual.Hits = nil
+
+	tests := []struct {
+		name string
+		call func() (*leadscorev1.PredictResponse, error)
+	}{
+		{"Predict", func() (*leadscorev1.PredictResponse, error) {
+			return client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: pc, AsOf: timestamppb.New(fixtureAsOf), OmitRuleHits: true})
+		}},
+		{"PredictBatch", func() (*leadscorev1.PredictResponse, error) {
+			r, err := client.PredictBatch(ctx, &leadscorev1.PredictBatchRequest{Model: "lead", Contacts: []*leadscorev1.Contact{pc}, AsOf: timestamppb.New(fixtureAsOf), OmitRuleHits: true})
+			if err != nil {
+				return nil, err
+			}
+			return r.GetResponses()[0], nil
+		}},
+		{"PredictStream", func() (*leadscorev1.PredictResponse, error) {
+			s, err := client.PredictStream(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := s.Send(&leadscorev1.PredictRequest{Model: "lead", Contact: pc, AsOf: timestamppb.New(fixtureAsOf), OmitRuleHits: true}); err != nil {
+				return nil, err
+			}
+			if err := s.CloseSend(); err != nil {
+				return nil, err
+			}
+			return s.Recv()
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.call()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(want, got, protocmp.Transform()); diff != "" {
+				t.Errorf("with omit_rule_hits (-full without hits +got):\n%s", diff)
+			}
+		})
+	}
 }

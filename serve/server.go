@@ -66,25 +66,25 @@ func (s *Server) predict(ctx context.Context, req *leadscorev1.PredictRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return s.score(ctx, vs, s.reg.rules.Load(), req.GetContact(), asOf)
+	return s.score(ctx, vs, s.reg.rules.Load(), req.GetContact(), asOf, req.GetOmitRuleHits())
 }
 
-// score runs one contact through a loaded version and the rules.
-func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, pc *leadscorev1.Contact, asOf time.Time) (*leadscorev1.PredictResponse, error) {
+// score runs one contact through a loaded version and the rules; omitHits leaves the rule hits out.
+func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, pc *leadscorev1.Contact, asOf time.Time, omitHits bool) (*leadscorev1.PredictResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	// scoreContact keeps nothing of the contact's map past the call: the response holds only strings.
-	c, release, err := borrowContact(pc)
-	defer release()
+	c, err := borrowContact(pc)
+	defer releaseContact(c)
 	if err != nil {
 		return nil, err
 	}
-	return s.scoreContact(vs, lr, c, asOf)
+	return s.scoreContact(vs, lr, c, asOf, omitHits)
 }
 
 // scoreContact scores a converted contact.
-func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Contact, asOf time.Time) (*leadscorev1.PredictResponse, error) {
+func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Contact, asOf time.Time, omitHits bool) (*leadscorev1.PredictResponse, error) {
 	if s.opts.Strict {
 		if err := unknownProperty(c, vs, lr); err != nil {
 			return nil, err
@@ -106,7 +106,11 @@ func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Cont
 		return nil, err
 	}
 	if lr != nil {
-		if resp.Manual, err = manualToProto(lr.rules.Score(c, asOf)); err != nil {
+		score := lr.rules.Score
+		if omitHits {
+			score = lr.rules.Summary // the same result without Hits, and without wording them
+		}
+		if resp.Manual, err = manualToProto(score(c, asOf)); err != nil {
 			return nil, err
 		}
 	}
@@ -151,7 +155,7 @@ func (s *Server) predictBatch(ctx context.Context, req *leadscorev1.PredictBatch
 	lr := s.reg.rules.Load()
 	out := &leadscorev1.PredictBatchResponse{Responses: make([]*leadscorev1.PredictResponse, len(req.GetContacts()))}
 	for i, pc := range req.GetContacts() {
-		r, err := s.score(ctx, vs, lr, pc, asOf)
+		r, err := s.score(ctx, vs, lr, pc, asOf, req.GetOmitRuleHits())
 		if err != nil {
 			return nil, fmt.Errorf("serve: contacts[%d]: %w", i, err)
 		}

@@ -32,3 +32,53 @@ func BenchmarkTmpReal(b *testing.B) {
 		}
 	}
 }
+
+func BenchmarkTmpRules(b *testing.B) {
+	reg, err := NewRegistry(&models.Store{Root: "/tmp/sp/models"}, RegistryOptions{RulesFile: "../testdata/rules.yaml"})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := reg.Refresh(context.Background()); err != nil {
+		b.Fatal(err)
+	}
+	raw, _ := os.ReadFile("../scripts/bench/serve-request.json")
+	req := &leadscorev1.PredictRequest{}
+	if err := protojson.Unmarshal(raw, req); err != nil {
+		b.Fatal(err)
+	}
+	c, _ := contactFromProto(req.Contact)
+	lr := reg.rules.Load()
+	vs := reg.snap.Load().models["leads"].versions[0]
+	at := req.AsOf.AsTime()
+	b.Run("Score", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			lr.rules.Score(c, at)
+		}
+	})
+	b.Run("Summary", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			lr.rules.Summary(c, at)
+		}
+	})
+	b.Run("ArtifactPredict", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			vs.artifact.Predict(c, at)
+		}
+	})
+	b.Run("convert", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			c, _ := borrowContact(req.Contact)
+			releaseContact(c)
+		}
+	})
+	b.Run("convertFresh", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			contactFromProto(req.Contact)
+		}
+	})
+}

@@ -366,7 +366,10 @@ type PredictRequest struct {
 	Label   string   `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
 	Contact *Contact `protobuf:"bytes,4,opt,name=contact,proto3" json:"contact,omitempty"`
 	// The moment the contact is scored at (recency features, rule decay). Unset means now.
-	AsOf          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	AsOf *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// Leave manual.hits out of the response. The manual score, stage, grade and level are the same; the
+	// server skips wording every rule, which is most of the manual score's cost.
+	OmitRuleHits  bool `protobuf:"varint,6,opt,name=omit_rule_hits,json=omitRuleHits,proto3" json:"omit_rule_hits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -434,6 +437,13 @@ func (x *PredictRequest) GetAsOf() *timestamppb.Timestamp {
 		return x.AsOf
 	}
 	return nil
+}
+
+func (x *PredictRequest) GetOmitRuleHits() bool {
+	if x != nil {
+		return x.OmitRuleHits
+	}
+	return false
 }
 
 type PredictResponse struct {
@@ -961,7 +971,9 @@ type PredictBatchRequest struct {
 	Label    string                 `protobuf:"bytes,3,opt,name=label,proto3" json:"label,omitempty"`
 	Contacts []*Contact             `protobuf:"bytes,4,rep,name=contacts,proto3" json:"contacts,omitempty"`
 	// Unset means now.
-	AsOf          *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	AsOf *timestamppb.Timestamp `protobuf:"bytes,5,opt,name=as_of,json=asOf,proto3" json:"as_of,omitempty"`
+	// As in PredictRequest: leave manual.hits out of every response.
+	OmitRuleHits  bool `protobuf:"varint,6,opt,name=omit_rule_hits,json=omitRuleHits,proto3" json:"omit_rule_hits,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1029,6 +1041,13 @@ func (x *PredictBatchRequest) GetAsOf() *timestamppb.Timestamp {
 		return x.AsOf
 	}
 	return nil
+}
+
+func (x *PredictBatchRequest) GetOmitRuleHits() bool {
+	if x != nil {
+		return x.OmitRuleHits
+	}
+	return false
 }
 
 type PredictBatchResponse struct {
@@ -1744,13 +1763,14 @@ const file_leadscore_v1_leadscore_proto_rawDesc = "" +
 	"properties\x1aR\n" +
 	"\x0fPropertiesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12)\n" +
-	"\x05value\x18\x02 \x01(\v2\x13.leadscore.v1.ValueR\x05value:\x028\x01\"\xb8\x01\n" +
+	"\x05value\x18\x02 \x01(\v2\x13.leadscore.v1.ValueR\x05value:\x028\x01\"\xde\x01\n" +
 	"\x0ePredictRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x14\n" +
 	"\x05label\x18\x03 \x01(\tR\x05label\x12/\n" +
 	"\acontact\x18\x04 \x01(\v2\x15.leadscore.v1.ContactR\acontact\x12/\n" +
-	"\x05as_of\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"\xca\x03\n" +
+	"\x05as_of\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x12$\n" +
+	"\x0eomit_rule_hits\x18\x06 \x01(\bR\fomitRuleHits\"\xca\x03\n" +
 	"\x0fPredictResponse\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12#\n" +
 	"\rmodel_version\x18\x02 \x01(\x03R\fmodelVersion\x12 \n" +
@@ -1797,13 +1817,14 @@ const file_leadscore_v1_leadscore_proto_rawDesc = "" +
 	"\x05Error\x12\x12\n" +
 	"\x04code\x18\x01 \x01(\x05R\x04code\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1a\n" +
-	"\bproperty\x18\x03 \x01(\tR\bproperty\"\xbf\x01\n" +
+	"\bproperty\x18\x03 \x01(\tR\bproperty\"\xe5\x01\n" +
 	"\x13PredictBatchRequest\x12\x14\n" +
 	"\x05model\x18\x01 \x01(\tR\x05model\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\x03R\aversion\x12\x14\n" +
 	"\x05label\x18\x03 \x01(\tR\x05label\x121\n" +
 	"\bcontacts\x18\x04 \x03(\v2\x15.leadscore.v1.ContactR\bcontacts\x12/\n" +
-	"\x05as_of\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\"S\n" +
+	"\x05as_of\x18\x05 \x01(\v2\x1a.google.protobuf.TimestampR\x04asOf\x12$\n" +
+	"\x0eomit_rule_hits\x18\x06 \x01(\bR\fomitRuleHits\"S\n" +
 	"\x14PredictBatchResponse\x12;\n" +
 	"\tresponses\x18\x01 \x03(\v2\x1d.leadscore.v1.PredictResponseR\tresponses\"\x13\n" +
 	"\x11ListModelsRequest\"A\n" +
