@@ -208,33 +208,47 @@ func BenchmarkReadParquet(b *testing.B) {
 }
 
 // BenchmarkReadCSV reads a contact-like CSV file of LEADSCORE_BENCH_ROWS rows (default 100000)
-// and 25 columns (strings, numbers, flags, RFC 3339 times, some missing) with kind inference.
-// It reports rows/s and the peak live heap in MB.
+// and 25 columns (strings, numbers, flags, RFC 3339 times, some missing) with kind inference,
+// with ReadFile and with the two-pass reader it replaced. It reports rows/s and the peak live
+// heap in MB.
 func BenchmarkReadCSV(b *testing.B) {
 	n := benchRows()
 	path := filepath.Join(b.TempDir(), "contacts.csv")
 	if err := WriteFile(path, benchFrame(n, 1)); err != nil {
 		b.Fatal(err)
 	}
-	b.Run(fmt.Sprintf("rows=%d", n), func(b *testing.B) {
-		var peak uint64
-		for b.Loop() {
-			b.StopTimer()
-			runtime.GC()
-			stop := peakHeap()
-			b.StartTimer()
-			f, err := ReadFile(path, ReadOptions{})
+	read := map[string]func() (*features.Frame, error){
+		"blocks": func() (*features.Frame, error) { return ReadFile(path, ReadOptions{}) },
+		"two-pass": func() (*features.Frame, error) {
+			f, err := os.Open(path)
 			if err != nil {
-				b.Fatal(err)
+				return nil, err
 			}
-			if got := f.Len(); got != n {
-				b.Fatalf("read %d rows, want %d", got, n)
+			defer f.Close()
+			return referenceReadCSV(f, path, ReadOptions{})
+		},
+	}
+	for _, name := range []string{"blocks", "two-pass"} {
+		b.Run(fmt.Sprintf("rows=%d/%s", n, name), func(b *testing.B) {
+			var peak uint64
+			for b.Loop() {
+				b.StopTimer()
+				runtime.GC()
+				stop := peakHeap()
+				b.StartTimer()
+				f, err := read[name]()
+				if err != nil {
+					b.Fatal(err)
+				}
+				if got := f.Len(); got != n {
+					b.Fatalf("read %d rows, want %d", got, n)
+				}
+				b.StopTimer()
+				peak = max(peak, stop())
+				b.StartTimer()
 			}
-			b.StopTimer()
-			peak = max(peak, stop())
-			b.StartTimer()
-		}
-		b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
-		b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
-	})
+			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "rows/s")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MB")
+		})
+	}
 }

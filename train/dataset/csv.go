@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -22,6 +23,30 @@ var missingMarkers = map[string]bool{
 	"NA": true, "NULL": true, "NaN": true, "None": true, "n/a": true, "nan": true, "null": true,
 }
 
+// missingLen and missingFirst are the longest marker and the first bytes of markers: most values
+// are ruled out by these before the map lookup.
+var missingLen, missingFirst = func() (int, [256]bool) {
+	longest, first := 0, [256]bool{}
+	for m := range missingMarkers {
+		longest = max(longest, len(m))
+		if m != "" {
+			first[m[0]] = true
+		}
+	}
+	return longest, first
+}()
+
+// isMissing reports whether the trimmed text t is a missing marker.
+func isMissing[T string | []byte](t T) bool {
+	if len(t) == 0 {
+		return missingMarkers[""]
+	}
+	if len(t) > missingLen || !missingFirst[t[0]] {
+		return false
+	}
+	return missingMarkers[string(t)]
+}
+
 // timeLayouts are the timestamp forms recognised in CSV files; a value without a zone is UTC.
 // Fractional seconds are accepted after the seconds in every layout.
 var timeLayouts = []string{
@@ -34,6 +59,7 @@ var timeLayouts = []string{
 
 const (
 	sampleSize = 64 << 10 // bytes read to detect the delimiter
+	blockSize  = 1 << 20  // bytes of records handed to one parsing goroutine at a time
 	internMax  = 1 << 14  // distinct values shared per category column before values are copied
 )
 
@@ -53,9 +79,18 @@ const (
 // is given), and otherwise category (the raw text). A column with no values is a category.
 // 1 and 0 stay numbers. opts.Kinds overrides the inference.
 //
-// The file is read twice, once to infer kinds and once to fill the columns, so memory holds only
-// the frame. Errors are *ParseError values naming the line, the 1-based data row and the column.
+// The file is read once, in blocks of whole records that GOMAXPROCS goroutines parse at the
+// same time, so memory holds the frame and a few blocks. A block whose values of a column were
+// parsed as one kind while the column as a whole turns out to be a category is read again for
+// that column. Errors are *ParseError values naming the line, the 1-based data row and the
+// column; when a file has several, the first in file order of a malformed or ragged record
+// wins over any value that does not fit a forced kind.
 func ReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features.Frame, error) {
+	return readCSV(r, name, opts, blockSize, runtime.GOMAXPROCS(0))
+}
+
+// readCSV is ReadCSV with the block size in bytes and the number of parsing goroutines given.
+func readCSV(r io.ReadSeeker, name string, opts ReadOptions, size, workers int) (*features.Frame, error) {
 	sample := make([]byte, sampleSize)
 	n, err := io.ReadFull(r, sample)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
@@ -75,21 +110,13 @@ func ReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features.Frame, e
 	if comma == 0 {
 		comma = detectComma(sample, complete)
 	}
-	open := func() (*csv.Reader, error) {
-		if _, err := r.Seek(start, io.SeekStart); err != nil {
-			return nil, &ParseError{File: name, Err: err}
-		}
-		cr := csv.NewReader(bufio.NewReaderSize(r, 256<<10))
-		cr.Comma = comma
-		cr.FieldsPerRecord = -1
-		cr.ReuseRecord = true
-		return cr, nil
-	}
 
-	cr, err := open()
-	if err != nil {
-		return nil, err
+	if _, err := r.Seek(start, io.SeekStart); err != nil {
+		return nil, &ParseError{File: name, Err: err}
 	}
+	cr := csv.NewReader(r)
+	cr.Comma = comma
+	cr.FieldsPerRecord = -1
 	header, err := readHeader(cr, name)
 	if err != nil {
 		return nil, err
@@ -98,88 +125,61 @@ func ReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features.Frame, e
 	if err != nil {
 		return nil, err
 	}
-	// cands[j] holds the kinds column j may still have; seen[j] says it has a value.
-	cands := make([]uint8, len(header))
-	seen := make([]bool, len(header))
-	infer := make([]bool, len(header))
+	var cols []readColumn
 	for j, h := range header {
-		_, forced := opts.Kinds[h]
-		infer[j] = keep[h] && !forced
-		cands[j] = canFlag | canNumber | canTime
+		if keep[h] {
+			k, forced := opts.Kinds[h]
+			cols = append(cols, readColumn{name: h, index: j, kind: k, forced: forced})
+		}
 	}
-	rows := 0
-	for {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, csvError(name, rows+1, err)
-		}
-		rows++
-		if len(rec) != len(header) {
-			line, _ := cr.FieldPos(0)
-			return nil, &ParseError{File: name, Line: line, Row: rows,
-				Err: fmt.Errorf("%w: %d fields, header has %d", ErrRaggedRow, len(rec), len(header))}
-		}
-		for j, field := range rec {
-			if !infer[j] || cands[j] == 0 {
-				continue
-			}
-			if t := strings.TrimSpace(field); !missingMarkers[t] {
-				seen[j] = true
-				cands[j] = narrow(cands[j], t)
-			}
-		}
+	// The csv.Reader read ahead: go back to the end of the header and count its lines.
+	headerEnd := cr.InputOffset()
+	if _, err := r.Seek(start, io.SeekStart); err != nil {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	lines, err := countLines(r, headerEnd)
+	if err != nil {
+		return nil, &ParseError{File: name, Err: err}
 	}
 
-	var f features.Frame
-	var idx []int
-	for j, h := range header {
-		if !keep[h] {
-			continue
-		}
-		k, ok := opts.Kinds[h]
-		if !ok {
-			k = inferred(cands[j], seen[j])
-		}
-		f.Columns = append(f.Columns, newColumn(h, k, rows))
-		idx = append(idx, j)
+	fileSize, err := r.Seek(0, io.SeekEnd)
+	if err != nil {
+		return nil, &ParseError{File: name, Err: err}
 	}
-	interns := make([]interner, len(f.Columns))
+	if _, err := r.Seek(start+headerEnd, io.SeekStart); err != nil {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	sp := &splitter{r: r, size: size, offset: start + headerEnd, line: lines, free: make(chan []byte, workers+1)}
+	p := &blockParser{width: len(header), comma: comma, cols: cols}
+	a := newAssembler(p, fileSize-start-headerEnd)
+	readErr := p.run(sp, workers, a)
+	if a.err != nil {
+		a.err.File = name
+		return nil, a.err
+	}
+	if readErr != nil {
+		return nil, &ParseError{File: name, Row: a.rows + 1, Err: readErr}
+	}
+	if a.bad != nil {
+		a.bad.File = name
+		return nil, a.bad
+	}
+	return a.frame(r, name)
+}
 
-	if cr, err = open(); err != nil {
-		return nil, err
-	}
-	if _, err := cr.Read(); err != nil {
-		return nil, csvError(name, 0, err)
-	}
-	for row := 1; ; row++ {
-		rec, err := cr.Read()
-		if err == io.EOF {
-			break
-		}
+// countLines reads n bytes from r and returns how many line feeds they hold.
+func countLines(r io.Reader, n int64) (int, error) {
+	buf := make([]byte, min(n, 64<<10))
+	lines := 0
+	for n > 0 {
+		k, err := io.ReadFull(r, buf[:min(n, int64(len(buf)))])
+		lines += bytes.Count(buf[:k], []byte{'\n'})
+		n -= int64(k)
 		if err != nil {
-			return nil, csvError(name, row, err)
-		}
-		if row > rows || len(rec) != len(header) {
-			return nil, &ParseError{File: name, Row: row, Err: fmt.Errorf("%w: file changed while reading", ErrCorrupt)}
-		}
-		for c, col := range f.Columns {
-			field := rec[idx[c]]
-			v, ok := parseAs(col.Kind, field, &interns[c])
-			if !ok {
-				line, _ := cr.FieldPos(idx[c])
-				return nil, &ParseError{File: name, Line: line, Row: row, Column: col.Name,
-					Err: fmt.Errorf("%w: %q is not a %s", ErrBadValue, field, col.Kind)}
-			}
-			appendValue(col, v)
+			return 0, err
 		}
 	}
-	if f.Len() != rows {
-		return nil, &ParseError{File: name, Err: fmt.Errorf("%w: file changed while reading", ErrCorrupt)}
-	}
-	return &f, nil
+	return lines, nil
 }
 
 func readHeader(cr *csv.Reader, name string) ([]string, error) {
@@ -208,7 +208,7 @@ func readHeader(cr *csv.Reader, name string) ([]string, error) {
 }
 
 // csvError wraps an encoding/csv error; row is the data row being read (0 for the header).
-func csvError(name string, row int, err error) error {
+func csvError(name string, row int, err error) *ParseError {
 	var pe *csv.ParseError
 	if errors.As(err, &pe) {
 		return &ParseError{File: name, Line: pe.Line, Row: row,
@@ -254,52 +254,10 @@ func detectComma(sample []byte, complete bool) rune {
 	return best
 }
 
-// Candidate kinds of a CSV column while inferring; no bit left means category.
-const (
-	canFlag uint8 = 1 << iota
-	canNumber
-	canTime
-)
-
-// inferred chooses the kind of a column from its remaining candidates; seen says it has values.
-func inferred(bits uint8, seen bool) features.Kind {
-	switch {
-	case !seen:
-		return features.KindCategory
-	case bits&canFlag != 0:
-		return features.KindFlag
-	case bits&canNumber != 0:
-		return features.KindNumber
-	case bits&canTime != 0:
-		return features.KindTime
-	}
-	return features.KindCategory
-}
-
-// narrow drops the candidate kinds that the trimmed, non-missing text s does not fit.
-func narrow(bits uint8, s string) uint8 {
-	if bits&canFlag != 0 {
-		if _, ok := parseFlag(s); !ok {
-			bits &^= canFlag
-		}
-	}
-	if bits&canNumber != 0 {
-		if _, ok := parseNumber(s); !ok {
-			bits &^= canNumber
-		}
-	}
-	if bits&canTime != 0 {
-		if _, ok := parseTime(s); !ok {
-			bits &^= canTime
-		}
-	}
-	return bits
-}
-
 // parseAs parses text as kind k: the zero Value for a missing marker, false when it does not fit.
 func parseAs(k features.Kind, text string, in *interner) (features.Value, bool) {
 	t := strings.TrimSpace(text)
-	if missingMarkers[t] {
+	if isMissing(t) {
 		return features.Value{}, true
 	}
 	switch k {
