@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/leadscore/leadscore/features"
 )
@@ -123,7 +124,7 @@ func WriteFile(path string, f *features.Frame) (err error) {
 		}
 		seen[c.Name] = true
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	tmp, err := createTemp(path)
 	if err != nil {
 		return fileError(path, err)
 	}
@@ -286,4 +287,17 @@ func convertColumn(file string, c *features.Column, k features.Kind) (*features.
 // keepOrder returns names filtered by keep, in their original order.
 func keepOrder(names []string, keep map[string]bool) []string {
 	return slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !keep[n] })
+}
+
+// createTemp creates a new file beside path for writing it atomically. Unlike os.CreateTemp (0600)
+// it asks for mode 0666, so the written file gets the usual permissions less the umask.
+func createTemp(path string) (*os.File, error) {
+	dir, base := filepath.Dir(path), filepath.Base(path)
+	for try := 0; ; try++ {
+		name := filepath.Join(dir, fmt.Sprintf(".%s.%d-%d.tmp", base, os.Getpid(), time.Now().UnixNano()))
+		f, err := os.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil || !errors.Is(err, fs.ErrExist) || try == 100 {
+			return f, err
+		}
+	}
 }

@@ -19,7 +19,9 @@ type Outcome struct {
 
 // OutcomeCounts counts the labels of a frame.
 type OutcomeCounts struct {
-	Won, Lost, Open int
+	Won  int `json:"won"`
+	Lost int `json:"lost"`
+	Open int `json:"open"`
 }
 
 // openValues are outcome values that mean the deal is still undecided, whatever the lists say.
