@@ -40,3 +40,25 @@ proto:
 
 proto-check:
 	@./scripts/proto.sh --check
+
+# soak runs the reliability tests with their long durations (reload storm, storage faults, shutdown,
+# overload, restart, hostile input; loopback only, about 6 minutes on 2 cores), then the fuzz targets.
+# `make test` runs the same tests in their short form. The fuzz targets run even when a test failed,
+# so one run reports everything; the target fails if either did.
+.PHONY: soak fuzz
+soak:
+	@status=0; \
+	LEADSCORE_SOAK=1 $(GO) test -count=1 -timeout 9m -v ./reliability || status=1; \
+	$(MAKE) --no-print-directory fuzz || status=1; \
+	exit $$status
+
+FUZZTIME ?= 10s
+
+# fuzz runs each fuzz target for FUZZTIME: the request decoder, the rules parser, the CSV and Parquet
+# readers and the model artifact decoder. Minimising a find is capped so large inputs do not stall it.
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzPredict$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./serve
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./models/rules
+	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./train/dataset
+	$(GO) test -run '^$$' -fuzz '^FuzzReadParquet$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./train/dataset
+	$(GO) test -run '^$$' -fuzz '^FuzzDecodeArtifact$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./reliability

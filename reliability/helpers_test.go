@@ -349,6 +349,25 @@ func (r *loadResult) quantile(q float64) time.Duration {
 	return r.Latency[min(max(i, 0), len(r.Latency)-1)]
 }
 
+// merge adds o's calls to r.
+func (r *loadResult) merge(o *loadResult) {
+	r.Calls += o.Calls
+	r.OK += o.OK
+	for c, n := range o.Codes {
+		r.Codes[c] += n
+	}
+	for v, n := range o.Versions {
+		r.Versions[v] += n
+	}
+	if len(r.Errors) < 5 {
+		r.Errors = append(r.Errors, o.Errors...)
+	}
+	r.Latency = append(r.Latency, o.Latency...)
+	slices.Sort(r.Latency)
+	r.Slowest = max(r.Slowest, o.Slowest)
+	r.Elapsed += o.Elapsed
+}
+
 // failures is the number of calls that did not succeed.
 func (r *loadResult) failures() int { return r.Calls - r.OK }
 

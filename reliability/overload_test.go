@@ -48,7 +48,7 @@ func TestOverload(t *testing.T) {
 			mustPublish(t, store, a, 0)
 			p := startInproc(t, store, time.Hour, serve.Options{MaxConcurrent: limit, Interceptors: tt.interceptors})
 			call := predictCall(p.client, contacts)
-			capRun := capacity(call, limit, pick(time.Second, 5*time.Second))
+			capRun := capacity(call, limit, pick(500*time.Millisecond, 3*time.Second))
 			rate := float64(capRun.OK) / capRun.Elapsed.Seconds()
 			t.Logf("capacity (%d closed-loop callers): %v", limit, capRun)
 
@@ -68,7 +68,7 @@ func TestOverload(t *testing.T) {
 					time.Sleep(100 * time.Millisecond)
 				}
 			}()
-			d := pick(2*time.Second, 20*time.Second)
+			d := pick(1500*time.Millisecond, 15*time.Second)
 			over := load{Workers: 16 * limit, Rate: 2 * rate, Calls: int(2*rate*d.Seconds()) + 1, Duration: d, Call: call}.run()
 			close(stop)
 			wg.Wait()

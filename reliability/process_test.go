@@ -138,8 +138,9 @@ func TestShutdownUnderLoad(t *testing.T) {
 var portOf = regexp.MustCompile(`:(\d+)$`)
 
 // TestRestartAfterKill kills `leadscore serve` with SIGKILL under load and starts it again on the
-// same port: calls meanwhile fail only with Unavailable, and once health says SERVING (asked on the
-// client's own connection) the next call succeeds.
+// same port: calls meanwhile fail only with Unavailable, or DeadlineExceeded when a call waited for a
+// connection attempt to the restarting server longer than its 2 s deadline, and once health says
+// SERVING (asked on the client's own connection) the next call succeeds.
 func TestRestartAfterKill(t *testing.T) {
 	a, contacts := mustTrained(t)
 	root := t.TempDir()
@@ -195,8 +196,8 @@ func TestRestartAfterKill(t *testing.T) {
 	res := <-done
 	t.Logf("load over the restarts: %v", res)
 	for c, n := range res.Codes {
-		if c != codes.OK && c != codes.Unavailable {
-			t.Errorf("%d calls ended with %v, want only OK or Unavailable: %v", n, c, res.Errors)
+		if c != codes.OK && c != codes.Unavailable && c != codes.DeadlineExceeded {
+			t.Errorf("%d calls ended with %v, want only OK, Unavailable or DeadlineExceeded: %v", n, c, res.Errors)
 		}
 	}
 }

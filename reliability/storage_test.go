@@ -305,7 +305,7 @@ func TestTrainKilled(t *testing.T) {
 	a, contacts := mustTrained(t)
 	dir := t.TempDir()
 	data := filepath.Join(dir, "contacts.csv")
-	f, err := synth.Generate(synth.Config{Rows: pick(30_000, 200_000), Seed: 5, WithTruth: true})
+	f, err := synth.Generate(synth.Config{Rows: pick(20_000, 150_000), Seed: 5, WithTruth: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -326,7 +326,7 @@ func TestTrainKilled(t *testing.T) {
 	want := []int{1, 2}
 	checkOnlyVersions(t, store, want...)
 
-	kills := pick(3, 8)
+	kills := pick(3, 6)
 	for k := range kills {
 		// From 30% of a full run to just past its end, where the publish happens.
 		delay := time.Duration(float64(full) * (0.3 + 0.75*float64(k)/float64(kills-1)))

@@ -211,8 +211,22 @@ func (r *Registry) refreshModels(ctx context.Context) error {
 				m = &modelState{name: name}
 			}
 		}
+		if old := prev.models[name]; err == nil && m.serving == 0 && old != nil && old.serving != 0 {
+			// Every version vanished or became unreadable: keep serving the last good one rather than
+			// go dark (what TF Serving calls servable_versions_always_present).
+			r.keepLastGood(name, old, seen)
+			m = old
+		}
 		next.models[name] = m
 	}
+	for name, old := range prev.models {
+		if _, listed := next.models[name]; !listed && old.serving != 0 {
+			r.keepLastGood(name, old, seen)
+			next.models[name] = old
+			next.names = append(next.names, name)
+		}
+	}
+	slices.Sort(next.names)
 	for k := range r.loaded {
 		if !seen[k] {
 			delete(r.loaded, k)
@@ -222,6 +236,16 @@ func (r *Registry) refreshModels(ctx context.Context) error {
 	r.snap.Store(next)
 	r.met.observe(prev, next)
 	return errors.Join(errs...)
+}
+
+// keepLastGood keeps a model's previous state when the store no longer lists a servable version of
+// it, and says so.
+func (r *Registry) keepLastGood(name string, old *modelState, seen map[versionKey]bool) {
+	for _, vs := range old.versions {
+		seen[versionKey{name, vs.version}] = true
+	}
+	r.log.Warn("serve: the store lists no servable version; keeping the last good one", "model", name, "version", old.serving)
+	r.met.reloads.WithLabelValues(name, "failure").Inc()
 }
 
 // refreshModel builds the state of one model, loading versions it has not seen and retrying failed ones.

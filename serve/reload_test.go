@@ -148,23 +148,24 @@ func TestHotReload(t *testing.T) {
 		t.Errorf("after removing 2 and 3: served version %d, want 1", got)
 	}
 
-	// Without any version, the model is not served and its health says so.
+	// Without any version left in the store (deleted, or a storage fault), the last good version
+	// keeps serving and the failed reload is counted (issue 7: never go dark on a storage error).
+	failures := metricValue(t, promReg, "leadscore_model_reloads_total", map[string]string{"model": "lead", "result": "failure"})
 	if err := os.RemoveAll(filepath.Join(fx.store.Root, "lead", "1")); err != nil {
 		t.Fatal(err)
 	}
 	fx.mustRefresh(t)
-	_, err = client.Predict(context.Background(), &leadscorev1.PredictRequest{Model: "lead"})
-	if status.Code(err) != codes.NotFound {
-		t.Errorf("model without versions: got %v, want NotFound", err)
+	if got := servedVersion(t, client, ""); got != 1 {
+		t.Errorf("with no version left in the store: served version %d, want the last good, 1", got)
 	}
 	for _, svc := range []string{"lead", ""} {
 		resp, err := health.Check(context.Background(), &healthpb.HealthCheckRequest{Service: svc})
-		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_NOT_SERVING {
-			t.Errorf("health %q without versions: %v %v, want NOT_SERVING", svc, resp.GetStatus(), err)
+		if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+			t.Errorf("health %q with the last good version kept: %v %v, want SERVING", svc, resp.GetStatus(), err)
 		}
 	}
-	if got := metricValue(t, promReg, "grpc_server_handled_total", map[string]string{"grpc_method": "Predict", "grpc_code": "NotFound"}); got < 2 {
-		t.Errorf("grpc_server_handled_total{Predict, NotFound} = %v, want at least 2", got)
+	if got := metricValue(t, promReg, "leadscore_model_reloads_total", map[string]string{"model": "lead", "result": "failure"}); got <= failures {
+		t.Errorf("leadscore_model_reloads_total{lead, failure} = %v, want above %v", got, failures)
 	}
 }
 

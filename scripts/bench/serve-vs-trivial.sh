@@ -11,12 +11,16 @@
 #
 # ghz costs more CPU per call than a grpc-go server, and on a small machine client and servers share the
 # cores, so the in-repo Go client (cmd/leadscore-load) measures the servers more truly; both are shown.
-# "srv CPU" is the server process's user+system CPU time per call (from /proc), which a busy machine
-# disturbs less than throughput.
+# "srv CPU" is the server process's user+system CPU time per call (from /proc), "cli CPU" the load
+# client's (from /usr/bin/time); a busy machine disturbs them less than throughput. Their sums give the
+# "CPU ratio", trivial over leadscore: the throughput ratio to expect when the CPU is the only limit.
 #
 # Environment: ROUNDS (rounds of every configuration; 2), N50 (calls per run at 50 concurrent; 20000),
 # N1 (calls per run at 1 concurrent; 4000), LIMIT (seconds per run before it is killed; 60),
-# GHZ (path of a ghz binary; default: $(go env GOPATH)/bin/ghz, installed at v0.120.0 when missing).
+# GHZ (path of a ghz binary; default: ghz in go env GOBIN or GOPATH/bin, installed at v0.120.0 when
+# it is not that version),
+# SERVER_GOGC (GOGC of both servers; default: Go's, 100. leadscore's live heap is about 2 MB, so at 100
+# it collects every couple of hundred calls; 400 cut its CPU per call by about a quarter here).
 # Exit status: 0 after a measurement, whether the goals are met or not; non-zero when a step fails.
 set -euo pipefail
 
@@ -32,6 +36,7 @@ proto=$root/proto/leadscore/v1/leadscore.proto
 
 die() { echo "serve-vs-trivial: $*" >&2; exit 1; }
 command -v jq >/dev/null || die "jq is required (apt-get install jq)"
+[[ -x /usr/bin/time ]] || die "/usr/bin/time is required (apt-get install time)"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/leadscore-serve-bench.XXXXXX")
 pids=()
@@ -45,11 +50,13 @@ trap cleanup EXIT
 echo "building leadscore, leadscore-trivial and leadscore-load into $work"
 (cd "$root" && CGO_ENABLED=0 go build -o "$work/" ./cmd/leadscore ./cmd/leadscore-trivial ./cmd/leadscore-load) || die "go build failed"
 
-ghz=${GHZ:-$(go env GOPATH)/bin/ghz}
+gobin=$(go env GOBIN)
+[[ -n $gobin ]] || gobin=$(go env GOPATH)/bin
+ghz=${GHZ:-$gobin/ghz}
 if ! go version -m "$ghz" 2>/dev/null | grep -q "mod[[:space:]]*github.com/bojand/ghz[[:space:]]*$ghz_version"; then
 	echo "installing ghz $ghz_version (go install, outside the module so go.mod is not touched)"
 	(cd / && GOFLAGS= go install "github.com/bojand/ghz/cmd/ghz@$ghz_version") || die "go install ghz failed"
-	ghz=$(go env GOPATH)/bin/ghz
+	ghz=$gobin/ghz
 fi
 
 echo "training model leads on testdata/contacts.parquet"
@@ -69,13 +76,15 @@ wait_addr() {
 	return 1
 }
 
-"$work/leadscore" serve --models "$work/models" --rules "$root/testdata/rules.yaml" --addr 127.0.0.1:0 \
+server_env=()
+[[ -n ${SERVER_GOGC:-} ]] && server_env=("GOGC=$SERVER_GOGC")
+env "${server_env[@]}" "$work/leadscore" serve --models "$work/models" --rules "$root/testdata/rules.yaml" --addr 127.0.0.1:0 \
 	2>"$work/serve.log" &
 pids+=($!)
 serve_pid=$!
 serve_addr=$(wait_addr "$work/serve.log" 'listening" addr=127\.0\.0\.1:[0-9]+') || die "leadscore serve did not start"
 
-"$work/leadscore-trivial" --addr 127.0.0.1:0 --copy-from "$serve_addr" --request "$request" 2>"$work/trivial.log" &
+env "${server_env[@]}" "$work/leadscore-trivial" --addr 127.0.0.1:0 --copy-from "$serve_addr" --request "$request" 2>"$work/trivial.log" &
 pids+=($!)
 trivial_pid=$!
 trivial_addr=$(wait_addr "$work/trivial.log" 'on 127\.0\.0\.1:[0-9]+') || die "leadscore-trivial did not start"
@@ -101,23 +110,24 @@ measure() {
 	t0=$(cpu_ticks "$pid")
 	if [[ $tool == ghz ]]; then
 		# ghz ignores -n when -z is given, so the count bounds the run and timeout bounds its time.
-		timeout "$limit" "$ghz" --insecure --proto "$proto" --call leadscore.v1.LeadScoring/Predict \
+		timeout "$limit" /usr/bin/time -f '%U %S' -o "$work/client.time" "$ghz" --insecure --proto "$proto" --call leadscore.v1.LeadScoring/Predict \
 			-D "$request" -c "$c" -n "$n" --connections 1 -O json "$addr" >"$out" 2>"$work/ghz.err" ||
 			{ cat "$work/ghz.err" >&2; die "ghz -c $c against $server failed"; }
 		line=$(jq -r '[.count, ((.statusCodeDistribution // {}) | to_entries | map(select(.key != "OK") | .value) | add // 0),
 			.rps, (.latencyDistribution[] | select(.percentage == 50) | .latency / 1000),
 			(.latencyDistribution[] | select(.percentage == 99) | .latency / 1000)] | @tsv' "$out")
 	else
-		timeout "$limit" "$work/leadscore-load" --addr "$addr" --request "$request" -c "$c" -n "$n" -z "$((limit - 5))s" \
+		timeout "$limit" /usr/bin/time -f '%U %S' -o "$work/client.time" "$work/leadscore-load" --addr "$addr" --request "$request" -c "$c" -n "$n" -z "$((limit - 5))s" \
 			--warmup 0 --json >"$out" || die "leadscore-load -c $c against $server failed"
 		line=$(jq -r '[.calls, .failed, .rate, .p50_us, .p99_us] | @tsv' "$out")
 	fi
 	t1=$(cpu_ticks "$pid")
 	read -r calls failed rate p50 p99 <<<"$line"
 	[[ -n ${p99:-} ]] || die "cannot read the figures of $tool -c $c against $server"
-	local cpu
+	local cpu cli
 	cpu=$(awk -v d=$((t1 - t0)) -v hz="$hz" -v n="$calls" 'BEGIN { printf "%.1f", d / hz / n * 1e6 }')
-	printf '%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%s\n' "$tool" "$c" "$server" "$round" "$calls" "$failed" "$rate" "$p50" "$p99" "$cpu" >>"$work/results"
+	cli=$(awk -v n="$calls" '{ printf "%.1f", ($1 + $2) / n * 1e6 }' "$work/client.time")
+	printf '%s\t%s\t%s\t%s\t%s\t%s\t%.0f\t%.0f\t%.0f\t%s\t%s\n' "$tool" "$c" "$server" "$round" "$calls" "$failed" "$rate" "$p50" "$p99" "$cpu" "$cli" >>"$work/results"
 }
 
 : >"$work/results"
@@ -131,20 +141,20 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 echo
-echo "Predict of scripts/bench/serve-request.json (21 properties) with testdata/rules.yaml, on loopback, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "Predict of scripts/bench/serve-request.json (21 properties) with testdata/rules.yaml, on loopback, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), servers' GOGC ${SERVER_GOGC:-default}"
 echo "ghz $ghz_version: ghz --insecure --proto proto/leadscore/v1/leadscore.proto --call leadscore.v1.LeadScoring/Predict -D scripts/bench/serve-request.json -c C -n N --connections 1 ADDR"
 echo "go:  leadscore-load --addr ADDR --request scripts/bench/serve-request.json -c C -n N -z $((limit - 5))s"
 echo "     (N = $n50 at c=50, $n1 at c=1; latencies in microseconds)"
 echo
 {
-	printf 'tool\tc\tserver\tround\tcalls\tfailed\tcalls/s\tp50 us\tp99 us\tsrv CPU us/call\n'
+	printf 'tool\tc\tserver\tround\tcalls\tfailed\tcalls/s\tp50 us\tp99 us\tsrv CPU us/call\tcli CPU us/call\n'
 	sort -t $'\t' -k1,1r -k2,2nr -k3,3 -k4,4n "$work/results"
 } | column -t -s $'\t'
 echo
 
 awk -F'\t' '
 function verdict(ok) { return ok ? "PASS" : "MISS" }
-{ k = $1 SUBSEP $2 SUBSEP $3; rate[k] += $7; p99[k] += $9; cpu[k] += $10; n[k]++; fail += $6 }
+{ k = $1 SUBSEP $2 SUBSEP $3; rate[k] += $7; p99[k] += $9; cpu[k] += $10; cli[k] += $11; n[k]++; fail += $6 }
 END {
 	split("ghz go", tools, " ")
 	for (i = 1; i <= 2; i++) {
@@ -158,8 +168,10 @@ END {
 			t, rate[ls] / n[ls], rate[tr] / n[tr], r, verdict(r >= 0.85), p99[ls] / n[ls], p99[tr] / n[tr]
 		printf "%-4s c=1:  p99 leadscore %.0f us (goal < 500) %s, trivial %.0f us;  calls/s leadscore %.0f, trivial %.0f\n",
 			t, p, verdict(p < 500), p99[t1] / n[t1], rate[l1] / n[l1], rate[t1] / n[t1]
-		printf "     server CPU per call at c=50: leadscore %.1f us, trivial %.1f us (scoring adds %.1f us)\n",
-			cpu[ls] / n[ls], cpu[tr] / n[tr], cpu[ls] / n[ls] - cpu[tr] / n[tr]
+		printf "     CPU per call at c=50: server leadscore %.1f us, trivial %.1f us (scoring adds %.1f us); client %.1f us, %.1f us\n",
+			cpu[ls] / n[ls], cpu[tr] / n[tr], cpu[ls] / n[ls] - cpu[tr] / n[tr], cli[ls] / n[ls], cli[tr] / n[tr]
+		printf "     CPU ratio at c=50 (server + client, trivial / leadscore): %.2f\n",
+			(cpu[tr] + cli[tr]) / n[tr] / ((cpu[ls] + cli[ls]) / n[ls])
 	}
 	printf "(means over the rounds; %d failed calls in all)\n", fail
 }' "$work/results"

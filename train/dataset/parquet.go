@@ -27,6 +27,30 @@ const (
 	julianEpoch = 2440588 // Julian day number of 1970-01-01, for INT96 timestamps
 )
 
+// checkFooter checks the magic bytes at both ends and that the footer length fits in the file,
+// before parquet-go trusts that length and allocates it (a 16-byte file claiming a 4 GB footer).
+func checkFooter(r io.ReaderAt, size int64) error {
+	const magic = "PAR1"
+	if size < 12 {
+		return fmt.Errorf("%d bytes is too short for a Parquet file", size)
+	}
+	var head [4]byte
+	var tail [8]byte
+	if _, err := r.ReadAt(head[:], 0); err != nil {
+		return err
+	}
+	if _, err := r.ReadAt(tail[:], size-8); err != nil {
+		return err
+	}
+	if string(head[:]) != magic || string(tail[4:]) != magic {
+		return errors.New("not a Parquet file (no PAR1 magic bytes)")
+	}
+	if n := int64(binary.LittleEndian.Uint32(tail[:4])); n > size-12 {
+		return fmt.Errorf("footer length %d exceeds the file (%d bytes)", n, size)
+	}
+	return nil
+}
+
 // ReadParquet reads a Parquet file of size bytes into a frame; name is used in errors only.
 //
 // Every leaf column that is not repeated becomes a column named by its path joined with dots
@@ -47,6 +71,9 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 			frame, err = nil, &ParseError{File: name, Err: fmt.Errorf("%w: %v", ErrCorrupt, p)}
 		}
 	}()
+	if err := checkFooter(r, size); err != nil {
+		return nil, &ParseError{File: name, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
+	}
 	pf, err := parquet.OpenFile(r, size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, &ParseError{File: name, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}

@@ -1,0 +1,6 @@
+//go:build !unix
+
+package serve
+
+// cpuSeconds is not measured on this system.
+func cpuSeconds() (float64, bool) { return 0, false }
