@@ -102,6 +102,15 @@ func checkServing(t *testing.T, p *inproc, contact *leadscorev1.Contact, want in
 	}
 }
 
+// removeAtOnce makes dir vanish in one rename, then deletes it.
+func removeAtOnce(dir string) error {
+	gone := dir + ".gone"
+	if err := os.Rename(dir, gone); err != nil {
+		return err
+	}
+	return os.RemoveAll(gone)
+}
+
 // TestStoreVanishes removes parts of the store while a server answers a steady load from it.
 func TestStoreVanishes(t *testing.T) {
 	a, contacts := mustTrained(t)
@@ -113,17 +122,18 @@ func TestStoreVanishes(t *testing.T) {
 		// want is the version that must serve afterwards.
 		want int
 	}{
-		{"store root removed", func(root string) error { return os.RemoveAll(root) }, 2},
+		// Directories go in one step (renamed away, then removed): a poll in the middle of a
+		// recursive removal would rightly see version 2 gone and 1 still there, and serve 1.
+		{"store root removed", removeAtOnce, 2},
 		{"store root replaced by a file", func(root string) error {
-			if err := os.RemoveAll(root); err != nil {
+			if err := removeAtOnce(root); err != nil {
 				return err
 			}
 			return os.WriteFile(root, []byte("not a directory"), 0o644)
 		}, 2},
 		// The issue asks that the last good model keep serving when its directory goes, as TensorFlow
-		// Serving's servable_versions_always_present does; serve.Registry unloads the model instead, so
-		// these two cases fail until it changes.
-		{"model directory removed", func(root string) error { return os.RemoveAll(filepath.Join(root, modelName)) }, 2},
+		// Serving's servable_versions_always_present does.
+		{"model directory removed", func(root string) error { return removeAtOnce(filepath.Join(root, modelName)) }, 2},
 		{"every version directory removed", func(root string) error {
 			return errors.Join(os.RemoveAll(filepath.Join(root, modelName, "1")), os.RemoveAll(filepath.Join(root, modelName, "2")))
 		}, 2},
