@@ -19,8 +19,8 @@
 # N1 (calls per run at 1 concurrent; 4000), LIMIT (seconds per run before it is killed; 60),
 # GHZ (path of a ghz binary; default: ghz in go env GOBIN or GOPATH/bin, installed at v0.120.0 when
 # it is not that version),
-# SERVER_GOGC (GOGC of both servers; default: Go's, 100. leadscore's live heap is about 2 MB, so at 100
-# it collects every couple of hundred calls; 400 cut its CPU per call by about a quarter here).
+# SERVER_GOGC (GOGC of both servers; default 400, what `leadscore serve --gc-percent` uses by default:
+# leadscore's live heap is about 2 MB, so at Go's 100 it collects every couple of hundred calls).
 # Exit status: 0 after a measurement, whether the goals are met or not; non-zero when a step fails.
 set -euo pipefail
 
@@ -76,8 +76,7 @@ wait_addr() {
 	return 1
 }
 
-server_env=()
-[[ -n ${SERVER_GOGC:-} ]] && server_env=("GOGC=$SERVER_GOGC")
+server_env=("GOGC=${SERVER_GOGC:-400}")
 env "${server_env[@]}" "$work/leadscore" serve --models "$work/models" --rules "$root/testdata/rules.yaml" --addr 127.0.0.1:0 \
 	2>"$work/serve.log" &
 pids+=($!)
@@ -141,7 +140,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 echo
-echo "Predict of scripts/bench/serve-request.json (21 properties) with testdata/rules.yaml, on loopback, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), servers' GOGC ${SERVER_GOGC:-default}"
+echo "Predict of scripts/bench/serve-request.json (21 properties) with testdata/rules.yaml, on loopback, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), servers' GOGC ${SERVER_GOGC:-400}"
 echo "ghz $ghz_version: ghz --insecure --proto proto/leadscore/v1/leadscore.proto --call leadscore.v1.LeadScoring/Predict -D scripts/bench/serve-request.json -c C -n N --connections 1 ADDR"
 echo "go:  leadscore-load --addr ADDR --request scripts/bench/serve-request.json -c C -n N -z $((limit - 5))s"
 echo "     (N = $n50 at c=50, $n1 at c=1; latencies in microseconds)"
