@@ -12,7 +12,8 @@ import (
 )
 
 // FuzzParse checks that Parse never panics, returns either rules or an error starting with "rules:",
-// and that rules it accepts score contacts of any kind without panicking or giving NaN.
+// and that rules it accepts score contacts of any kind without panicking or giving NaN, with the details
+// referenceDetail gives.
 func FuzzParse(f *testing.F) {
 	for _, tt := range validFiles {
 		f.Add(tt.src)
@@ -53,6 +54,12 @@ func FuzzParse(f *testing.F) {
 			}
 			if res.Total != r.Summary(c, at).Total {
 				t.Fatalf("Score and Summary disagree")
+			}
+			want := referenceDetails(r, c, at)
+			for j := range want {
+				if res.Hits[j].Detail != want[j] {
+					t.Fatalf("%s: detail %q, the reference words it %q", res.Hits[j].Rule, res.Hits[j].Detail, want[j])
+				}
 			}
 		}
 	})

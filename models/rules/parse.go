@@ -522,6 +522,10 @@ func (p *parser) rule(n *yaml.Node, exclusion bool, refs *[]groupRef) (Rule, boo
 			p.fail(rangesNode, name, "", ErrMissing, "ranges need the property they read (property: visits)")
 		}
 		rule.Ranges = p.ranges(rangesNode, name, rule.Property)
+		rule.bands = make([]string, len(rule.Ranges))
+		for i, rg := range rule.Ranges {
+			rule.bands[i] = ", in " + rg.String()
+		}
 	default:
 		if pointsNode == nil {
 			p.fail(n, name, "", ErrMissing, "a rule needs points (or ranges)")
@@ -686,6 +690,7 @@ func (p *parser) criteria(n *yaml.Node, rule string, exclusion bool) []Criterion
 	}
 	for i := range out {
 		out[i].desc = out[i].describe()
+		out[i].wanted = ", wanted " + out[i].desc
 	}
 	return out
 }

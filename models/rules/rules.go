@@ -68,6 +68,7 @@ type Rule struct {
 	Ranges   []Range
 	Criteria []Criterion // combined with AND
 	Line     int
+	bands    []string // for each range, ", in " and its description: Score's wording, set once by Parse
 }
 
 // Range is one band of a range rule. Lo and Hi are -Inf and +Inf when open.
@@ -112,6 +113,7 @@ type Criterion struct {
 	Line     int
 	ops      []op
 	desc     string // String, computed once by Parse
+	wanted   string // ", wanted " and desc: Score's wording of a miss, set once by Parse
 }
 
 // String describes the criterion for people, for example "visits at least 2 and at most 5".
@@ -236,13 +238,18 @@ func (r *Rules) CheckSchema(spec *features.Spec) error {
 
 // num formats a number for people: integers without a decimal point, others rounded to 2 decimals.
 func num(f float64) string {
+	return string(appendNum(make([]byte, 0, 24), f))
+}
+
+// appendNum appends num(f) to b.
+func appendNum(b []byte, f float64) []byte {
 	switch {
 	case math.IsInf(f, 1):
-		return "no limit"
+		return append(b, "no limit"...)
 	case f == math.Trunc(f) && math.Abs(f) < 1e15:
-		return strconv.FormatFloat(f, 'f', 0, 64)
+		return strconv.AppendFloat(b, f, 'f', 0, 64)
 	}
-	return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64)
+	return strconv.AppendFloat(b, math.Round(f*100)/100, 'f', -1, 64)
 }
 
 // signed formats points with their sign: "+5", "-20", "0".

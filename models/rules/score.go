@@ -1,7 +1,8 @@
 package rules
 
 import (
-	"strings"
+	"strconv"
+	"sync"
 	"time"
 
 	"github.com/leadscore/leadscore/features"
@@ -39,7 +40,7 @@ type Hit struct {
 // falls in), scaled by any decay; each group's sum is cut to the group's limit (negative sums are not
 // raised), and the total to the total limit. Stage, fit grade and engagement level follow from the
 // total and the groups that set grades and levels; FitGrade is empty and EngagementLevel 0 when no group
-// sets them.
+// sets them. The hits' details are parts of one string, so keeping any of them keeps all.
 func (r *Rules) Score(c features.Contact, at time.Time) Result {
 	return r.score(c, at, true)
 }
@@ -55,17 +56,27 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 		at = time.Now()
 	}
 	res := Result{At: at}
+	var w *wording
 	if explain {
 		res.Hits = make([]Hit, 0, len(r.Exclusions)+len(r.Rules))
+		w = wordingPool.Get().(*wording)
+		defer w.release()
 	}
 	for i := range r.Exclusions {
 		x := &r.Exclusions[i]
-		ok, _, failed := matchAll(x.Criteria, c, at)
+		var vals []features.Value
 		if explain {
-			res.Hits = append(res.Hits, Hit{Rule: x.Name, Exclusion: true, Matched: ok, Detail: detail(x, c, at, ok, failed, nil, 1)})
+			vals = w.values(len(x.Criteria))
+		}
+		ok, _, failed := matchAll(x.Criteria, c, at, vals)
+		if explain {
+			w.text = appendDetail(w.text, x, vals, features.Value{}, at, ok, failed, -1, 1)
+			w.ends = append(w.ends, len(w.text))
+			res.Hits = append(res.Hits, Hit{Rule: x.Name, Exclusion: true, Matched: ok})
 		}
 		if ok {
 			res.Excluded, res.ExcludedBy = true, x.Name
+			w.fill(res.Hits)
 			return res
 		}
 	}
@@ -79,15 +90,21 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 	var loose float64
 	for i := range r.Rules {
 		rule := &r.Rules[i]
-		ok, factor, failed := matchAll(rule.Criteria, c, at)
+		var vals []features.Value
+		if explain {
+			vals = w.values(len(rule.Criteria))
+		}
+		ok, factor, failed := matchAll(rule.Criteria, c, at, vals)
 		points := rule.Points
-		var band *Range
+		band := -1
+		var rv features.Value // the range rule's property, read when the criteria match
 		if ok && len(rule.Ranges) > 0 {
-			band = rule.band(c)
-			if band == nil {
+			rv = c.Props[rule.Property]
+			band = rule.band(rv)
+			if band < 0 {
 				ok = false
 			} else {
-				points = band.Points
+				points = rule.Ranges[band].Points
 			}
 		}
 		if ok {
@@ -101,9 +118,13 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 			loose += points
 		}
 		if explain {
-			res.Hits = append(res.Hits, Hit{Rule: rule.Name, Group: rule.Group, Matched: ok, Points: points,
-				Detail: detail(rule, c, at, ok, failed, band, factor)})
+			w.text = appendDetail(w.text, rule, vals, rv, at, ok, failed, band, factor)
+			w.ends = append(w.ends, len(w.text))
+			res.Hits = append(res.Hits, Hit{Rule: rule.Name, Group: rule.Group, Matched: ok, Points: points})
 		}
+	}
+	if explain {
+		w.fill(res.Hits)
 	}
 	res.Groups = make(map[string]float64, len(r.Groups))
 	total := loose
@@ -131,13 +152,61 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 	return res
 }
 
+// wording collects the details of one Score call: all of them written one after the other into text,
+// each ending at the offset in ends, so that they become one string and cost one allocation together.
+type wording struct {
+	text []byte
+	ends []int
+	vals []features.Value // the values of the rule being scored, one per criterion, read once
+}
+
+// values returns room for the values of n criteria.
+func (w *wording) values(n int) []features.Value {
+	if len(w.vals) < n {
+		w.vals = make([]features.Value, n)
+	}
+	return w.vals[:n]
+}
+
+// maxPooledText bounds the buffer a wording keeps for the next call, so that one contact with enormous
+// values does not pin its memory.
+const maxPooledText = 64 << 10
+
+var wordingPool = sync.Pool{New: func() any { return &wording{text: make([]byte, 0, 2048)} }}
+
+// fill sets the Detail of each hit from the text written so far: hits[i] gets the i-th detail.
+func (w *wording) fill(hits []Hit) {
+	if w == nil {
+		return
+	}
+	all := string(w.text)
+	start := 0
+	for i, end := range w.ends {
+		hits[i].Detail = all[start:end]
+		start = end
+	}
+}
+
+func (w *wording) release() {
+	if cap(w.text) > maxPooledText {
+		return
+	}
+	w.text, w.ends = w.text[:0], w.ends[:0]
+	clear(w.vals) // the pool must not keep the contact's strings alive
+	wordingPool.Put(w)
+}
+
 // matchAll reports whether every criterion matches c, the product of their decay factors, and the
-// index of the first criterion that failed (-1 when none did).
-func matchAll(criteria []Criterion, c features.Contact, at time.Time) (bool, float64, int) {
+// index of the first criterion that failed (-1 when none did). When vals is not nil (it then has one
+// element per criterion) it receives the values read, up to the one that failed.
+func matchAll(criteria []Criterion, c features.Contact, at time.Time, vals []features.Value) (bool, float64, int) {
 	factor := 1.0
 	for i := range criteria {
 		cr := &criteria[i]
 		v := c.Props[cr.Property]
+		if vals != nil {
+			vals[i] = v
+		}
 		for j := range cr.ops {
 			ok, f := cr.ops[j].eval(v, at)
 			if !ok {
@@ -149,19 +218,19 @@ func matchAll(criteria []Criterion, c features.Contact, at time.Time) (bool, flo
 	return true, factor, -1
 }
 
-// band returns the range the rule's property falls in, or nil.
-func (rule *Rule) band(c features.Contact) *Range {
-	x, ok := number(c.Props[rule.Property])
+// band returns the index of the range v, the value of the rule's property, falls in, or -1.
+func (rule *Rule) band(v features.Value) int {
+	x, ok := number(v)
 	if !ok {
-		return nil
+		return -1
 	}
 	for i := range rule.Ranges {
 		rg := &rule.Ranges[i]
 		if (bounds{rg.Lo, rg.Hi, rg.LoIncl, rg.HiIncl}).contains(x) {
-			return rg
+			return i
 		}
 	}
-	return nil
+	return -1
 }
 
 func grade(points float64, cuts *[3]float64) string {
@@ -188,54 +257,76 @@ func level(points float64, cuts *[3]float64) int {
 	return 4
 }
 
-// detail explains a rule's outcome: on a match the values that decided, on a miss the first condition
-// that failed and what it wanted.
-func detail(rule *Rule, c features.Contact, at time.Time, matched bool, failed int, band *Range, factor float64) string {
+// appendDetail appends to b the explanation of a rule's outcome: on a match the values that decided, on
+// a miss the first condition that failed and what it wanted. vals holds the values matchAll read for
+// the criteria, rv the value of a range rule's property (read when the criteria matched), band the index
+// of the range rv fell in, or -1. Only these values are formatted here; the rest was worded by Parse.
+func appendDetail(b []byte, rule *Rule, vals []features.Value, rv features.Value, at time.Time, matched bool, failed, band int, factor float64) []byte {
 	if !matched && failed >= 0 {
 		cr := &rule.Criteria[failed]
-		return show(cr.Property, c.Props[cr.Property]) + ", wanted " + cr.String()
+		b = appendShow(b, cr.Property, vals[failed])
+		if cr.wanted == "" {
+			return append(append(b, ", wanted "...), cr.String()...)
+		}
+		return append(b, cr.wanted...)
 	}
-	var b strings.Builder
+	start := len(b)
 	for i := range rule.Criteria {
 		cr := &rule.Criteria[i]
 		if i > 0 {
-			b.WriteString("; ")
+			b = append(b, "; "...)
 		}
-		v := c.Props[cr.Property]
-		b.WriteString(show(cr.Property, v))
+		v := vals[i]
+		b = appendShow(b, cr.Property, v)
 		if d, ok := cr.Decay(); ok {
 			if age, ok := ageDays(v, at); ok {
-				b.WriteString(" (" + num(max(age, 0)) + " days old, x" + num(d.factor(age)) + ")")
+				b = append(b, " ("...)
+				b = appendNum(b, max(age, 0))
+				b = append(b, " days old, x"...)
+				b = appendNum(b, d.factor(age))
+				b = append(b, ')')
 			}
 		}
 	}
 	if len(rule.Ranges) > 0 {
-		if b.Len() > 0 {
-			b.WriteString("; ")
+		if len(b) > start {
+			b = append(b, "; "...)
 		}
-		b.WriteString(show(rule.Property, c.Props[rule.Property]))
-		if band != nil {
-			b.WriteString(", in " + band.String())
-		} else {
-			b.WriteString(", in no range")
+		b = appendShow(b, rule.Property, rv)
+		switch {
+		case band < 0:
+			b = append(b, ", in no range"...)
+		case band < len(rule.bands):
+			b = append(b, rule.bands[band]...)
+		default:
+			b = append(append(b, ", in "...), rule.Ranges[band].String()...)
 		}
 	}
 	if matched && factor != 1 && len(rule.Criteria) > 1 {
-		b.WriteString("; x" + num(factor) + " in all")
+		b = append(b, "; x"...)
+		b = appendNum(b, factor)
+		b = append(b, " in all"...)
 	}
-	return b.String()
+	return b
 }
 
-// show renders "property = value" or "property unknown".
-func show(property string, v features.Value) string {
+// appendShow appends "property = value" or "property unknown" to b.
+func appendShow(b []byte, property string, v features.Value) []byte {
+	b = append(b, property...)
 	if !known(v) {
-		return property + " unknown"
+		return append(b, " unknown"...)
 	}
 	switch v.Kind {
 	case features.KindCategory:
-		return property + " = \"" + v.Str + "\""
+		b = append(b, " = \""...)
+		b = append(b, v.Str...)
+		return append(b, '"')
 	case features.KindNumber:
-		return property + " = " + num(v.Num)
+		return appendNum(append(b, " = "...), v.Num)
+	case features.KindFlag:
+		return strconv.AppendBool(append(b, " = "...), v.Bool)
+	case features.KindTime:
+		return v.Time.UTC().AppendFormat(append(b, " = "...), time.RFC3339)
 	}
-	return property + " = " + v.Text()
+	return append(append(b, " = "...), v.Text()...)
 }
