@@ -884,3 +884,20 @@ func (t *RateTable) Lookup(v Value) (RateRow, bool) {
 		return !r.Missing && x >= r.Lo && (x < r.Hi || math.IsInf(r.Hi, 1))
 	})
 }
+
+// StrengthBand names an information value with the usual credit-scoring bands (Siddiqi, Credit Risk
+// Scorecards, 2006): below 0.02 "not predictive", then "weak", "medium" (from 0.1), "strong" (from
+// 0.3) and, above 0.5, "very strong".
+func StrengthBand(iv float64) string {
+	switch {
+	case iv < 0.02:
+		return "not predictive"
+	case iv < 0.1:
+		return "weak"
+	case iv < 0.3:
+		return "medium"
+	case iv <= 0.5:
+		return "strong"
+	}
+	return "very strong"
+}

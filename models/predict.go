@@ -62,17 +62,31 @@ type plan struct {
 type propPlan struct {
 	name   string
 	title  string // "Annual Revenue" for annual_revenue
+	rank   int    // position of name among the property names in byte order, to break ties
 	kind   features.Kind
 	derive string
 	rates  *features.RateTable // nil when the rate tables have none for the property
+	rows   []rowText           // the words of each of rates.Rows, in the same order
+}
+
+// rowText is the part of a reason that depends only on the rate row it quotes, worded once so that
+// Predict formats just the contact's value.
+type rowText struct {
+	// label is the row's range label made readable (appendReadableLabel); "" when the row has none.
+	label string
+	// suffix is the end of the sentence: ": 24% of 1,203 such contacts became customers, against
+	// 9% overall".
+	suffix string
+	// whole is the full sentence for a contact whose value is the row's category value ("Industry is
+	// Software: 24% of ..."), for properties where the sentence shows that value as it is; else "".
+	whole string
 }
 
 // scratch is one Predict call's working memory, pooled.
 type scratch struct {
-	x     []float64 // encoded contact
-	sums  []float64 // contribution per property
-	order []int     // property indices, for ranking
-	buf   []byte    // the reasons' words
+	x    []float64 // encoded contact
+	sums []float64 // contribution per property
+	buf  []byte    // the reasons' words
 }
 
 func (a *Artifact) getPlan() (*plan, error) {
@@ -105,13 +119,62 @@ func (a *Artifact) getPlan() (*plan, error) {
 		p.featProp[j] = k
 		p.engaged[j] = f.Group == features.GroupEngagement
 	}
+	byName := make([]int, len(p.props))
+	for k := range byName {
+		byName[k] = k
+	}
+	slices.SortFunc(byName, func(i, j int) int { return strings.Compare(p.props[i].name, p.props[j].name) })
+	for rank, k := range byName {
+		p.props[k].rank = rank
+	}
+	for k := range p.props {
+		p.props[k].rows = p.rowTexts(&p.props[k])
+	}
 	n := len(p.props)
 	p.scratch.New = func() any {
-		return &scratch{x: make([]float64, p.width), sums: make([]float64, n), order: make([]int, 0, n), buf: make([]byte, 0, 1024)}
+		return &scratch{x: make([]float64, p.width), sums: make([]float64, n), buf: make([]byte, 0, 1024)}
 	}
 	// Concurrent first calls may each build a plan; they are equal, and one wins.
 	a.plan.CompareAndSwap(nil, p)
 	return a.plan.Load(), nil
+}
+
+// rowTexts words every row of prop's rate table; nil without a table.
+func (p *plan) rowTexts(prop *propPlan) []rowText {
+	if prop.rates == nil {
+		return nil
+	}
+	// whole holds for the sentences reason writes as title, " is ", the trimmed value and the suffix:
+	// no derived class, no range label (numbers) and no days ago (times).
+	whole := prop.derive == "" && prop.kind != features.KindNumber && prop.kind != features.KindTime
+	rows := make([]rowText, len(prop.rates.Rows))
+	var buf []byte
+	for i := range prop.rates.Rows {
+		row := &prop.rates.Rows[i]
+		if row.Label != "" {
+			rows[i].label = string(appendReadableLabel(buf[:0], row.Label))
+		}
+		rows[i].suffix = string(p.appendSuffix(buf[:0], row))
+		if whole && !row.Pooled && !row.Missing && strings.TrimSpace(row.Value) != "" {
+			buf = append(append(buf[:0], prop.title...), " is "...)
+			buf = append(buf, strings.TrimSpace(row.Value)...)
+			rows[i].whole = string(append(buf, rows[i].suffix...))
+		}
+	}
+	return rows
+}
+
+// rowIndex returns the index in prop.rates.Rows of a row RateTable.Lookup returned: the first row
+// with the same label, value, pooling, rate and count, so that its precomputed words are the ones
+// row itself would give. It returns -1 if there is none (a NaN rate).
+func (prop *propPlan) rowIndex(row *features.RateRow) int {
+	for i := range prop.rates.Rows {
+		r := &prop.rates.Rows[i]
+		if r.Rate == row.Rate && r.Contacts == row.Contacts && r.Pooled == row.Pooled && r.Label == row.Label && r.Value == row.Value {
+			return i
+		}
+	}
+	return -1
 }
 
 // Predict scores contact c as of asOf (the zero time means the model's reference time, see
@@ -158,56 +221,43 @@ func (a *Artifact) Predict(c features.Contact, asOf time.Time) (Prediction, erro
 	return pred, nil
 }
 
-// reasons picks the strongest positive and negative properties and words them. All values and
-// sentences are appended to one buffer that becomes a single string, so the words cost one
-// allocation however many reasons there are.
+// reasons picks the strongest positive and negative properties and words them. Values and
+// sentences that are not already whole strings (the contact's own value, a sentence worded when the
+// plan was made) are appended to one buffer that becomes a single string, so the words cost at most
+// one allocation however many reasons there are.
 func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
-	s.order = s.order[:0]
-	var pos, neg int
+	// The strongest of each sign, strongest first, by insertion into short ranked lists: raising
+	// reasons by contribution descending, lowering ones ascending; equal contributions order by
+	// property name, ascending among raising reasons and descending among lowering ones.
+	var pos, neg [maxReasons]int
+	nPos, nNeg := 0, 0
 	for k, v := range s.sums {
 		switch {
 		case v > 0:
-			pos++
+			nPos = p.insert(&pos, nPos, k, s.sums, 1)
 		case v < 0:
-			neg++
-		default:
-			continue
+			nNeg = p.insert(&neg, nNeg, k, s.sums, -1)
 		}
-		s.order = append(s.order, k)
 	}
-	// Descending by contribution, ties by property name so equal contributions order stably.
-	slices.SortFunc(s.order, func(i, j int) int {
-		if d := s.sums[j] - s.sums[i]; d != 0 {
-			if d > 0 {
-				return 1
-			}
-			return -1
-		}
-		return strings.Compare(p.props[i].name, p.props[j].name)
-	})
-	nPos, nNeg := min(pos, maxReasons), min(neg, maxReasons)
 	if nPos+nNeg == 0 {
 		return nil
 	}
-	out := make([]Reason, 0, nPos+nNeg)
-	var spans [4 * 2 * maxReasons]int // value start, value end, text start, text end per reason
+	var ks [2 * maxReasons]int
+	copy(ks[nPos:], neg[:nNeg])
+	copy(ks[:], pos[:nPos])
+	out := make([]Reason, nPos+nNeg)
+	var spans [2 * maxReasons]span
 	buf := s.buf[:0]
-	add := func(k int) {
-		sp := spans[4*len(out):]
-		out = append(out, Reason{Property: p.props[k].name, Contribution: s.sums[k]})
-		buf = p.reason(buf, &out[len(out)-1], c, k, now, sp)
-		sp[3] = len(buf)
+	for i, k := range ks[:nPos+nNeg] {
+		out[i] = Reason{Property: p.props[k].name, Contribution: s.sums[k]}
+		buf = p.reason(buf, &out[i], c, k, now, &spans[i])
 	}
-	for _, k := range s.order[:nPos] {
-		add(k)
+	var all string
+	if len(buf) > 0 {
+		all = string(buf)
 	}
-	for i := len(s.order) - 1; i >= len(s.order)-nNeg; i-- {
-		add(s.order[i])
-	}
-	all := string(buf)
 	for i := range out {
-		sp := spans[4*i:]
-		out[i].Value, out[i].Text = all[sp[0]:sp[1]], all[sp[2]:sp[3]]
+		spans[i].fill(&out[i], all)
 	}
 	if cap(buf) <= maxKeptBuffer {
 		s.buf = buf
@@ -215,48 +265,107 @@ func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
 	return out
 }
 
+// insert places property k into top, the n best so far (at most maxReasons) in order of sign*sum,
+// larger first, and returns the new count.
+func (p *plan) insert(top *[maxReasons]int, n, k int, sums []float64, sign float64) int {
+	before := func(i, j int) bool { // i ranks before j
+		if a, b := sign*sums[i], sign*sums[j]; a != b {
+			return a > b
+		}
+		return (sign > 0) == (p.props[i].rank < p.props[j].rank)
+	}
+	if n == maxReasons {
+		if !before(k, top[n-1]) {
+			return n
+		}
+		n--
+	}
+	at := n
+	for at > 0 && before(k, top[at-1]) {
+		top[at] = top[at-1]
+		at--
+	}
+	top[at] = k
+	return n + 1
+}
+
+// span locates a reason's value and sentence in the words buffer. A start of -1 means reason set
+// the field to a whole string itself.
+type span struct {
+	value, text [2]int
+}
+
+// fill sets r's Value and Text from all, the buffer as a string, where sp says.
+func (sp *span) fill(r *Reason, all string) {
+	if sp.value[0] >= 0 {
+		r.Value = all[sp.value[0]:sp.value[1]]
+	}
+	if sp.text[0] >= 0 {
+		r.Text = all[sp.text[0]:sp.text[1]]
+	}
+}
+
 // maxKeptBuffer bounds the text buffer a pooled scratch keeps, so that one contact with huge values
 // does not pin memory.
 const maxKeptBuffer = 16 << 10
 
-// reason appends property k's value and then its sentence to buf, recording where the value starts
-// and ends and where the sentence starts in spans[0:3] (it ends at the end of the returned buffer),
-// and fills r's rate fields. r.Contribution must be set.
-func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time.Time, spans []int) []byte {
+// reason words property k's part in the prediction: it appends the value and the sentence to buf
+// (or, where they exist as strings already, sets r.Value and r.Text to them), records where in sp,
+// and fills r's rate fields. r.Contribution must be set. See span.fill.
+func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time.Time, sp *span) []byte {
 	prop := &p.props[k]
 	v := c.Props[prop.name]
 	if v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
 		v = features.Value{} // the encoder reads a blank string as missing
 	}
+	missing := v.Missing()
 	email := prop.derive == features.DeriveEmailDomain
-	spans[0] = len(buf)
-	if email && !v.Missing() {
-		// The class is what the model used, and it keeps the address out of logs and CRM fields.
-		buf = append(buf, features.EmailDomainClass(v.Text())...)
-	} else {
-		buf = appendValue(buf, v)
+	// class is the derived property's class (the model's view), by which its rates are tabled.
+	var class string
+	derived := false
+	if !missing {
+		switch prop.derive {
+		case features.DeriveEmailDomain:
+			class, derived = features.EmailDomainClass(v.Text()), true
+		case features.DeriveTitleSeniority:
+			class, derived = features.TitleSeniority(v.Text()), true
+		}
 	}
-	spans[1] = len(buf)
-	spans[2] = len(buf)
 
 	var row features.RateRow
-	haveRow := false
+	haveRow, ri := false, -1
 	if prop.rates != nil {
-		// Rates of a derived property are tabled by its class (the model's view), not the raw text.
 		lv := v
-		if !v.Missing() {
-			switch prop.derive {
-			case features.DeriveEmailDomain:
-				lv = features.String(features.EmailDomainClass(v.Text()))
-			case features.DeriveTitleSeniority:
-				lv = features.String(features.TitleSeniority(v.Text()))
-			}
+		if derived {
+			lv = features.String(class)
 		}
 		row, haveRow = prop.rates.Lookup(lv)
 		haveRow = haveRow && row.Contacts > 0
+		if haveRow {
+			r.ConversionRate, r.Contacts = row.Rate, row.Contacts
+			ri = prop.rowIndex(&row)
+		}
 	}
+
+	// A category or flag value that is its row's value: both strings exist already.
+	if ri >= 0 && prop.rows[ri].whole != "" && (v.Kind == features.KindCategory || v.Kind == features.KindFlag) {
+		if text := plainText(v); text == row.Value {
+			r.Value, r.Text = text, prop.rows[ri].whole
+			sp.value[0], sp.text[0] = -1, -1
+			return buf
+		}
+	}
+
+	sp.value[0] = len(buf)
+	if email && !missing {
+		// The class is what the model used, and it keeps the address out of logs and CRM fields.
+		buf = append(buf, class...)
+	} else {
+		buf = appendValue(buf, v)
+	}
+	sp.value[1] = len(buf)
+	sp.text[0] = len(buf)
 	buf = append(buf, prop.title...)
-	missing := v.Missing()
 	switch {
 	case missing && haveRow:
 		buf = append(buf, " is missing"...)
@@ -273,17 +382,17 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 		switch {
 		case email:
 			buf = append(buf, "a "...)
-			buf = append(buf, buf[spans[0]:spans[1]]...)
+			buf = append(buf, class...)
 			buf = append(buf, " address"...)
 		case prop.kind == features.KindTime && v.Kind == features.KindTime:
 			buf = appendDaysAgo(buf, now.Sub(v.Time))
 		case v.Kind == features.KindNumber:
 			buf = appendReadable(buf, v.Num)
 		default:
-			buf = append(buf, bytes.TrimSpace(buf[spans[0]:spans[1]])...)
+			buf = append(buf, bytes.TrimSpace(buf[sp.value[0]:sp.value[1]])...)
 			if prop.derive == features.DeriveTitleSeniority {
 				buf = append(buf, " ("...)
-				buf = append(buf, features.TitleSeniority(v.Text())...)
+				buf = append(buf, class...)
 				buf = append(buf, ')')
 			}
 		}
@@ -300,24 +409,38 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 		default:
 			buf = append(buf, ", which raises the score"...)
 		}
+		sp.text[1] = len(buf)
 		return buf
 	}
-	r.ConversionRate, r.Contacts = row.Rate, row.Contacts
 	if !missing {
 		switch {
 		case row.Pooled:
 			buf = append(buf, " (counted with the other rare values)"...)
 		case prop.kind == features.KindNumber && row.Label != "":
 			// The range, unless it is the value itself ("17" for a column of whole numbers).
-			at := len(buf)
-			buf = appendReadableLabel(append(buf, " ("...), row.Label)
-			if bytes.Equal(buf[at+2:], buf[shownAt:shownEnd]) {
-				buf = buf[:at]
+			var label string
+			if ri >= 0 {
+				label = prop.rows[ri].label
 			} else {
-				buf = append(buf, ')')
+				label = string(appendReadableLabel(nil, row.Label))
+			}
+			if label != string(buf[shownAt:shownEnd]) {
+				buf = append(append(append(buf, " ("...), label...), ')')
 			}
 		}
 	}
+	if ri >= 0 {
+		buf = append(buf, prop.rows[ri].suffix...)
+	} else {
+		buf = p.appendSuffix(buf, &row)
+	}
+	sp.text[1] = len(buf)
+	return buf
+}
+
+// appendSuffix appends the end of a reason that quotes row: ": 24% of 1,203 such contacts became
+// customers, against 9% overall".
+func (p *plan) appendSuffix(buf []byte, row *features.RateRow) []byte {
 	buf = append(buf, ": "...)
 	buf = appendPercent(buf, row.Rate)
 	buf = append(buf, " of "...)
@@ -331,6 +454,17 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, now time
 	return append(buf, " overall"...)
 }
 
+// plainText is features.Value.Text for a category or flag value, without allocating.
+func plainText(v features.Value) string {
+	switch {
+	case v.Kind == features.KindCategory:
+		return v.Str
+	case v.Bool:
+		return "true"
+	}
+	return "false"
+}
+
 // appendValue appends v as features.Value.Text renders it, without allocating.
 func appendValue(buf []byte, v features.Value) []byte {
 	switch v.Kind {
@@ -338,7 +472,11 @@ func appendValue(buf []byte, v features.Value) []byte {
 		return append(buf, v.Str...)
 	case features.KindNumber:
 		if v.Num == math.Trunc(v.Num) && math.Abs(v.Num) < 1e15 {
-			return strconv.AppendFloat(buf, v.Num, 'f', 0, 64)
+			// Whole numbers this small convert to int64 exactly, and integers format faster.
+			if v.Num == 0 && math.Signbit(v.Num) {
+				return append(buf, "-0"...)
+			}
+			return strconv.AppendInt(buf, int64(v.Num), 10)
 		}
 		return strconv.AppendFloat(buf, v.Num, 'g', -1, 64)
 	case features.KindFlag:

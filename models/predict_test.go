@@ -314,9 +314,9 @@ func TestReasonDerived(t *testing.T) {
 				t.Fatalf("no property %q in the plan", tt.property)
 			}
 			r := Reason{Property: tt.property, Contribution: tt.contrib}
-			spans := make([]int, 4)
-			buf := p.reason(nil, &r, c, k, now, spans)
-			r.Value, r.Text = string(buf[spans[0]:spans[1]]), string(buf[spans[2]:])
+			var sp span
+			buf := p.reason(nil, &r, c, k, now, &sp)
+			sp.fill(&r, string(buf))
 			if r.Value != tt.wantValue {
 				t.Errorf("Value = %q, want %q", r.Value, tt.wantValue)
 			}
@@ -386,6 +386,10 @@ func TestAppendValue(t *testing.T) {
 		{"string", features.String(" Software ")},
 		{"integer", features.Number(1203)},
 		{"negative zero", features.Number(math.Copysign(0, -1))},
+		{"negative integer", features.Number(-1203)},
+		{"largest whole", features.Number(999999999999999)},
+		{"smallest whole", features.Number(-999999999999999)},
+		{"whole too large", features.Number(1e15)},
 		{"fraction", features.Number(0.125)},
 		{"large", features.Number(3e20)},
 		{"tiny", features.Number(-1e-9)},
@@ -417,4 +421,64 @@ func BenchmarkPredict(b *testing.B) {
 		}
 		i++
 	}
+}
+
+// TestReasonRows covers the rate rows a reason can quote: a value row (whose sentence the plan words
+// once), the pooled rare values, a count of one, a range and no row. The texts were checked against
+// the wording before sentences were precomputed.
+func TestReasonRows(t *testing.T) {
+	a := mustTinyArtifact(t)
+	industry := &a.Rates.Tables[0]
+	industry.Rows = append(industry.Rows,
+		features.RateRow{Label: "Media", Value: "Media", Contacts: 1, Customers: 1, Rate: 1},
+		features.RateRow{Label: "(other)", Pooled: true, Values: 3, Contacts: 1, Rate: 0})
+	p, err := a.getPlan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name      string
+		property  string
+		value     features.Value
+		contrib   float64
+		wantValue string
+		wantText  string
+		wantRate  float64
+		wantN     int
+	}{
+		{"value row", "industry", features.String("Software"), 0.5, "Software",
+			"Industry is Software: 24% of 1,203 such contacts became customers, against 9% overall", 0.24, 1203},
+		{"one contact", "industry", features.String("Media"), 0.5, "Media",
+			"Industry is Media: 100% of 1 such contact became a customer, against 9% overall", 1, 1},
+		{"pooled", "industry", features.String(" Software "), -0.2, " Software ",
+			"Industry is Software (counted with the other rare values): 0% of 1 such contact became a customer, against 9% overall", 0, 1},
+		{"no row", "industry", features.Value{}, -0.2, "", "Industry missing lowers the score", 0, 0},
+		{"range", "visits", features.Number(6), 0.4, "6",
+			"Visits is 6 (>= 6): 31% of 402 such contacts became customers, against 9% overall", 125.0 / 402, 402},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := wordReason(t, p, tt.property, tt.value, tt.contrib)
+			if got.Value != tt.wantValue || got.Text != tt.wantText || got.Contacts != tt.wantN || math.Abs(got.ConversionRate-tt.wantRate) > tol {
+				t.Errorf("got value %q, text %q, rate %v of %d;\nwant value %q, text %q, rate %v of %d",
+					got.Value, got.Text, got.ConversionRate, got.Contacts, tt.wantValue, tt.wantText, tt.wantRate, tt.wantN)
+			}
+		})
+	}
+}
+
+// wordReason words property's reason for a contact with just that value, as Predict would.
+func wordReason(t *testing.T, p *plan, property string, v features.Value, contrib float64) Reason {
+	t.Helper()
+	for k, pp := range p.props {
+		if pp.name == property {
+			r := Reason{Property: property, Contribution: contrib}
+			var sp span
+			buf := p.reason(nil, &r, features.Contact{Props: map[string]features.Value{property: v}}, k, time.Time{}, &sp)
+			sp.fill(&r, string(buf))
+			return r
+		}
+	}
+	t.Fatalf("no property %q in the plan", property)
+	return Reason{}
 }

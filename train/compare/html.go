@@ -1,6 +1,8 @@
 package compare
 
 import (
+	"github.com/leadscore/leadscore/features"
+
 	_ "embed"
 	"fmt"
 	"html/template"
@@ -136,19 +138,7 @@ func outcomeWord(won bool) string {
 // strengthWord names a rate table's strength (its information value) with the usual credit-scoring
 // bands (Siddiqi, Credit Risk Scorecards, 2006). The model's leakage audit has already dropped the
 // columns that were too strong to be true, so "very strong" carries no warning here.
-func strengthWord(iv float64) string {
-	switch {
-	case iv < 0.02:
-		return "not predictive"
-	case iv < 0.1:
-		return "weak"
-	case iv < 0.3:
-		return "medium"
-	case iv <= 0.5:
-		return "strong"
-	}
-	return "very strong"
-}
+func strengthWord(iv float64) string { return features.StrengthBand(iv) }
 
 // joinHits words a contact's rule hits: "Bottom-of-funnel form +50, Free e-mail address -10".
 func joinHits(d Disagreement) string {

@@ -26,15 +26,8 @@ func OverallLine(r *features.RateReport) string {
 // above 0.5 very strong, which Siddiqi calls suspicious: in lead data such a column is often only known
 // after the outcome (a call's duration, a lifecycle stage) and must not be used to predict it.
 func StrengthWord(iv float64) string {
-	switch {
-	case iv < 0.02:
-		return "not predictive"
-	case iv < 0.1:
-		return "weak"
-	case iv < 0.3:
-		return "medium"
-	case iv <= 0.5:
-		return "strong"
+	if band := features.StrengthBand(iv); iv <= 0.5 {
+		return band
 	}
 	return "very strong: check it is known before the outcome"
 }
