@@ -1,14 +1,14 @@
 package compare
 
 import (
-	"github.com/leadscore/leadscore/features"
-
 	_ "embed"
 	"fmt"
 	"html/template"
 	"io"
 	"math"
 	"strings"
+
+	"github.com/leadscore/leadscore/features"
 )
 
 //go:embed report.tmpl
