@@ -78,7 +78,7 @@ wait_addr() {
 
 server_env=("GOGC=${SERVER_GOGC:-400}")
 env "${server_env[@]}" "$work/leadscore" serve --models "$work/models" --rules "$root/testdata/rules.yaml" --addr 127.0.0.1:0 \
-	2>"$work/serve.log" &
+	--metrics-addr 127.0.0.1:0 2>"$work/serve.log" &
 pids+=($!)
 serve_pid=$!
 serve_addr=$(wait_addr "$work/serve.log" 'listening" addr=127\.0\.0\.1:[0-9]+') || die "leadscore serve did not start"
@@ -87,6 +87,7 @@ env "${server_env[@]}" "$work/leadscore-trivial" --addr 127.0.0.1:0 --copy-from 
 pids+=($!)
 trivial_pid=$!
 trivial_addr=$(wait_addr "$work/trivial.log" 'on 127\.0\.0\.1:[0-9]+') || die "leadscore-trivial did not start"
+metrics_addr=$(wait_addr "$work/serve.log" 'metrics" addr=127\.0\.0\.1:[0-9]+') || die "leadscore serve did not report its metrics address"
 echo "leadscore serve on $serve_addr (pid $serve_pid); $(sed 's/^leadscore-trivial: //' "$work/trivial.log") (pid $trivial_pid)"
 
 # cpu_ticks PID: user+system CPU time of a process, in clock ticks.
@@ -174,3 +175,28 @@ END {
 	}
 	printf "(means over the rounds; %d failed calls in all)\n", fail
 }' "$work/results"
+
+# Server time alone at one concurrent call: the server's own Predict handling-time histogram
+# (grpc_server_handling_seconds, all codes, buckets down to 50 us) over a dedicated c=1 run, so client and
+# network time do not count.
+predict_buckets() {
+	curl -sf "http://$metrics_addr/metrics" |
+		awk '/^grpc_server_handling_seconds_bucket\{/ && /grpc_method="Predict"/ {
+			match($0, /le="[^"]+"/); le = substr($0, RSTART + 4, RLENGTH - 5); print le, $NF }'
+}
+predict_buckets >"$work/buckets.before" || die "cannot read $metrics_addr/metrics"
+"$work/leadscore-load" --addr "$serve_addr" --request "$request" -c 1 -n "$n1" -z "$((limit - 5))s" --warmup 0 >/dev/null ||
+	die "server-time run failed"
+predict_buckets >"$work/buckets.after" || die "cannot read $metrics_addr/metrics"
+# Both scrapes list the buckets in the same (ascending) order.
+paste -d' ' "$work/buckets.before" "$work/buckets.after" | awk '
+$1 != $3 { print "bucket mismatch" > "/dev/stderr"; exit 1 }
+{ le[NR] = $1; n[NR] = $4 - $2 }
+END {
+	total = n[NR]
+	for (i = 1; i <= NR; i++) if (n[i] >= 0.99 * total) { p99 = le[i]; break }
+	for (i = 1; i <= NR; i++) if (le[i] == "0.0005") under = n[i]
+	verdict = (p99 != "+Inf" && p99 + 0 <= 0.0005) ? "PASS" : "MISS"
+	printf "server time of Predict at c=1 (its own histogram, %d calls): p99 <= %s s (goal < 0.0005) %s; %.1f%% of calls within 0.5 ms\n",
+		total, p99, verdict, 100 * under / total
+}'
