@@ -53,6 +53,11 @@ type Options struct {
 	Now func() time.Time
 	// Interceptors run after the built-in ones (metrics, recovery, auth, limit), in order.
 	Interceptors []grpc.UnaryServerInterceptor
+	// StreamWorkers is how many goroutines are kept to run calls; calls beyond them get a goroutine
+	// each. A kept goroutine reuses the stack earlier calls grew, where a fresh one grows its own
+	// (runtime.morestack was about 7% of server CPU under load). 0 means DefaultStreamWorkers;
+	// negative means a fresh goroutine for every call.
+	StreamWorkers int
 }
 
 // transport is the gRPC plumbing of a Server: the main server, health, and the health-only server.
@@ -86,6 +91,9 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
+	}
+	if opts.StreamWorkers == 0 {
+		opts.StreamWorkers = DefaultStreamWorkers
 	}
 	s := &Server{reg: reg, opts: opts, log: opts.Logger, now: opts.Now, transport: &transport{
 		health:  health.NewServer(),
@@ -121,6 +129,9 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(opts.MaxMsgBytes),
+	}
+	if opts.StreamWorkers > 0 {
+		so = append(so, grpc.NumStreamWorkers(uint32(opts.StreamWorkers)))
 	}
 	if opts.TLS != nil {
 		so = append(so, grpc.Creds(credentials.NewTLS(opts.TLS)))

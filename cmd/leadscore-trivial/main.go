@@ -82,7 +82,9 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	if err != nil {
 		return err
 	}
-	srv := grpc.NewServer()
+	// The same stream workers as leadscore serve (serve.DefaultStreamWorkers), so the comparison
+	// isolates the scoring and not a transport setting.
+	srv := grpc.NewServer(grpc.NumStreamWorkers(64))
 	leadscorev1.RegisterLeadScoringServer(srv, &constServer{resp: resp})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
