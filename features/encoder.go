@@ -779,8 +779,12 @@ func (ce *ColumnEncoding) propertyError(v Value, row int, err error) error {
 }
 
 // key is the vocabulary key of a category value: the value, or its derived class.
-func (ce *ColumnEncoding) key(s string) string {
-	switch ce.Derive {
+func (ce *ColumnEncoding) key(s string) string { return DerivedClass(ce.Derive, s) }
+
+// DerivedClass returns the class a derived category property is encoded by: the e-mail domain class
+// for DeriveEmailDomain, the title seniority for DeriveTitleSeniority, and s itself otherwise.
+func DerivedClass(derive, s string) string {
+	switch derive {
 	case DeriveEmailDomain:
 		return EmailDomainClass(s)
 	case DeriveTitleSeniority:

@@ -179,11 +179,7 @@ func mustBenchArtifact(tb testing.TB) (*Artifact, *features.Frame) {
 		d := *col
 		d.Str = make([]string, len(col.Str))
 		for i, s := range col.Str {
-			if cs.Derive == features.DeriveEmailDomain {
-				d.Str[i] = features.EmailDomainClass(s)
-			} else {
-				d.Str[i] = features.TitleSeniority(s)
-			}
+			d.Str[i] = features.DerivedClass(cs.Derive, s)
 		}
 		rated.Columns = append(rated.Columns, &d)
 	}

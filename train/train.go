@@ -260,7 +260,7 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 		Weights:        model.Weights,
 		Baseline:       baseline,
 		Penalty:        best,
-		Tiers:          quartiles(trainScores),
+		Tiers:          tierCuts(trainScores),
 		FitCuts:        models.GradeCuts(fitSums),
 		EngagementCuts: models.GradeCuts(engSums),
 		Rates:          rates,
@@ -390,7 +390,7 @@ func subFrame(f *features.Frame, rows []int, spec *features.Spec) *features.Fram
 			c.Valid[r] = src.Valid[i]
 			switch src.Kind {
 			case features.KindCategory:
-				c.Str[r] = derived(cs.Derive, src.Str[i])
+				c.Str[r] = features.DerivedClass(cs.Derive, src.Str[i])
 			case features.KindFlag:
 				c.Bool[r] = src.Bool[i]
 			default:
@@ -402,30 +402,11 @@ func subFrame(f *features.Frame, rows []int, spec *features.Spec) *features.Fram
 	return out
 }
 
-// derived returns the class a derived property is encoded by (e-mail domain class, title
-// seniority), so conversion rates are tabled the way the model sees the property.
-func derived(derive, s string) string {
-	switch derive {
-	case features.DeriveEmailDomain:
-		return features.EmailDomainClass(s)
-	case features.DeriveTitleSeniority:
-		return features.TitleSeniority(s)
-	}
-	return s
-}
-
-// quartiles returns the 25th, 50th and 75th percentiles of xs.
-func quartiles(xs []float64) [3]float64 {
-	s := slices.Clone(xs)
-	sort.Float64s(s)
-	q := func(p float64) float64 {
-		if len(s) == 0 {
-			return 0
-		}
-		return s[int(math.Min(float64(len(s)-1), math.Floor(p*float64(len(s)))))]
-	}
-	t := [3]float64{q(0.25), q(0.5), q(0.75)}
-	// Tiers must increase strictly; ties (a model with few distinct scores) are nudged apart.
+// tierCuts returns the priority tier cut points: the quartiles of the training scores
+// (models.GradeCuts), made strictly increasing as Artifact.Validate requires.
+func tierCuts(scores []float64) [3]float64 {
+	t := models.GradeCuts(scores)
+	// Ties (a model with few distinct scores) are nudged apart.
 	for i := 1; i < 3; i++ {
 		if t[i] <= t[i-1] {
 			t[i] = math.Nextafter(t[i-1], 1)
@@ -682,7 +663,7 @@ func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []
 		case cs.Derive != "":
 			d, ok := derivedOf[col.Str[i]]
 			if !ok {
-				d = derived(cs.Derive, col.Str[i])
+				d = features.DerivedClass(cs.Derive, col.Str[i])
 				derivedOf[col.Str[i]] = d
 			}
 			c = code(d)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/compare"
 )
@@ -83,7 +84,7 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep.Source = source
-	if _, _, _, sug, err := suggestForModel(a, rs, 0); err == nil {
+	if sug, err := compareSuggestion(a, rs, fl, frame, labels, rows); err == nil {
 		rep.AddSuggested(sug, frame, labels, rows)
 	} else {
 		fmt.Fprintf(stderr, "compare: no suggested rules in the report: %v\n", err)
@@ -124,27 +125,9 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 		}
 		return frame, labels, nil, "every closed contact of " + fl.data, nil
 	}
-	if p.DataFile == "" {
-		return nil, nil, nil, "", fmt.Errorf("compare: model %s version %d records no training data file; pass --data FILE", a.Name, a.Version)
-	}
-	sum, err := fileSHA256(p.DataFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil, "", fmt.Errorf("compare: model %s version %d was trained on %s, which is gone; pass --data FILE", a.Name, a.Version, p.DataFile)
-	}
+	frame, labels, rows, err := modelData(a)
 	if err != nil {
-		return nil, nil, nil, "", fmt.Errorf("compare: %w", err)
-	}
-	if sum != p.DataSHA256 {
-		return nil, nil, nil, "", fmt.Errorf("compare: %s has changed since model %s version %d was trained on it (sha256 %s, the model recorded %s), so its holdout cannot be found again; pass --data FILE",
-			p.DataFile, a.Name, a.Version, sum, p.DataSHA256)
-	}
-	frame, labels, _, err := readLabelled(p.DataFile, p.Label, p.Positive, p.Negative)
-	if err != nil {
-		return nil, nil, nil, "", err
-	}
-	rows, err := train.HoldoutRows(frame, labels, a.Holdout)
-	if err != nil {
-		return nil, nil, nil, "", err
+		return nil, nil, nil, "", fmt.Errorf("compare: %w; pass --data FILE", err)
 	}
 	split := a.Holdout.Method
 	if a.Holdout.Column != "" {
@@ -153,4 +136,16 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 		split += " split"
 	}
 	return frame, labels, rows, fmt.Sprintf("the holdout of %s (%s), contacts the model never saw in training", filepath.Base(p.DataFile), split), nil
+}
+
+// compareSuggestion suggests rules from the model's training rows: from the data already read when
+// it is the model's own (no --data), else from the model's data file.
+func compareSuggestion(a *models.Artifact, rs *rules.Rules, fl compareFlags, frame *features.Frame, labels []features.Label, hold []int) (*train.Suggestion, error) {
+	if fl.data != "" {
+		var err error
+		if frame, labels, hold, err = modelData(a); err != nil {
+			return nil, err
+		}
+	}
+	return suggestFrom(a, frame, labels, hold, rs, 0)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -41,21 +42,33 @@ func newRulesSuggestCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// modelData reads a model's training data file again, checks it is unchanged and labels it.
-func modelData(a *models.Artifact) (*features.Frame, []features.Label, error) {
+// modelData reads a model's training data file again, checks it is unchanged, labels it and finds
+// the model's holdout rows in it.
+func modelData(a *models.Artifact) (*features.Frame, []features.Label, []int, error) {
 	p := a.Provenance
 	if p.DataFile == "" {
-		return nil, nil, fmt.Errorf("model %s version %d does not record its data file", a.Name, a.Version)
+		return nil, nil, nil, fmt.Errorf("model %s version %d records no training data file", a.Name, a.Version)
 	}
 	sum, err := fileSHA256(p.DataFile)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil, nil, fmt.Errorf("model %s version %d was trained on %s, which is gone", a.Name, a.Version, p.DataFile)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("model %s version %d was trained on %s: %w", a.Name, a.Version, p.DataFile, err)
+		return nil, nil, nil, err
 	}
 	if sum != p.DataSHA256 {
-		return nil, nil, fmt.Errorf("%s changed since model %s version %d was trained on it (sha256 %.12s..., now %.12s...)", p.DataFile, a.Name, a.Version, p.DataSHA256, sum)
+		return nil, nil, nil, fmt.Errorf("%s has changed since model %s version %d was trained on it (sha256 %s, the model recorded %s), so its holdout cannot be found again",
+			p.DataFile, a.Name, a.Version, sum, p.DataSHA256)
 	}
 	frame, labels, _, err := readLabelled(p.DataFile, p.Label, p.Positive, p.Negative)
-	return frame, labels, err
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hold, err := train.HoldoutRows(frame, labels, a.Holdout)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return frame, labels, hold, nil
 }
 
 func runSuggest(fl suggestFlags, stdout io.Writer) error {
@@ -72,11 +85,14 @@ func runSuggest(fl suggestFlags, stdout io.Writer) error {
 			return err
 		}
 	}
-	frame, labels, hold, s, err := suggestForModel(a, current, fl.pdo)
+	frame, labels, hold, err := modelData(a)
+	if err != nil {
+		return fmt.Errorf("rules suggest: %w", err)
+	}
+	s, err := suggestFrom(a, frame, labels, hold, current, fl.pdo)
 	if err != nil {
 		return err
 	}
-	opts := train.SuggestOptions{Current: current}
 	at := a.Spec.ReferenceTime
 	y := make([]bool, len(hold))
 	sugg := make([]float64, len(hold))
@@ -86,8 +102,8 @@ func runSuggest(fl suggestFlags, stdout io.Writer) error {
 		c := frame.Contact(i, "")
 		y[r] = labels[i] == features.Won
 		sugg[r] = s.Rules.Score(c, at).Total
-		if opts.Current != nil {
-			cur[r] = opts.Current.Score(c, at).Total
+		if current != nil {
+			cur[r] = current.Score(c, at).Total
 		}
 		p, err := a.Predict(c, at)
 		if err != nil {
@@ -98,14 +114,14 @@ func runSuggest(fl suggestFlags, stdout io.Writer) error {
 	if fl.out == "" {
 		// Standard output stays a valid rules file: the summary goes into its comments.
 		_, err := fmt.Fprintf(stdout, "%s# MQL at %g points (%.0f%% of training contacts), SQL at %g (%.0f%%)\n# %s\n",
-			s.YAML, s.MQL, 100*s.MQLShare, s.SQL, 100*s.SQLShare, suggestAUCLine(len(hold), prob, sugg, cur, y, opts.Current != nil))
+			s.YAML, s.MQL, 100*s.MQLShare, s.SQL, 100*s.SQLShare, suggestAUCLine(len(hold), prob, sugg, cur, y, current != nil))
 		return err
 	}
 	if err := writeFileAtomic(fl.out, func(w io.Writer) error { _, err := w.Write(s.YAML); return err }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: MQL at %g points (%.0f%% of training contacts), SQL at %g (%.0f%%)\n", fl.out, s.MQL, 100*s.MQLShare, s.SQL, 100*s.SQLShare)
-	fmt.Fprintln(stdout, suggestAUCLine(len(hold), prob, sugg, cur, y, opts.Current != nil))
+	fmt.Fprintln(stdout, suggestAUCLine(len(hold), prob, sugg, cur, y, current != nil))
 	return nil
 }
 
@@ -117,17 +133,9 @@ func suggestAUCLine(n int, prob, sugg, cur []float64, y []bool, withCurrent bool
 	return line
 }
 
-// suggestForModel reads a model's training data again and suggests rules from it; it returns the
-// data, its labels and the holdout rows too, for judging the suggestion.
-func suggestForModel(a *models.Artifact, current *rules.Rules, pdo float64) (*features.Frame, []features.Label, []int, *train.Suggestion, error) {
-	frame, labels, err := modelData(a)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	hold, err := train.HoldoutRows(frame, labels, a.Holdout)
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
+// suggestFrom suggests rules from a model's training rows: the closed rows of its data that are not
+// in its holdout.
+func suggestFrom(a *models.Artifact, frame *features.Frame, labels []features.Label, hold []int, current *rules.Rules, pdo float64) (*train.Suggestion, error) {
 	var trainRows []int
 	for i, l := range labels {
 		if l.Closed() {
@@ -136,9 +144,5 @@ func suggestForModel(a *models.Artifact, current *rules.Rules, pdo float64) (*fe
 			}
 		}
 	}
-	s, err := train.Suggest(a, frame, trainRows, train.SuggestOptions{PDO: pdo, Current: current})
-	if err != nil {
-		return nil, nil, nil, nil, err
-	}
-	return frame, labels, hold, s, nil
+	return train.Suggest(a, frame, trainRows, train.SuggestOptions{PDO: pdo, Current: current})
 }
