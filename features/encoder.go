@@ -71,6 +71,11 @@ const (
 // training) cannot dominate a score or overflow.
 const clipZ = 10
 
+// MaxEncoded bounds the magnitude of every value an Encoder writes: standardised values are clipped
+// to ±MaxEncoded and indicators are 0 or 1. A scorer can check its weights against it once, so that
+// no contact can make a score overflow.
+const MaxEncoded = clipZ
+
 // EncoderOptions configures FitEncoder. The zero value gives the defaults.
 type EncoderOptions struct {
 	// MinCount is how many training rows a category value needs for its own level; rarer values are

@@ -124,6 +124,16 @@ func (a *Artifact) Validate() error {
 			return invalid("baseline[%d] is %v", j, b)
 		}
 	}
+	// Encoded values are bounded, so finite bounds here mean no contact can make the logit or a
+	// reason's contribution overflow into an infinity, or a NaN when infinities of both signs meet.
+	logitBound, contribBound := math.Abs(a.Intercept), 0.0
+	for j, w := range a.Weights {
+		logitBound += math.Abs(w) * features.MaxEncoded
+		contribBound += math.Abs(w) * (features.MaxEncoded + math.Abs(a.Baseline[j]))
+	}
+	if !finite(logitBound) || !finite(contribBound) {
+		return invalid("weights are so large that a contact's score would overflow")
+	}
 	for i, t := range a.Tiers {
 		if !(t > 0 && t < 1) {
 			return invalid("tiers[%d] is %v, want inside (0, 1)", i, t)

@@ -32,6 +32,13 @@ func TestArtifactValidate(t *testing.T) {
 		{"infinite weight", func(a *Artifact) { a.Weights[2] = math.Inf(-1) }, ErrInvalidArtifact, "weights[2]"},
 		{"NaN intercept", func(a *Artifact) { a.Intercept = math.NaN() }, ErrInvalidArtifact, "intercept"},
 		{"infinite baseline", func(a *Artifact) { a.Baseline[0] = math.Inf(1) }, ErrInvalidArtifact, "baseline[0]"},
+		{"weights that overflow", func(a *Artifact) {
+			for j := range a.Weights {
+				a.Weights[j] = math.MaxFloat64 * float64(1-2*(j%2))
+			}
+		}, ErrInvalidArtifact, "overflow"},
+		{"huge baseline", func(a *Artifact) { a.Weights[0], a.Baseline[0] = 1e300, 1e300 }, ErrInvalidArtifact, "overflow"},
+		{"large but finite weights", func(a *Artifact) { a.Weights[0], a.Intercept = 1e100, -1e100 }, nil, ""},
 		{"tier at zero", func(a *Artifact) { a.Tiers[0] = 0 }, ErrInvalidArtifact, "tiers[0]"},
 		{"tier at one", func(a *Artifact) { a.Tiers[2] = 1 }, ErrInvalidArtifact, "tiers[2]"},
 		{"tier NaN", func(a *Artifact) { a.Tiers[1] = math.NaN() }, ErrInvalidArtifact, "tiers[1]"},
