@@ -126,7 +126,14 @@ type Feature struct {
 	// Kind and Derive are the property's kind and derivation in the spec.
 	Kind   Kind   `json:"kind"`
 	Derive string `json:"derive,omitempty"`
+	// Lo and Hi bound the raw values of a range indicator (Lo <= x < Hi, with -Inf and +Inf at the
+	// ends); both are zero for other features.
+	Lo float64 `json:"-"`
+	Hi float64 `json:"-"`
 }
+
+// Range reports whether f is the indicator of a numeric range (Lo <= x < Hi).
+func (f Feature) Range() bool { return f.Lo != 0 || f.Hi != 0 }
 
 // ColumnEncoding is the fitted encoding of one used column. Its outputs, in order:
 //
@@ -328,6 +335,13 @@ func (ce *ColumnEncoding) features() []Feature {
 	for k := 0; len(ce.Cuts) > 0 && k <= len(ce.Cuts); k++ {
 		b := f
 		b.Value = rangeText(ce.Cuts, k)
+		b.Lo, b.Hi = math.Inf(-1), math.Inf(1)
+		if k > 0 {
+			b.Lo = ce.Cuts[k-1]
+		}
+		if k < len(ce.Cuts) {
+			b.Hi = ce.Cuts[k]
+		}
 		b.Name = p + " " + b.Value
 		out = append(out, b)
 	}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -37,7 +38,7 @@ information value, strongest first: above 0.5, suspect the property leaks the ou
 			}
 			return nil
 		},
-		RunE: func(*cobra.Command, []string) error { return runRates(fl, stdout) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRates(fl, stdout, cmd.ErrOrStderr()) },
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.data, "data", "", "contacts file: .parquet, .csv, .tsv or .txt (required)")
@@ -50,7 +51,7 @@ information value, strongest first: above 0.5, suspect the property leaks the ou
 	return cmd
 }
 
-func runRates(fl ratesFlags, stdout io.Writer) error {
+func runRates(fl ratesFlags, stdout, stderr io.Writer) error {
 	switch {
 	case fl.data == "":
 		return usageError{errors.New("rates: --data is required")}
@@ -73,9 +74,13 @@ func runRates(fl ratesFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
-	labels, _, err := dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}.Labels(f)
+	labels, counts, err := dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}.Labels(f)
 	if err != nil {
 		return err
+	}
+	if len(counts.OpenValues) > 0 {
+		// On stderr, so CSV and JSON on stdout stay machine-readable.
+		fmt.Fprintf(stderr, "rates: %d rows are still open and left out (%s = %s, or missing)\n", counts.Open, fl.label, strings.Join(counts.OpenValues, ", "))
 	}
 	rep, err := features.ComputeRates(f, labels, features.RateOptions{
 		MinContacts: fl.minContacts,

@@ -177,6 +177,9 @@ func printTrainSummary(w io.Writer, a *models.Artifact, res *train.Result, count
 	fmt.Fprintf(w, "Published %s version %d\n\n", a.Name, a.Version)
 	fmt.Fprintf(w, "Data: %d contacts: %d won, %d lost, %d open (skipped); trained on %d, held out %d (%s split)\n",
 		counts.Won+counts.Lost+counts.Open, counts.Won, counts.Lost, counts.Open, len(res.TrainRows), len(res.HoldoutRows), a.Holdout.Method)
+	if len(counts.OpenValues) > 0 {
+		fmt.Fprintf(w, "Open (outcome values taken as still open, or missing): %s\n", strings.Join(counts.OpenValues, ", "))
+	}
 	if len(res.CV) > 0 {
 		fmt.Fprintf(w, "Penalty: C = %.4g, chosen by %d-point cross-validation\n\n", a.Penalty, len(res.CV))
 	} else {
@@ -207,27 +210,32 @@ func printTrainSummary(w io.Writer, a *models.Artifact, res *train.Result, count
 	_ = tw.Flush()
 
 	type effect struct {
-		name string
+		feat features.Feature
 		w    float64
 	}
 	feats := a.Encoder.Features()
 	effects := make([]effect, len(a.Weights))
 	for j, wt := range a.Weights {
-		effects[j] = effect{feats[j].Name, wt}
+		effects[j] = effect{feats[j], wt}
 	}
 	sort.SliceStable(effects, func(i, j int) bool { return effects[i].w > effects[j].w })
-	fmt.Fprintln(w, "\nStrongest positive features (log-odds per unit of the encoded feature):")
+	ew := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	line := func(e effect) {
+		fmt.Fprintf(ew, "  %+.3f\t%s\t%s\n", e.w, e.feat.Name, rateWords(a.Rates, e.feat))
+	}
+	fmt.Fprintln(ew, "\nStrongest positive features (log-odds per unit of the encoded feature; the conversion rate of such contacts in training):")
 	for _, e := range effects[:min(5, len(effects))] {
 		if e.w > 0 {
-			fmt.Fprintf(w, "  %+.3f  %s\n", e.w, e.name)
+			line(e)
 		}
 	}
-	fmt.Fprintln(w, "Strongest negative features:")
+	fmt.Fprintln(ew, "Strongest negative features:")
 	for i := len(effects) - 1; i >= max(0, len(effects)-5); i-- {
 		if effects[i].w < 0 {
-			fmt.Fprintf(w, "  %+.3f  %s\n", effects[i].w, effects[i].name)
+			line(effects[i])
 		}
 	}
+	_ = ew.Flush()
 	if a.Rates != nil && len(a.Rates.Tables) > 0 {
 		fmt.Fprintf(w, "\nConversion rate overall %.2f%%; attributes that separate won from lost best: ", 100*a.Rates.Rate)
 		var names []string
@@ -249,6 +257,32 @@ func printTrainSummary(w io.Writer, a *models.Artifact, res *train.Result, count
 	for _, warn := range res.Warnings {
 		fmt.Fprintln(w, "warning:", warn)
 	}
+}
+
+// rateWords gives the conversion rate of the contacts a one-hot, flag, missing or range feature
+// stands for ("24.1% of 1,203 contacts"), or "" for a scaled number or when no rate row fits.
+func rateWords(r *features.RateReport, f features.Feature) string {
+	if r == nil || (f.Value == "" && !f.Range()) {
+		return ""
+	}
+	t := r.Table(f.Property)
+	if t == nil {
+		return ""
+	}
+	var v features.Value // missing
+	switch {
+	case f.Range() && !math.IsInf(f.Lo, -1):
+		v = features.Number(f.Lo)
+	case f.Range():
+		v = features.Number(math.Nextafter(f.Hi, math.Inf(-1)))
+	case f.Value != features.LevelMissing:
+		v = features.String(f.Value)
+	}
+	row, ok := t.Lookup(v)
+	if !ok || row.Contacts == 0 {
+		return ""
+	}
+	return fmt.Sprintf("%.1f%% of %d contacts became customers", 100*row.Rate, row.Contacts)
 }
 
 func pct(d []models.Decile, i int) string {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -290,7 +291,7 @@ func TestReadBankMarketing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := (OutcomeCounts{Won: 4640, Lost: 36548}); counts != want {
+	if want := (OutcomeCounts{Won: 4640, Lost: 36548}); !reflect.DeepEqual(counts, want) {
 		t.Errorf("outcome: got %+v, want %+v", counts, want)
 	}
 }

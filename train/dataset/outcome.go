@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -17,17 +18,21 @@ type Outcome struct {
 	Negative []string // values meaning lost
 }
 
-// OutcomeCounts counts the labels of a frame.
+// OutcomeCounts counts the labels of a frame. OpenValues lists, sorted, the distinct values that
+// were labelled Open (missing values are Open too but are not listed), so a caller can show which
+// values it left out of learning.
 type OutcomeCounts struct {
-	Won  int `json:"won"`
-	Lost int `json:"lost"`
-	Open int `json:"open"`
+	Won        int      `json:"won"`
+	Lost       int      `json:"lost"`
+	Open       int      `json:"open"`
+	OpenValues []string `json:"open_values,omitempty"`
 }
 
 // openValues are outcome values that mean the deal is still undecided, whatever the lists say.
 var openValues = []string{"open", "in progress", "pending", "new", "unknown", "active", "ongoing"}
 
-// Default value lists, used for a category column when Positive and Negative are both empty.
+// Default value lists: for a category column when Positive and Negative are both empty, and, when
+// only one list is given, to recognise values of the other side.
 var (
 	defaultPositive = []string{"won", "closedwon", "closed won", "closed-won", "yes", "true", "1", "customer", "converted"}
 	defaultNegative = []string{"lost", "closedlost", "closed lost", "closed-lost", "no", "false", "0", "disqualified", "unqualified"}
@@ -37,19 +42,22 @@ var (
 //
 //   - Positive and Negative both given: Positive values are Won, Negative values are Lost and
 //     everything else is Open.
-//   - Only Positive given: Positive values are Won, open-looking values (open, in progress,
-//     pending, new, unknown, active, ongoing) are Open and everything else is Lost.
-//   - Only Negative given: the mirror image; Negative values are Lost, open-looking values Open,
-//     everything else Won.
+//   - Only Positive given: Positive values are Won and lost-looking values (lost, closedlost,
+//     closed lost, closed-lost, no, false, 0, disqualified, unqualified) are Lost. When the column
+//     has no lost-looking value and exactly one other value that is not open-looking (open, in
+//     progress, pending, new, unknown, active, ongoing), that value is Lost (yes/no, 2/1). Every
+//     other value is Open: a deal stage such as "contractsent" is still open, never silently lost.
+//   - Only Negative given: the mirror image, with won-looking values (won, closedwon, closed won,
+//     closed-won, yes, true, 1, customer, converted) Won.
 //   - Neither given: a flag column is Won when true and Lost when false; a number column is Won
-//     for 1 and Lost for 0; a category column uses won/closedwon/closed won/yes/true/1/customer/
-//     converted for Won, lost/closedlost/closed lost/no/false/0/disqualified/unqualified for
-//     Lost and the open-looking values for Open. Any other value is an error wrapping
-//     ErrLabelValue that names it.
+//     for 1 and Lost for 0; a category column uses the won-looking values for Won, the
+//     lost-looking values for Lost and the open-looking values for Open. Any other value is an
+//     error wrapping ErrLabelValue that names it.
 //
 // A column absent from f is ErrNoLabelColumn (the message lists the columns f has), a time
 // column or a value listed as both won and lost is ErrLabelValue, and labels without both a Won
-// and a Lost row are ErrOneClass. Counts are returned with ErrOneClass.
+// and a Lost row are ErrOneClass, whose message lists the values taken as open. Counts are
+// returned with ErrOneClass.
 func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, error) {
 	var counts OutcomeCounts
 	col := f.Column(o.Column)
@@ -64,28 +72,43 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 			return nil, counts, fmt.Errorf("%w: %q is listed as both won and lost", ErrLabelValue, p)
 		}
 	}
-	rule := o.rule(col.Kind)
-	type placed struct {
-		label features.Label
-		ok    bool
+	// Outcome columns hold few distinct values: find them first (with the first row of each), then
+	// place each once.
+	texts := make([]string, col.Len())
+	first := make(map[string]int)
+	var distinct []string
+	for i := range texts {
+		if !col.Valid[i] {
+			continue
+		}
+		text := col.Value(i).Text()
+		if col.Kind == features.KindNumber {
+			text = formatNumber(col.Num[i])
+		}
+		texts[i] = text
+		if _, seen := first[text]; !seen {
+			first[text] = i
+			distinct = append(distinct, text)
+		}
 	}
-	memo := make(map[string]placed) // outcome columns hold few distinct values
+	place := o.rule(col.Kind, distinct)
+	placed := make(map[string]features.Label, len(distinct))
+	for _, text := range distinct {
+		l, ok := place(text)
+		if !ok {
+			return nil, OutcomeCounts{}, fmt.Errorf("%w: column %q row %d holds %q; name the won and lost values", ErrLabelValue, o.Column, first[text]+1, text)
+		}
+		placed[text] = l
+		if l == features.Open {
+			counts.OpenValues = append(counts.OpenValues, text)
+		}
+	}
+	slices.Sort(counts.OpenValues)
 	labels := make([]features.Label, col.Len())
 	for i := range labels {
 		l := features.Open
 		if col.Valid[i] {
-			text := col.Value(i).Text()
-			if col.Kind == features.KindNumber {
-				text = formatNumber(col.Num[i])
-			}
-			p, seen := memo[text]
-			if !seen {
-				p.label, p.ok = rule(text)
-				memo[text] = p
-			}
-			if l = p.label; !p.ok {
-				return nil, OutcomeCounts{}, fmt.Errorf("%w: column %q row %d holds %q; name the won and lost values", ErrLabelValue, o.Column, i+1, text)
-			}
+			l = placed[texts[i]]
 		}
 		labels[i] = l
 		switch l {
@@ -98,17 +121,50 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 		}
 	}
 	if counts.Won == 0 || counts.Lost == 0 {
-		return nil, counts, fmt.Errorf("%w: column %q has %d won, %d lost and %d open rows", ErrOneClass, o.Column, counts.Won, counts.Lost, counts.Open)
+		open := ""
+		if len(counts.OpenValues) > 0 {
+			open = fmt.Sprintf(" (taken as open: %s; name the won and lost values)", listNames(counts.OpenValues))
+		}
+		return nil, counts, fmt.Errorf("%w: column %q has %d won, %d lost and %d open rows%s", ErrOneClass, o.Column, counts.Won, counts.Lost, counts.Open, open)
 	}
 	return labels, counts, nil
 }
 
-// rule returns the function labelling the text of a non-missing value of a column of kind k;
-// it reports false for a value it cannot place.
-func (o Outcome) rule(k features.Kind) func(string) (features.Label, bool) {
+// rule returns the function labelling the text of a non-missing value of a column of kind k whose
+// distinct value texts are distinct; it reports false for a value it cannot place.
+func (o Outcome) rule(k features.Kind, distinct []string) func(string) (features.Label, bool) {
 	pos, neg := o.Positive, o.Negative
 	if k == features.KindFlag {
 		pos, neg = flagAliases(pos), flagAliases(neg)
+	}
+	// oneSided places values when only the given list is known: given values are the given side,
+	// values looking like the other side or, failing any, a single remaining value are the other
+	// side, and the rest are open.
+	oneSided := func(given, looks []string, side, other features.Label) func(string) (features.Label, bool) {
+		var rest []string
+		seenOther := false
+		for _, s := range distinct {
+			switch {
+			case contains(given, s) || contains(openValues, s):
+			case contains(looks, s):
+				seenOther = true
+			default:
+				rest = append(rest, s)
+			}
+		}
+		single := ""
+		if !seenOther && len(rest) == 1 {
+			single = rest[0]
+		}
+		return func(s string) (features.Label, bool) {
+			switch {
+			case contains(given, s):
+				return side, true
+			case contains(looks, s) || (single != "" && s == single):
+				return other, true
+			}
+			return features.Open, true
+		}
 	}
 	switch {
 	case len(pos) > 0 && len(neg) > 0:
@@ -122,25 +178,9 @@ func (o Outcome) rule(k features.Kind) func(string) (features.Label, bool) {
 			return features.Open, true
 		}
 	case len(pos) > 0:
-		return func(s string) (features.Label, bool) {
-			switch {
-			case contains(pos, s):
-				return features.Won, true
-			case contains(openValues, s):
-				return features.Open, true
-			}
-			return features.Lost, true
-		}
+		return oneSided(pos, defaultNegative, features.Won, features.Lost)
 	case len(neg) > 0:
-		return func(s string) (features.Label, bool) {
-			switch {
-			case contains(neg, s):
-				return features.Lost, true
-			case contains(openValues, s):
-				return features.Open, true
-			}
-			return features.Won, true
-		}
+		return oneSided(neg, defaultPositive, features.Lost, features.Won)
 	}
 	switch k {
 	case features.KindFlag:

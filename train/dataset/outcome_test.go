@@ -2,6 +2,7 @@ package dataset
 
 import (
 	"errors"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -16,6 +17,11 @@ func categoryColumn(name string, values ...string) *features.Column {
 		c.Valid = append(c.Valid, v != "")
 	}
 	return c
+}
+
+// oc is the counts of won, lost and open rows, with the values taken as open.
+func oc(won, lost, open int, openValues ...string) OutcomeCounts {
+	return OutcomeCounts{Won: won, Lost: lost, Open: open, OpenValues: openValues}
 }
 
 func TestOutcomeLabels(t *testing.T) {
@@ -38,31 +44,46 @@ func TestOutcomeLabels(t *testing.T) {
 		counts  OutcomeCounts
 		wantErr error
 	}{
-		{"positive only: rest lost except open-looking", Outcome{Column: "stage", Positive: []string{"closedwon", "closed won"}},
-			frame(stage), []features.Label{W, L, O, O, W, L, O}, OutcomeCounts{2, 2, 3}, nil},
+		{"positive only: lost-looking values lost, the rest open", Outcome{Column: "stage", Positive: []string{"closedwon", "closed won"}},
+			frame(stage), []features.Label{W, L, O, O, W, O, O}, oc(2, 1, 4, "In Progress", "churned", "open"), nil},
+		{"positive only: HubSpot's open deal stages stay open", Outcome{Column: "stage", Positive: []string{"closedwon"}},
+			frame(categoryColumn("stage", "closedwon", "appointmentscheduled", "closedlost", "contractsent", "closedlost")),
+			[]features.Label{W, O, L, O, L}, oc(1, 2, 2, "appointmentscheduled", "contractsent"), nil},
+		{"positive only: a single other value is lost", Outcome{Column: "y", Positive: []string{"buy"}},
+			frame(categoryColumn("y", "buy", "skip", "", "skip", "pending")),
+			[]features.Label{W, L, O, L, O}, oc(1, 2, 2, "pending"), nil},
+		{"positive only: nothing lost-looking among several values", Outcome{Column: "stage", Positive: []string{"closedwon"}},
+			frame(categoryColumn("stage", "closedwon", "appointmentscheduled", "contractsent")),
+			nil, oc(1, 0, 2, "appointmentscheduled", "contractsent"), ErrOneClass},
+		{"negative only: a single other value is won", Outcome{Column: "y", Negative: []string{"skip"}},
+			frame(categoryColumn("y", "buy", "skip", "open")),
+			[]features.Label{W, L, O}, oc(1, 1, 1, "open"), nil},
 		{"positive and negative: rest open", Outcome{Column: "stage", Positive: []string{"closedwon"}, Negative: []string{"closedlost"}},
-			frame(stage), []features.Label{W, L, O, O, O, O, O}, OutcomeCounts{1, 1, 5}, nil},
+			frame(stage), []features.Label{W, L, O, O, O, O, O}, oc(1, 1, 5, "Closed Won", "In Progress", "churned", "open"), nil},
 		{"negative only: rest won except open-looking", Outcome{Column: "stage", Negative: []string{" CLOSEDLOST ", "churned"}},
-			frame(stage), []features.Label{W, L, O, O, W, L, O}, OutcomeCounts{2, 2, 3}, nil},
+			frame(stage), []features.Label{W, L, O, O, W, L, O}, oc(2, 2, 3, "In Progress", "open"), nil},
 		{"category defaults", Outcome{Column: "stage"},
 			frame(categoryColumn("stage", "closedwon", "closedlost", "open", "", "Closed Won", "yes", "no")),
-			[]features.Label{W, L, O, O, W, W, L}, OutcomeCounts{3, 2, 2}, nil},
+			[]features.Label{W, L, O, O, W, W, L}, oc(3, 2, 2, "open"), nil},
 		{"category defaults reject unknown value", Outcome{Column: "stage"}, frame(stage), nil, OutcomeCounts{}, ErrLabelValue},
-		{"flag", Outcome{Column: "y"}, frame(flag), []features.Label{W, L, O, W}, OutcomeCounts{2, 1, 1}, nil},
+		{"flag", Outcome{Column: "y"}, frame(flag), []features.Label{W, L, O, W}, oc(2, 1, 1), nil},
 		{"flag with file values", Outcome{Column: "y", Positive: []string{"Yes"}}, frame(flag),
-			[]features.Label{W, L, O, W}, OutcomeCounts{2, 1, 1}, nil},
+			[]features.Label{W, L, O, W}, oc(2, 1, 1), nil},
 		{"flag with 1/0 values", Outcome{Column: "y", Positive: []string{"0"}, Negative: []string{"1"}}, frame(flag),
-			[]features.Label{L, W, O, L}, OutcomeCounts{1, 2, 1}, nil},
-		{"number 1/0", Outcome{Column: "n"}, frame(number), []features.Label{W, L, O, W}, OutcomeCounts{2, 1, 1}, nil},
+			[]features.Label{L, W, O, L}, oc(1, 2, 1), nil},
+		{"number 1/0", Outcome{Column: "n"}, frame(number), []features.Label{W, L, O, W}, oc(2, 1, 1), nil},
 		{"number other than 1/0", Outcome{Column: "n"}, frame(badNumber), nil, OutcomeCounts{}, ErrLabelValue},
-		{"number with values", Outcome{Column: "n", Positive: []string{"2"}}, frame(badNumber),
-			[]features.Label{L, L, W}, OutcomeCounts{1, 2, 0}, nil},
+		{"number with values: 0 lost, 1 open", Outcome{Column: "n", Positive: []string{"2"}}, frame(badNumber),
+			[]features.Label{O, L, W}, oc(1, 1, 1, "1"), nil},
+		{"number with one other value", Outcome{Column: "n", Positive: []string{"2"}},
+			frame(&features.Column{Name: "n", Kind: features.KindNumber, Num: []float64{2, 1, 1}, Valid: []bool{true, true, true}}),
+			[]features.Label{W, L, L}, oc(1, 2, 0), nil},
 		{"time column", Outcome{Column: "t"}, frame(when), nil, OutcomeCounts{}, ErrLabelValue},
 		{"value both won and lost", Outcome{Column: "stage", Positive: []string{"open"}, Negative: []string{"OPEN"}},
 			frame(stage), nil, OutcomeCounts{}, ErrLabelValue},
 		{"missing column", Outcome{Column: "deal_stage"}, frame(stage, flag), nil, OutcomeCounts{}, ErrNoLabelColumn},
 		{"no lost rows", Outcome{Column: "stage", Positive: []string{"closedwon"}, Negative: []string{"nothing"}},
-			frame(stage), nil, OutcomeCounts{1, 0, 6}, ErrOneClass},
+			frame(stage), nil, oc(1, 0, 6, "Closed Won", "In Progress", "churned", "closedlost", "open"), ErrOneClass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -70,7 +91,7 @@ func TestOutcomeLabels(t *testing.T) {
 			if !errors.Is(err, tt.wantErr) {
 				t.Fatalf("got error %v, want %v", err, tt.wantErr)
 			}
-			if counts != tt.counts {
+			if !reflect.DeepEqual(counts, tt.counts) {
 				t.Errorf("counts: got %+v, want %+v", counts, tt.counts)
 			}
 			if !slices.Equal(got, tt.want) {
