@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
-	"io/fs"
 	"log/slog"
 	"math"
 	"net"
@@ -20,9 +18,9 @@ import (
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
-	"github.com/leadscore/leadscore/models/rules"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
 	"github.com/leadscore/leadscore/train"
@@ -50,9 +48,9 @@ func newDemoCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.dir, "dir", filepath.Join("out", "demo"), "working directory for the demo's files")
-	f.StringVar(&fl.rulesFile, "rules", filepath.Join("testdata", "rules.yaml"), "manual rules file")
-	f.IntVar(&fl.rows, "rows", 5000, "contacts to generate")
-	f.Uint64Var(&fl.seed, "seed", 1, "generator seed")
+	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file (default: the embedded testdata/rules.yaml, written to the demo directory)")
+	f.IntVar(&fl.rows, "rows", 0, "contacts to generate instead of the embedded testdata/contacts.parquet")
+	f.Uint64Var(&fl.seed, "seed", 1, "generator seed (with --rows) and split seed")
 	return cmd
 }
 
@@ -66,23 +64,37 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	step("1. generate %d HubSpot-like contacts with a known truth (seed %d)", fl.rows, fl.seed)
-	frame, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed})
-	if err != nil {
-		return err
-	}
 	dataFile := filepath.Join(fl.dir, "contacts.parquet")
-	if err := dataset.WriteFile(dataFile, frame); err != nil {
+	var exclude []string
+	if fl.rows > 0 {
+		step("1. generate %d HubSpot-like contacts with a known truth (seed %d)", fl.rows, fl.seed)
+		frame, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed})
+		if err != nil {
+			return err
+		}
+		if err := dataset.WriteFile(dataFile, frame); err != nil {
+			return err
+		}
+	} else {
+		step("1. the committed testdata/contacts.parquet: generated HubSpot-like contacts with a known truth")
+		if err := writeFileAtomic(dataFile, func(w io.Writer) error { _, err := w.Write(leadscore.DemoContacts); return err }); err != nil {
+			return err
+		}
+		// The generator's own answer key: a model must not learn from it.
+		exclude = []string{synth.TruthColumn}
+	}
+	frame, err := dataset.ReadFile(dataFile, dataset.ReadOptions{})
+	if err != nil {
 		return err
 	}
 	labels, counts, err := dataset.Outcome{Column: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost}}.Labels(frame)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "wrote %s: %d won, %d lost, %d still open (left out of learning)\n", dataFile, counts.Won, counts.Lost, counts.Open)
+	fmt.Fprintf(stdout, "%s: %d contacts: %d won, %d lost, %d still open (left out of learning)\n", dataFile, frame.Len(), counts.Won, counts.Lost, counts.Open)
 
 	step("2. lead-to-customer conversion rates (the three strongest attributes)")
-	rates, err := features.ComputeRates(frame, labels, features.RateOptions{Exclude: []string{synth.LabelColumn}})
+	rates, err := features.ComputeRates(frame, labels, features.RateOptions{Exclude: append([]string{synth.LabelColumn}, exclude...)})
 	if err != nil {
 		return err
 	}
@@ -93,19 +105,20 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		return err
 	}
 
-	var rs *rules.Rules
-	if _, err := os.Stat(fl.rulesFile); err == nil {
-		if rs, err = readRulesFile(fl.rulesFile); err != nil {
+	rulesFile := fl.rulesFile
+	if rulesFile == "" {
+		rulesFile = filepath.Join(fl.dir, "rules.yaml")
+		if err := writeFileAtomic(rulesFile, func(w io.Writer) error { _, err := w.Write(leadscore.DemoRules); return err }); err != nil {
 			return err
 		}
-	} else if errors.Is(err, fs.ErrNotExist) {
-		fmt.Fprintf(stdout, "(no manual rules at %s: the manual score is left out)\n", fl.rulesFile)
-	} else {
+	}
+	rs, err := readRulesFile(rulesFile)
+	if err != nil {
 		return err
 	}
 
 	step("3. train on closed deals, holding out the latest 20%% by created_at")
-	res, err := train.Train(ctx, frame, labels, train.Config{Label: synth.LabelColumn, TimeColumn: "created_at", Seed: fl.seed, Rules: rs})
+	res, err := train.Train(ctx, frame, labels, train.Config{Label: synth.LabelColumn, TimeColumn: "created_at", Seed: fl.seed, Rules: rs, Exclude: exclude})
 	if err != nil {
 		return err
 	}
@@ -130,7 +143,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 
 	step("4. serve it over gRPC on loopback and ask for a few holdout contacts")
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	reg, err := serve.NewRegistry(store, serve.RegistryOptions{RulesFile: rulesPath(rs, fl.rulesFile), Logger: log})
+	reg, err := serve.NewRegistry(store, serve.RegistryOptions{RulesFile: rulesFile, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -188,7 +201,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	if rs != nil {
+	{
 		step("5. compare the predictive and the manual score on the holdout")
 		rep, err := compare.Build(a, rs, frame, labels, res.HoldoutRows, a.Spec.ReferenceTime)
 		if err != nil {
@@ -215,15 +228,8 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		}
 		fmt.Fprintf(stdout, "\nreport: %s\n", htmlPath)
 	}
-	fmt.Fprintf(stdout, "\nTry it yourself:\n  ./bin/leadscore serve --models %s --rules %s\n  ./bin/leadscore predict --addr 127.0.0.1:50051 --model leads --contact '{\"job_title\":\"VP Sales\",\"visits\":12,\"forms_bofu\":1}'\n", storeDir, fl.rulesFile)
+	fmt.Fprintf(stdout, "\nTry it yourself:\n  ./bin/leadscore serve --models %s --rules %s\n  ./bin/leadscore predict --addr 127.0.0.1:50051 --model leads --contact '{\"job_title\":\"VP Sales\",\"visits\":12,\"forms_bofu\":1}'\n", storeDir, rulesFile)
 	return nil
-}
-
-func rulesPath(rs *rules.Rules, path string) string {
-	if rs == nil {
-		return ""
-	}
-	return path
 }
 
 // demoPicks chooses n holdout rows spread over the range of outcomes: won and lost alternately.

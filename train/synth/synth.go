@@ -31,6 +31,8 @@ const (
 	StageWon    = "closedwon"
 	StageLost   = "closedlost"
 	StageOpen   = "open"
+	// TruthColumn holds each contact's true close probability when Config.WithTruth asks for it.
+	TruthColumn = "true_probability"
 )
 
 // Config says what Generate produces. The zero value asks for 5000 contacts from seed 0.
@@ -92,7 +94,7 @@ func Schema(withTruth bool) []Field {
 		{"close_date", features.KindTime, true},
 	}
 	if withTruth {
-		fs = append(fs, Field{"true_probability", features.KindNumber, false})
+		fs = append(fs, Field{TruthColumn, features.KindNumber, false})
 	}
 	return fs
 }
@@ -260,7 +262,7 @@ func Generate(cfg Config) (*features.Frame, error) {
 		}
 		p := sigmoid(in.logit())
 		if cfg.WithTruth {
-			setNum("true_probability", i, p)
+			setNum(TruthColumn, i, p)
 		}
 		won := rng.Float64() < p
 		stage, lifecycle := outcome(rng, open[i], won)
