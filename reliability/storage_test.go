@@ -51,17 +51,26 @@ func background(tb testing.TB, call func(context.Context, int) (int64, error)) f
 // servingGauge reads leadscore_model_serving_version for modelName from the server's metrics.
 func (p *inproc) servingGauge(tb testing.TB) float64 {
 	tb.Helper()
+	return p.metric(tb, "leadscore_model_serving_version")
+}
+
+// metric reads the gauge or counter name for modelName from the server's metrics; -1 when absent.
+func (p *inproc) metric(tb testing.TB, name string) float64 {
+	tb.Helper()
 	mfs, err := p.prom.Gather()
 	if err != nil {
 		tb.Fatal(err)
 	}
 	for _, mf := range mfs {
-		if mf.GetName() != "leadscore_model_serving_version" {
+		if mf.GetName() != name {
 			continue
 		}
 		for _, m := range mf.GetMetric() {
 			for _, l := range m.GetLabel() {
 				if l.GetName() == "model" && l.GetValue() == modelName {
+					if c := m.GetCounter(); c != nil {
+						return c.GetValue()
+					}
 					return m.GetGauge().GetValue()
 				}
 			}
@@ -121,30 +130,32 @@ func TestStoreVanishes(t *testing.T) {
 		remove func(root string) error
 		// want is the version that must serve afterwards.
 		want int
+		// fault: the store can no longer be read for the model, which GetModel and the metrics must say.
+		fault bool
 	}{
 		// Directories go in one step (renamed away, then removed): a poll in the middle of a
 		// recursive removal would rightly see version 2 gone and 1 still there, and serve 1.
-		{"store root removed", removeAtOnce, 2},
+		{"store root removed", removeAtOnce, 2, true},
 		{"store root replaced by a file", func(root string) error {
 			if err := removeAtOnce(root); err != nil {
 				return err
 			}
 			return os.WriteFile(root, []byte("not a directory"), 0o644)
-		}, 2},
+		}, 2, true},
 		// The issue asks that the last good model keep serving when its directory goes, as TensorFlow
 		// Serving's servable_versions_always_present does.
-		{"model directory removed", func(root string) error { return removeAtOnce(filepath.Join(root, modelName)) }, 2},
+		{"model directory removed", func(root string) error { return removeAtOnce(filepath.Join(root, modelName)) }, 2, true},
 		{"every version directory removed", func(root string) error {
 			return errors.Join(os.RemoveAll(filepath.Join(root, modelName, "1")), os.RemoveAll(filepath.Join(root, modelName, "2")))
-		}, 2},
-		{"serving version removed", func(root string) error { return os.RemoveAll(filepath.Join(root, modelName, "2")) }, 1},
+		}, 2, true},
+		{"serving version removed", func(root string) error { return os.RemoveAll(filepath.Join(root, modelName, "2")) }, 1, false},
 		{"serving version's files removed", func(root string) error {
 			return errors.Join(os.Remove(filepath.Join(root, modelName, "2", models.ModelFile)),
 				os.Remove(filepath.Join(root, modelName, "2", models.ManifestFile)))
-		}, 2},
+		}, 2, false},
 		{"serving version's model.json truncated in place", func(root string) error {
 			return os.Truncate(filepath.Join(root, modelName, "2", models.ModelFile), 100)
-		}, 2},
+		}, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -160,6 +171,15 @@ func TestStoreVanishes(t *testing.T) {
 			}
 			time.Sleep(5 * poll)
 			checkServing(t, p, contacts[0], tt.want)
+			storeErr := mustGetModel(t, p).GetStoreError()
+			faults := p.metric(t, "leadscore_store_errors_total")
+			t.Logf("store_error %q; leadscore_store_errors_total %v", storeErr, faults)
+			if got := storeErr != ""; got != tt.fault {
+				t.Errorf("GetModel store_error %q; want a fault reported: %v", storeErr, tt.fault)
+			}
+			if got := faults > 0; got != tt.fault {
+				t.Errorf("leadscore_store_errors_total{%s} = %v; want a fault counted: %v", modelName, faults, tt.fault)
+			}
 			res := stop()
 			t.Logf("load: %v", res)
 			if res.failures() > 0 {
@@ -407,12 +427,14 @@ func TestUnreadableStore(t *testing.T) {
 	stop := background(t, predictCall(client, contacts))
 
 	steps := []struct {
-		name string
-		path string
+		name  string
+		path  string
+		fault bool // the model's versions can no longer be listed: GetModel and the metrics say so
 	}{
-		{"serving version directory", filepath.Join(root, modelName, "2")},
-		{"model directory", filepath.Join(root, modelName)},
-		{"store root", root},
+		// The loaded version stays loaded; only its files are out of reach.
+		{"serving version directory", filepath.Join(root, modelName, "2"), false},
+		{"model directory", filepath.Join(root, modelName), true},
+		{"store root", root, true},
 	}
 	for _, st := range steps {
 		if err := os.Chmod(st.path, 0); err != nil {
@@ -426,6 +448,12 @@ func TestUnreadableStore(t *testing.T) {
 		m, err := client.GetModel(context.Background(), &leadscorev1.GetModelRequest{Name: modelName})
 		if err != nil || m.GetModel().GetServingVersion() != 2 || versionStatus(m.GetModel(), 2) != leadscorev1.VersionStatus_AVAILABLE {
 			t.Errorf("%s unreadable: GetModel %v, %v; want version 2 serving and AVAILABLE", st.name, m, err)
+		}
+		if got := m.GetModel().GetStoreError(); st.fault != strings.Contains(got, "permission denied") {
+			t.Errorf("%s unreadable: GetModel store_error %q; want the permission error reported: %v", st.name, got, st.fault)
+		}
+		if st.fault && scrape(t, maddr, `leadscore_store_errors_total{model="lead"}`) == "" {
+			t.Errorf("%s unreadable: leadscore_store_errors_total{model=\"lead\"} not counted", st.name)
 		}
 		if got := scrape(t, maddr, `leadscore_model_serving_version{model="lead"}`); got != "2" {
 			t.Errorf("%s unreadable: leadscore_model_serving_version = %q, want 2", st.name, got)

@@ -86,7 +86,15 @@ type modelState struct {
 	name     string
 	versions []*versionState // every version the store lists, newest first
 	labels   map[string]int
-	serving  int // 0 when no version is available
+	serving  int    // 0 when no version is available
+	storeErr string // why the store could not be read at the last poll; "" when it could
+}
+
+// stale returns a copy of m, still serving what it served, marked with the store error err.
+func (m *modelState) stale(err string) *modelState {
+	cp := *m
+	cp.storeErr = err
+	return &cp
 }
 
 // find returns the state of version v, or nil.
@@ -186,11 +194,23 @@ func (r *Registry) Refresh(ctx context.Context) error {
 }
 
 func (r *Registry) refreshModels(ctx context.Context) error {
+	prev := r.snap.Load()
 	names, err := r.store.Names()
 	if err != nil {
-		return fmt.Errorf("serve: listing models: %w", err)
+		err = fmt.Errorf("serve: listing models: %w", err)
+		// Keep serving every model as it was, and say so in each model's status and the metrics.
+		next := &snapshot{names: prev.names, models: make(map[string]*modelState, len(prev.models))}
+		for name, m := range prev.models {
+			next.models[name] = m.stale(err.Error())
+			r.met.storeErrors.WithLabelValues(name).Inc()
+		}
+		if len(prev.models) == 0 {
+			r.met.storeErrors.WithLabelValues("").Inc()
+		}
+		r.snap.Store(next)
+		r.met.observe(prev, next)
+		return err
 	}
-	prev := r.snap.Load()
 	next := &snapshot{names: slices.Sorted(slices.Values(names)), models: make(map[string]*modelState, len(names))}
 	seen := make(map[versionKey]bool)
 	var errs []error
@@ -202,27 +222,26 @@ func (r *Registry) refreshModels(ctx context.Context) error {
 		if err != nil {
 			// Keep what was served for this name until the store answers again.
 			errs = append(errs, err)
+			r.met.storeErrors.WithLabelValues(name).Inc()
 			if old := prev.models[name]; old != nil {
-				m = old
+				m = old.stale(err.Error())
 				for _, vs := range old.versions {
 					seen[versionKey{name, vs.version}] = true
 				}
 			} else {
-				m = &modelState{name: name}
+				m = &modelState{name: name, storeErr: err.Error()}
 			}
 		}
 		if old := prev.models[name]; err == nil && m.serving == 0 && old != nil && old.serving != 0 {
 			// Every version vanished or became unreadable: keep serving the last good one rather than
 			// go dark (what TF Serving calls servable_versions_always_present).
-			r.keepLastGood(name, old, seen)
-			m = old
+			m = r.keepLastGood(name, old, seen)
 		}
 		next.models[name] = m
 	}
 	for name, old := range prev.models {
 		if _, listed := next.models[name]; !listed && old.serving != 0 {
-			r.keepLastGood(name, old, seen)
-			next.models[name] = old
+			next.models[name] = r.keepLastGood(name, old, seen)
 			next.names = append(next.names, name)
 		}
 	}
@@ -238,14 +257,17 @@ func (r *Registry) refreshModels(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// keepLastGood keeps a model's previous state when the store no longer lists a servable version of
-// it, and says so.
-func (r *Registry) keepLastGood(name string, old *modelState, seen map[versionKey]bool) {
+// keepLastGood returns a model's previous state, marked stale, when the store no longer lists a
+// servable version of it, and says so in the log and the metrics.
+func (r *Registry) keepLastGood(name string, old *modelState, seen map[versionKey]bool) *modelState {
 	for _, vs := range old.versions {
 		seen[versionKey{name, vs.version}] = true
 	}
-	r.log.Warn("serve: the store lists no servable version; keeping the last good one", "model", name, "version", old.serving)
-	r.met.reloads.WithLabelValues(name, "failure").Inc()
+	if old.storeErr == "" {
+		r.log.Warn("serve: the store lists no servable version; keeping the last good one", "model", name, "version", old.serving)
+	}
+	r.met.storeErrors.WithLabelValues(name).Inc()
+	return old.stale("the store lists no servable version of this model; serving the last good one")
 }
 
 // refreshModel builds the state of one model, loading versions it has not seen and retrying failed ones.
@@ -433,6 +455,7 @@ type registryMetrics struct {
 	serving      *prometheus.GaugeVec   // model
 	reloads      *prometheus.CounterVec // model, result
 	rulesReloads *prometheus.CounterVec // result
+	storeErrors  *prometheus.CounterVec // model ("" when no model was known yet)
 }
 
 func newRegistryMetrics(reg prometheus.Registerer) (*registryMetrics, error) {
@@ -449,9 +472,13 @@ func newRegistryMetrics(reg prometheus.Registerer) (*registryMetrics, error) {
 		rulesReloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leadscore_rules_reloads_total", Help: "Rules file loads, by result (success, failure).",
 		}, []string{"result"}),
+		storeErrors: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadscore_store_errors_total",
+			Help: "Polls at which the store could not be read for a model (removed, unreadable, no servable version left), by model; the last good version keeps serving.",
+		}, []string{"model"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.loaded, m.serving, m.reloads, m.rulesReloads} {
+		for _, c := range []prometheus.Collector{m.loaded, m.serving, m.reloads, m.rulesReloads, m.storeErrors} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("serve: registering metrics: %w", err)
 			}

@@ -149,8 +149,9 @@ func TestHotReload(t *testing.T) {
 	}
 
 	// Without any version left in the store (deleted, or a storage fault), the last good version
-	// keeps serving and the failed reload is counted (issue 7: never go dark on a storage error).
-	failures := metricValue(t, promReg, "leadscore_model_reloads_total", map[string]string{"model": "lead", "result": "failure"})
+	// keeps serving, and the fault is counted and shown in the model's status (issue 7: never go dark
+	// on a storage error, and say so).
+	storeErrs := max(0, metricValue(t, promReg, "leadscore_store_errors_total", map[string]string{"model": "lead"})) // -1: not counted yet
 	if err := os.RemoveAll(filepath.Join(fx.store.Root, "lead", "1")); err != nil {
 		t.Fatal(err)
 	}
@@ -164,8 +165,26 @@ func TestHotReload(t *testing.T) {
 			t.Errorf("health %q with the last good version kept: %v %v, want SERVING", svc, resp.GetStatus(), err)
 		}
 	}
-	if got := metricValue(t, promReg, "leadscore_model_reloads_total", map[string]string{"model": "lead", "result": "failure"}); got <= failures {
-		t.Errorf("leadscore_model_reloads_total{lead, failure} = %v, want above %v", got, failures)
+	if got := metricValue(t, promReg, "leadscore_store_errors_total", map[string]string{"model": "lead"}); got != storeErrs+1 {
+		t.Errorf("leadscore_store_errors_total{lead} = %v, want %v", got, storeErrs+1)
+	}
+	gm, err := client.GetModel(context.Background(), &leadscorev1.GetModelRequest{Name: "lead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(gm.GetModel().GetStoreError(), "no servable version") || gm.GetModel().GetServingVersion() != 1 {
+		t.Errorf("GetModel with no version left: store_error %q, serving %d; want the fault named and 1 serving",
+			gm.GetModel().GetStoreError(), gm.GetModel().GetServingVersion())
+	}
+	// When a version comes back, the fault clears.
+	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
+	fx.mustRefresh(t)
+	gm, err = client.GetModel(context.Background(), &leadscorev1.GetModelRequest{Name: "lead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e := gm.GetModel().GetStoreError(); e != "" {
+		t.Errorf("store_error %q after a version was published again, want none", e)
 	}
 }
 

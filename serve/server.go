@@ -225,7 +225,7 @@ func (s *Server) GetModel(_ context.Context, req *leadscorev1.GetModelRequest) (
 }
 
 func modelToProto(m *modelState) *leadscorev1.Model {
-	pm := &leadscorev1.Model{Name: m.name, ServingVersion: int64(m.serving)}
+	pm := &leadscorev1.Model{Name: m.name, ServingVersion: int64(m.serving), StoreError: m.storeErr}
 	if len(m.labels) > 0 {
 		pm.Labels = make(map[string]int64, len(m.labels))
 		for l, v := range m.labels {

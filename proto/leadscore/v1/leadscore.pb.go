@@ -1272,7 +1272,11 @@ type Model struct {
 	// Labels from the store, for example stable -> 3.
 	Labels map[string]int64 `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// Every version the server found, newest first.
-	Versions      []*ModelVersion `protobuf:"bytes,4,rep,name=versions,proto3" json:"versions,omitempty"`
+	Versions []*ModelVersion `protobuf:"bytes,4,rep,name=versions,proto3" json:"versions,omitempty"`
+	// Set when the store could not be read for this model at the last poll (directory removed or
+	// unreadable, no servable version left): what failed. The versions above are then the last good
+	// ones, still serving.
+	StoreError    string `protobuf:"bytes,5,opt,name=store_error,json=storeError,proto3" json:"store_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1333,6 +1337,13 @@ func (x *Model) GetVersions() []*ModelVersion {
 		return x.Versions
 	}
 	return nil
+}
+
+func (x *Model) GetStoreError() string {
+	if x != nil {
+		return x.StoreError
+	}
+	return ""
 }
 
 type ModelVersion struct {
@@ -1833,12 +1844,14 @@ const file_leadscore_v1_leadscore_proto_rawDesc = "" +
 	"\x0fGetModelRequest\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\"=\n" +
 	"\x10GetModelResponse\x12)\n" +
-	"\x05model\x18\x01 \x01(\v2\x13.leadscore.v1.ModelR\x05model\"\xf0\x01\n" +
+	"\x05model\x18\x01 \x01(\v2\x13.leadscore.v1.ModelR\x05model\"\x91\x02\n" +
 	"\x05Model\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12'\n" +
 	"\x0fserving_version\x18\x02 \x01(\x03R\x0eservingVersion\x127\n" +
 	"\x06labels\x18\x03 \x03(\v2\x1f.leadscore.v1.Model.LabelsEntryR\x06labels\x126\n" +
-	"\bversions\x18\x04 \x03(\v2\x1a.leadscore.v1.ModelVersionR\bversions\x1a9\n" +
+	"\bversions\x18\x04 \x03(\v2\x1a.leadscore.v1.ModelVersionR\bversions\x12\x1f\n" +
+	"\vstore_error\x18\x05 \x01(\tR\n" +
+	"storeError\x1a9\n" +
 	"\vLabelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\x03R\x05value:\x028\x01\"\x9d\x02\n" +
