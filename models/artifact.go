@@ -104,6 +104,9 @@ func (a *Artifact) Validate() error {
 	if err := a.Encoder.Validate(); err != nil {
 		return invalid("encoder: %v", err)
 	}
+	if err := schemaMatches(a.Spec, a.Encoder); err != nil {
+		return err
+	}
 	width := a.Encoder.Width()
 	if len(a.Weights) != width {
 		return invalid("weights has %d entries, the encoder is %d wide", len(a.Weights), width)
@@ -153,6 +156,33 @@ func (a *Artifact) Validate() error {
 			if i > 0 && v < c.cuts[i-1] {
 				return invalid("%s %v decrease", c.field, c.cuts)
 			}
+		}
+	}
+	return nil
+}
+
+// schemaMatches checks that the encoder encodes exactly the spec's used columns, in spec order, each
+// with the spec's kind, group and derivation, as features.FitEncoder makes it: the server reads a
+// contact's properties by the spec and scores them with the encoder, so the two must agree.
+func schemaMatches(spec *features.Spec, enc *features.Encoder) error {
+	var used []*features.ColumnSpec
+	for i := range spec.Columns {
+		if spec.Columns[i].Use {
+			used = append(used, &spec.Columns[i])
+		}
+	}
+	if len(used) != len(enc.Columns) {
+		return invalid("the spec uses %d columns, the encoder encodes %d", len(used), len(enc.Columns))
+	}
+	for i, cs := range used {
+		ce := &enc.Columns[i]
+		derive := cs.Derive
+		if cs.Kind == features.KindTime && derive == "" {
+			derive = features.DeriveRecency
+		}
+		if ce.Property != cs.Name || ce.Kind != cs.Kind || ce.Group != cs.Group || ce.Derive != derive {
+			return invalid("encoder column %d (%s %q, group %s, derive %q) does not match the spec's (%s %q, group %s, derive %q)",
+				i, ce.Kind, ce.Property, ce.Group, ce.Derive, cs.Kind, cs.Name, cs.Group, derive)
 		}
 	}
 	return nil

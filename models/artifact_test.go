@@ -25,6 +25,18 @@ func TestArtifactValidate(t *testing.T) {
 		{"invalid encoder", func(a *Artifact) {
 			a.Encoder = &features.Encoder{Columns: []features.ColumnEncoding{{Property: "visits", Kind: features.KindNumber}}}
 		}, ErrInvalidArtifact, "encoder"},
+		{"encoder column renamed", func(a *Artifact) { a.Encoder.Columns[0].Property = "visitz" }, ErrInvalidArtifact, "does not match the spec"},
+		{"encoder column of another kind", func(a *Artifact) {
+			a.Spec.Columns[0].Kind = features.KindFlag
+		}, ErrInvalidArtifact, "does not match the spec"},
+		{"spec column dropped", func(a *Artifact) {
+			for i := range a.Spec.Columns {
+				if a.Spec.Columns[i].Use {
+					a.Spec.Columns[i].Use, a.Spec.Columns[i].Reason = false, "excluded by the user"
+					break
+				}
+			}
+		}, ErrInvalidArtifact, "the spec uses"},
 		{"too few weights", func(a *Artifact) { a.Weights = a.Weights[:2] }, ErrInvalidArtifact, "weights"},
 		{"too many weights", func(a *Artifact) { a.Weights = append(a.Weights, 1) }, ErrInvalidArtifact, "weights"},
 		{"short baseline", func(a *Artifact) { a.Baseline = nil }, ErrInvalidArtifact, "baseline"},

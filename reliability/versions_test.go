@@ -80,6 +80,18 @@ func breakages() []breakage {
 					m["weights"], _ = json.Marshal(append(w, 0.5))
 				})
 			}},
+		{name: "schema mismatch (the encoder reads a property the spec does not list)", want: models.ErrInvalidArtifact,
+			write: func(dir string, model []byte) error {
+				return editModel(dir, model, func(m map[string]json.RawMessage) {
+					var enc map[string]json.RawMessage
+					_ = json.Unmarshal(m["encoder"], &enc)
+					var cols []map[string]json.RawMessage
+					_ = json.Unmarshal(enc["columns"], &cols)
+					cols[0]["property"] = json.RawMessage(`"not_in_the_spec"`)
+					enc["columns"], _ = json.Marshal(cols)
+					m["encoder"], _ = json.Marshal(enc)
+				})
+			}},
 		{name: "format newer than this leadscore", want: models.ErrUnsupportedFormat,
 			write: func(dir string, model []byte) error {
 				return editModel(dir, model, func(m map[string]json.RawMessage) { m["format"] = json.RawMessage("99") })

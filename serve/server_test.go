@@ -341,14 +341,37 @@ func TestOverload(t *testing.T) {
 	}
 }
 
-// TestDeadline checks that an expired deadline ends a call with DeadlineExceeded.
+// TestDeadline checks that an expired deadline ends a call with DeadlineExceeded: over bufconn (where
+// the client library may end it before it is sent), and by calling the handlers themselves with a
+// context that expired while the call waited, which only the server's own checks can catch.
 func TestDeadline(t *testing.T) {
 	fx := newFixture(t, RegistryOptions{})
-	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{})))
-	ctx, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	srv := mustServer(t, fx.reg, Options{})
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, srv))
+	expired, cancel := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
 	defer cancel()
-	_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()})
-	if status.Code(err) != codes.DeadlineExceeded {
-		t.Errorf("got %v, want DeadlineExceeded", err)
+	req := &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}
+	if _, err := client.Predict(expired, req); status.Code(err) != codes.DeadlineExceeded {
+		t.Errorf("over bufconn: got %v, want DeadlineExceeded", err)
+	}
+	if _, err := srv.Predict(context.Background(), req); err != nil {
+		t.Fatalf("Predict with time left: %v", err)
+	}
+	calls := []struct {
+		name string
+		call func(ctx context.Context) error
+	}{
+		{"Predict", func(ctx context.Context) error { _, err := srv.Predict(ctx, req); return err }},
+		{"PredictBatch", func(ctx context.Context) error {
+			_, err := srv.PredictBatch(ctx, &leadscorev1.PredictBatchRequest{Model: "lead", Contacts: []*leadscorev1.Contact{sampleContact(), sampleContact()}})
+			return err
+		}},
+	}
+	for _, c := range calls {
+		t.Run(c.name, func(t *testing.T) {
+			if err := c.call(expired); status.Code(err) != codes.DeadlineExceeded {
+				t.Errorf("handler called after the deadline: got %v, want DeadlineExceeded", err)
+			}
+		})
 	}
 }
