@@ -30,8 +30,12 @@ deps-check:
 
 BENCH_ROWS ?= 1000000
 
-bench:
-	$(GO) test -run '^$$' -bench . -benchmem ./...
+# bench: Go benchmarks (BenchmarkReadParquet on BENCH_ROWS contacts from `leadscore generate`), then
+# train against scikit-learn and serve against a trivial handler, each peer in the same run.
+bench: build
+	mkdir -p out/bench
+	./$(BIN) generate --rows $(BENCH_ROWS) --seed 1 --out out/bench/contacts.parquet
+	LEADSCORE_BENCH_PARQUET=$(CURDIR)/out/bench/contacts.parquet $(GO) test -run '^$$' -bench . -benchmem ./...
 	ROWS=$(BENCH_ROWS) ./scripts/bench/train-vs-sklearn.sh
 	./scripts/bench/serve-vs-trivial.sh
 

@@ -85,7 +85,7 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	}
 	rep.Source = source
 	if sug, err := compareSuggestion(a, rs, fl, frame, labels, rows); err == nil {
-		rep.AddSuggested(sug, frame, labels, rows)
+		rep.AddSuggested(sug, frame, labels)
 	} else {
 		fmt.Fprintf(stderr, "compare: no suggested rules in the report: %v\n", err)
 	}

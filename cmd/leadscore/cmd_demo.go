@@ -208,7 +208,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 			return err
 		}
 		if sug, err := train.Suggest(a, frame, res.TrainRows, train.SuggestOptions{Current: rs}); err == nil {
-			rep.AddSuggested(sug, frame, labels, res.HoldoutRows)
+			rep.AddSuggested(sug, frame, labels)
 			fmt.Fprintf(stdout, "rules suggested from the model: holdout AUC %.3f (manual %.3f, model %.3f)\n\n",
 				rep.Suggested.AUC, rep.Headline.Manual.AUC, rep.Headline.Predictive.AUC)
 		} else {

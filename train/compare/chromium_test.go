@@ -70,7 +70,29 @@ func consoleProblems(log string) []string {
 var (
 	figureRE = regexp.MustCompile(`(?s)<figure id="chart-([a-z]+)">(.*?)</figure>`)
 	pathRE   = regexp.MustCompile(`<path [^>]*d="M[^"]+"`)
+	styledRE = regexp.MustCompile(`<path d="(M[^"]+)" style="([^"]*)"`)
 )
+
+// Series colours of the charts (charts.go): the predictive score blue, the manual one orange.
+const (
+	blue   = "#1D5FBF"
+	orange = "#E07A10"
+)
+
+// seriesShapes returns, for the paths of an SVG drawn in colour, the vertex count of each stroked
+// line and the number of filled shapes (bars, glyphs, legend swatches). Grid lines, axes and ticks
+// are drawn in other colours, so a chart whose data series is missing has no such path.
+func seriesShapes(svg, colour string) (lines []int, filled int) {
+	for _, m := range styledRE.FindAllStringSubmatch(svg, -1) {
+		switch style := strings.ToUpper(m[2]); {
+		case strings.Contains(style, "FILL:"+colour):
+			filled++
+		case strings.Contains(style, "STROKE:"+colour):
+			lines = append(lines, strings.Count(m[1], "L")+1)
+		}
+	}
+	return lines, filled
+}
 
 func TestReportInChromium(t *testing.T) {
 	if _, err := os.Stat(chromiumPath); err != nil {
@@ -107,9 +129,41 @@ func TestReportInChromium(t *testing.T) {
 			t.Errorf("the rendered page lacks the headline %q", rep.Headline.Sentence)
 		}
 		drawn := map[string]int{}
+		svgs := map[string]string{}
 		for _, m := range figureRE.FindAllStringSubmatch(dom, -1) {
 			if strings.Contains(m[2], "<svg") {
 				drawn[m[1]] = len(pathRE.FindAllString(m[2], -1))
+				svgs[m[1]] = m[2]
+			}
+		}
+		// Each data series, drawn in its colour with one vertex per data point: gains one per percent
+		// called, lift one per decile, calibration one per non-empty bin; the rates chart one bar per
+		// tier (blue) and per stage (orange), plus the legend's swatch.
+		calBins := 0
+		for _, b := range rep.Calibration {
+			if b.Rows > 0 {
+				calBins++
+			}
+		}
+		series := []struct {
+			chart, colour string
+			line, filled  int // a stroked line of exactly line vertices (0: none needed); at least filled shapes
+		}{
+			{"gains", blue, len(rep.Gains), 0},
+			{"gains", orange, len(rep.Gains), 0},
+			{"lift", blue, len(rep.PredictiveDeciles), len(rep.PredictiveDeciles)},
+			{"lift", orange, len(rep.ManualDeciles), len(rep.ManualDeciles)},
+			{"rates", blue, 0, len(rep.Tiers) + 1},
+			{"rates", orange, 0, len(rep.Stages) + 1},
+			{"calibration", blue, calBins, calBins},
+		}
+		for _, sr := range series {
+			lines, filled := seriesShapes(svgs[sr.chart], sr.colour)
+			if sr.line > 0 && !slices.Contains(lines, sr.line) {
+				t.Errorf("chart %s: no %s line of %d points (lines in that colour: %v)", sr.chart, sr.colour, sr.line, lines)
+			}
+			if filled < sr.filled {
+				t.Errorf("chart %s: %d filled %s shapes, want at least %d", sr.chart, filled, sr.colour, sr.filled)
 			}
 		}
 		// Fewest drawn paths each chart needs: gains and lift draw two scores and a baseline over a

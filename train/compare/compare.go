@@ -102,6 +102,8 @@ type Report struct {
 	RatesOverall features.RateReport
 	// Suggested, if not nil (see AddSuggested), is a rules file derived from the model.
 	Suggested *Suggested
+
+	compared []int // the rows of the compared contacts, in Build's order
 }
 
 // Suggested is a points rules file suggested from the model (train.Suggest), judged on the same
@@ -114,21 +116,13 @@ type Suggested struct {
 	Top20 float64
 }
 
-// AddSuggested scores the compared contacts with suggested rules and attaches them to the report.
-// f and rows must be those given to Build.
-func (r *Report) AddSuggested(s *train.Suggestion, f *features.Frame, labels []features.Label, rows []int) {
-	if rows == nil {
-		rows = make([]int, f.Len())
-		for i := range rows {
-			rows[i] = i
-		}
-	}
+// AddSuggested scores the compared contacts (closed and not excluded by the manual rules, the same
+// contacts both scores are judged on) with suggested rules and attaches them to the report. f and
+// labels must be those given to Build.
+func (r *Report) AddSuggested(s *train.Suggestion, f *features.Frame, labels []features.Label) {
 	var scores []float64
 	var y []bool
-	for _, i := range rows {
-		if !labels[i].Closed() {
-			continue
-		}
+	for _, i := range r.compared {
 		scores = append(scores, s.Rules.Summary(f.Contact(i, ""), r.AsOf).Total)
 		y = append(y, labels[i] == features.Won)
 	}
@@ -304,6 +298,7 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 	for _, s := range all {
 		if s.excluded == "" {
 			comp = append(comp, s)
+			rep.compared = append(rep.compared, s.row)
 			continue
 		}
 		g := byRule[s.excluded]

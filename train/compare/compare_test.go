@@ -25,6 +25,9 @@ type handScored struct {
 	tier   models.Priority
 	points float64
 	stage  string
+	// The fit x engagement cells of each score: grade A-D and level 1-4 (manual: "" and 0 without).
+	grade, manGrade string
+	level, manLevel int
 }
 
 // scoreByHand scores the closed rows the manual rules do not exclude, and counts the excluded.
@@ -49,7 +52,8 @@ func scoreByHand(t *testing.T, fx *fixture, r *rules.Rules) (scored []handScored
 		if err != nil {
 			t.Fatal(err)
 		}
-		scored = append(scored, handScored{won: won, prob: pred.Probability, tier: pred.Priority, points: res.Total, stage: res.Stage})
+		scored = append(scored, handScored{won: won, prob: pred.Probability, tier: pred.Priority, points: res.Total, stage: res.Stage,
+			grade: pred.FitGrade, level: pred.EngagementLevel, manGrade: res.FitGrade, manLevel: res.EngagementLevel})
 	}
 	return scored, excluded, excludedWon
 }
@@ -232,6 +236,75 @@ func TestReportNumbersAgainstHandCounts(t *testing.T) {
 		100*float64(cell.won)/float64(cell.contacts), cell.won, cell.contacts)
 	if !strings.Contains(html, want) {
 		t.Errorf("the page lacks the agreement cell %q", want)
+	}
+
+	// Conversion rate per predictive tier, counted here, and the headline's top tier.
+	tiers := map[models.Priority]*count{}
+	for _, c := range hand {
+		if tiers[c.tier] == nil {
+			tiers[c.tier] = &count{}
+		}
+		tiers[c.tier].contacts++
+		if c.won {
+			tiers[c.tier].won++
+		}
+	}
+	for k, p := range []models.Priority{models.PriorityVeryHigh, models.PriorityHigh, models.PriorityMedium, models.PriorityLow} {
+		want := tiers[p]
+		if want == nil {
+			want = &count{}
+		}
+		got := rep.Tiers[k]
+		if got.Name != p.String() || got.Contacts != want.contacts || got.Customers != want.won {
+			t.Errorf("tier %d: got %s %d contacts, %d customers; want %s %d, %d", k, got.Name, got.Contacts, got.Customers, p, want.contacts, want.won)
+		}
+		if k == 0 && (rep.Headline.Predictive.TopTier.Contacts != want.contacts || rep.Headline.Predictive.TopTier.Customers != want.won) {
+			t.Errorf("headline top tier %+v, want %d contacts, %d customers", rep.Headline.Predictive.TopTier, want.contacts, want.won)
+		}
+	}
+
+	// Every cell of both fit x engagement heat maps, counted here.
+	for _, hm := range []struct {
+		name   string
+		m      *compare.Matrix
+		cellOf func(handScored) (string, int)
+	}{
+		{"predictive", rep.PredictiveFitEngagement, func(c handScored) (string, int) { return c.grade, c.level }},
+		{"manual", rep.ManualFitEngagement, func(c handScored) (string, int) { return c.manGrade, c.manLevel }},
+	} {
+		if hm.m == nil {
+			t.Errorf("no %s fit x engagement matrix", hm.name)
+			continue
+		}
+		cells := map[string]*count{}
+		for _, c := range hand {
+			g, l := hm.cellOf(c)
+			key := fmt.Sprintf("%s%d", g, l)
+			if cells[key] == nil {
+				cells[key] = &count{}
+			}
+			cells[key].contacts++
+			if c.won {
+				cells[key].won++
+			}
+		}
+		total := 0
+		for r, grade := range hm.m.Rows {
+			for col, level := range hm.m.Cols {
+				want := cells[grade+level]
+				if want == nil {
+					want = &count{}
+				}
+				got := hm.m.Cells[r][col]
+				total += got.Contacts
+				if got.Contacts != want.contacts || got.Customers != want.won {
+					t.Errorf("%s %s%s: %d contacts, %d customers; want %d, %d", hm.name, grade, level, got.Contacts, got.Customers, want.contacts, want.won)
+				}
+			}
+		}
+		if total != len(hand) {
+			t.Errorf("%s heat map holds %d contacts, want all %d", hm.name, total, len(hand))
+		}
 	}
 }
 

@@ -8,7 +8,9 @@ import (
 	"testing"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/compare"
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
@@ -26,17 +28,61 @@ func TestSuggestedSection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep := *fx.report
-	rep.AddSuggested(s, fx.frame, fx.labels, fx.rows)
-	var scores []float64
-	var y []bool
-	for _, i := range fx.rows {
-		scores = append(scores, s.Rules.Score(fx.frame.Contact(i, ""), fx.model.Spec.ReferenceTime).Total)
-		y = append(y, fx.labels[i] == features.Won)
+	// With an exclusion that matches holdout contacts, the suggested rules must be judged on the
+	// contacts left after it, as both scores are.
+	withExclusion, err := rules.Parse([]byte(exclusionRules))
+	if err != nil {
+		t.Fatal(err)
 	}
-	want := metrics.AUC(scores, y)
-	if got := rep.Suggested.AUC; got != want {
-		t.Errorf("suggested AUC %v, want %v", got, want)
+	var rep *compare.Report
+	var want float64
+	for _, tt := range []struct {
+		name          string
+		manual        *rules.Rules
+		wantExclusion bool
+	}{
+		{"fixture rules", fx.rules, false},
+		{"rules with an exclusion", withExclusion, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			at := fx.model.Spec.ReferenceTime
+			r, err := compare.Build(fx.model, tt.manual, fx.frame, fx.labels, fx.rows, at)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r.AddSuggested(s, fx.frame, fx.labels)
+			// The compared contacts: closed, and not excluded by the manual rules.
+			var scores []float64
+			var y []bool
+			excluded := 0
+			for _, i := range fx.rows {
+				c := fx.frame.Contact(i, "")
+				if !fx.labels[i].Closed() {
+					continue
+				}
+				if tt.manual.Score(c, at).ExcludedBy != "" {
+					excluded++
+					continue
+				}
+				scores = append(scores, s.Rules.Score(c, at).Total)
+				y = append(y, fx.labels[i] == features.Won)
+			}
+			if (excluded > 0) != tt.wantExclusion {
+				t.Fatalf("%d holdout contacts excluded by the manual rules; want some: %v", excluded, tt.wantExclusion)
+			}
+			if len(scores) != r.Contacts {
+				t.Fatalf("%d compared contacts here, the report compares %d", len(scores), r.Contacts)
+			}
+			if got, w := r.Suggested.AUC, metrics.AUC(scores, y); got != w {
+				t.Errorf("suggested AUC %v, want %v", got, w)
+			}
+			if !tt.wantExclusion {
+				rep, want = r, r.Suggested.AUC
+			}
+		})
+	}
+	if rep == nil {
+		t.FailNow()
 	}
 	var page bytes.Buffer
 	if err := rep.WriteHTML(&page); err != nil {
