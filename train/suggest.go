@@ -66,9 +66,12 @@ func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOpti
 	b.WriteString("rules:\n")
 	for _, t := range a.Rates.Tables {
 		cs := a.Spec.Column(t.Property)
-		if cs == nil || !cs.Use || cs.Derive == features.DeriveEmailDomain || cs.Derive == features.DeriveTitleSeniority {
+		if cs == nil || !cs.Use {
 			continue
 		}
+		// A derived property's table is by class (free-mail, executive, ...): its rules use the
+		// email_class and seniority operators, which read the class the same way.
+		classOp := map[string]string{features.DeriveEmailDomain: "email_class", features.DeriveTitleSeniority: "seniority"}[cs.Derive]
 		col := f.Column(t.Property)
 		if col == nil {
 			continue
@@ -86,7 +89,11 @@ func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOpti
 			labelOf[row.Label] = k
 		}
 		for r, i := range rows {
-			row, ok := t.Lookup(col.Value(i))
+			v := col.Value(i)
+			if classOp != "" && !v.Missing() {
+				v = features.String(features.DerivedClass(cs.Derive, v.Str))
+			}
+			row, ok := t.Lookup(v)
 			if !ok {
 				continue
 			}
@@ -148,6 +155,10 @@ func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOpti
 				switch {
 				case row.Missing:
 					cond = "{unknown: true}"
+				case row.Pooled && classOp != "":
+					continue // classes are few; a pooled one is too rare to score
+				case classOp != "":
+					cond = "{" + classOp + ": [" + strconv.Quote(row.Value) + "]}"
 				case row.Pooled:
 					if len(named) == 0 {
 						continue

@@ -62,10 +62,14 @@ func TestSuggest(t *testing.T) {
 	}
 	auc := metrics.AUC(sugg, y)
 	t.Logf("holdout AUC: model %.4f, suggested rules %.4f", a.Metrics.AUC, auc)
-	if auc < 0.75 || auc > a.Metrics.AUC+0.01 {
-		t.Errorf("suggested rules AUC %.4f, want in [0.75, model's %.4f]", auc, a.Metrics.AUC)
+	// With the derived e-mail class and title seniority it came to 0.8165 (model 0.8313); without
+	// them, 0.78.
+	if auc < 0.80 || auc > a.Metrics.AUC+0.01 {
+		t.Errorf("suggested rules AUC %.4f, want in [0.80, model's %.4f]", auc, a.Metrics.AUC)
 	}
-	if !slices.ContainsFunc(s.Rules.Rules, func(r rules.Rule) bool { return r.Name == "visits ranges" }) {
-		t.Errorf("no rule for visits among %d rules", len(s.Rules.Rules))
+	for _, name := range []string{"visits ranges", "email is free-mail", "job_title is executive", "job_title is student"} {
+		if !slices.ContainsFunc(s.Rules.Rules, func(r rules.Rule) bool { return r.Name == name }) {
+			t.Errorf("no rule %q among %d rules", name, len(s.Rules.Rules))
+		}
 	}
 }

@@ -25,6 +25,8 @@ const (
 	opIs
 	opWithinDays
 	opDecay
+	opEmailClass // email_class: the class features.EmailDomainClass gives the value
+	opSeniority  // seniority: the level features.TitleSeniority reads from the value
 )
 
 // op is one operator of a criterion. Every operator except unknown needs a known value.
@@ -32,7 +34,7 @@ type op struct {
 	kind    opKind
 	lits    []literal  // equals (one), in, not_in
 	phrases [][]string // contains_any: each phrase as lower-case words
-	texts   []string   // contains_any, domain_in: as written, for people
+	texts   []string   // contains_any, domain_in, email_class, seniority: as written, for people
 	domains []string   // domain_in, lower case
 	rng     bounds
 	flag    bool    // is
@@ -174,6 +176,20 @@ func (o *op) eval(v features.Value, at time.Time) (bool, float64) {
 			}
 		}
 		return false, 1
+	case opEmailClass, opSeniority:
+		if v.Kind != features.KindCategory {
+			return false, 1
+		}
+		class := features.EmailDomainClass(v.Str)
+		if o.kind == opSeniority {
+			class = features.TitleSeniority(v.Str)
+		}
+		for _, want := range o.texts {
+			if class == want {
+				return true, 1
+			}
+		}
+		return false, 1
 	case opRange:
 		x, ok := number(v)
 		return ok && o.rng.contains(x), 1
@@ -208,6 +224,10 @@ func (o *op) name() string {
 		return "contains_any"
 	case opDomainIn:
 		return "domain_in"
+	case opEmailClass:
+		return "email_class"
+	case opSeniority:
+		return "seniority"
 	case opRange:
 		return "a numeric range"
 	case opKnown:
@@ -225,7 +245,7 @@ func (o *op) name() string {
 // needs reports which column kinds the operator can match, and whether kind is one of them.
 func (o *op) needs(kind features.Kind) (string, bool) {
 	switch o.kind {
-	case opContainsAny, opDomainIn:
+	case opContainsAny, opDomainIn, opEmailClass, opSeniority:
 		return "a category", kind == features.KindCategory
 	case opRange:
 		return "a number", kind == features.KindNumber
@@ -251,6 +271,10 @@ func (o *op) String() string {
 		return "contains any of " + list(o.texts)
 	case opDomainIn:
 		return "has a domain in " + list(o.texts)
+	case opEmailClass:
+		return "is a " + orList(o.texts) + " address"
+	case opSeniority:
+		return "reads as " + orList(o.texts)
 	case opRange:
 		return o.rng.condition()
 	case opKnown:
@@ -264,6 +288,9 @@ func (o *op) String() string {
 	}
 	return o.decay.String()
 }
+
+// orList joins items with "or": "free-mail or education".
+func orList(items []string) string { return strings.Join(items, " or ") }
 
 func litTexts(lits []literal) []string {
 	out := make([]string, len(lits))

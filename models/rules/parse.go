@@ -7,10 +7,13 @@ import (
 	"io"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/leadscore/leadscore/features"
 )
 
 // maxErrors bounds how many problems Parse reports at once.
@@ -40,8 +43,10 @@ const maxErrors = 20
 //	      - {at_least: 6, points: 6}
 //
 // Criteria under when map a property to a value (shorthand for equals) or to operators combined with
-// AND: equals, in, not_in, contains_any, domain_in, between, at_least, above, at_most, below, known,
-// unknown, is, within_days and decay. Every problem is reported as an *Error with its line; several are
+// AND: equals, in, not_in, contains_any, domain_in, email_class (free-mail, education, company or
+// invalid, as features.EmailDomainClass reads an address), seniority (executive, director, manager,
+// individual, student or unknown, as features.TitleSeniority reads a job title), between, at_least,
+// above, at_most, below, known, unknown, is, within_days and decay. Every problem is reported as an *Error with its line; several are
 // joined with errors.Join. Parse never panics, whatever data holds.
 func Parse(data []byte) (*Rules, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
@@ -648,8 +653,16 @@ func (p *parser) bound(f field, rule, property string, b **bounds) bool {
 	return true
 }
 
-var operators = []string{"equals", "in", "not_in", "contains_any", "domain_in", "between", "at_least", "above",
-	"at_most", "below", "known", "unknown", "is", "within_days", "decay"}
+var operators = []string{"equals", "in", "not_in", "contains_any", "domain_in", "email_class", "seniority", "between",
+	"at_least", "above", "at_most", "below", "known", "unknown", "is", "within_days", "decay"}
+
+// The classes email_class and seniority accept: what features.EmailDomainClass and
+// features.TitleSeniority return.
+var (
+	emailClasses = []string{features.EmailFreeMail, features.EmailEducation, features.EmailCompany, features.EmailInvalid}
+	seniorities  = []string{features.SeniorityExecutive, features.SeniorityDirector, features.SeniorityManager,
+		features.SeniorityIndividual, features.SeniorityStudent, features.SeniorityUnknown}
+)
 
 // criteria reads the when mapping: property -> value or operators.
 func (p *parser) criteria(n *yaml.Node, rule string, exclusion bool) []Criterion {
@@ -776,6 +789,31 @@ func (p *parser) operators(n *yaml.Node, rule, prop string, exclusion bool) ([]o
 				o.texts = append(o.texts, s)
 			}
 			ops = append(ops, o)
+		case "email_class", "seniority":
+			kind, valid := opEmailClass, emailClasses
+			if key == "seniority" {
+				kind, valid = opSeniority, seniorities
+			}
+			items, ok := p.sequence(f.val, rule, prop, key)
+			if !ok {
+				continue
+			}
+			o := op{kind: kind}
+			for _, it := range items {
+				s, ok := p.text(it, rule, prop, "a "+key+" item")
+				if !ok {
+					continue
+				}
+				s = strings.ToLower(strings.TrimSpace(s))
+				if !slices.Contains(valid, s) {
+					p.fail(it, rule, prop, ErrType, "%s %q is not one of %s", key, s, strings.Join(valid, ", "))
+					continue
+				}
+				o.texts = append(o.texts, s)
+			}
+			if len(o.texts) > 0 {
+				ops = append(ops, o)
+			}
 		case "between", "at_least", "above", "at_most", "below":
 			if boundKey == nil {
 				boundKey = f.key

@@ -361,6 +361,24 @@ rules:
     when:
       email: {domain_in: [a@b.com]}
 `, ErrType, 5, "a"},
+	{"unknown email class", `rules:
+  - name: a
+    points: 1
+    when:
+      email: {email_class: [freemail]}
+`, ErrType, 5, "a"},
+	{"unknown seniority", `rules:
+  - name: a
+    points: 1
+    when:
+      job_title: {seniority: [boss]}
+`, ErrType, 5, "a"},
+	{"seniority not a list", `rules:
+  - name: a
+    points: 1
+    when:
+      job_title: {seniority: executive}
+`, ErrType, 5, "a"},
 	{"within_days not positive", `rules:
   - name: a
     points: 1
