@@ -69,3 +69,41 @@ func TestCategoryAUCMatchesSorting(t *testing.T) {
 		})
 	}
 }
+
+// TestColumnAUCSeesNonMonotoneLeaks: a number far from zero for every won deal and near zero for
+// every lost one ranks the outcome perfectly, though ranking by the value itself gives about 0.5.
+func TestColumnAUCSeesNonMonotoneLeaks(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	const n = 4000
+	tests := []struct {
+		name    string
+		value   func(won bool) float64
+		lo, hi  float64 // the AUC columnAUC must give
+		ranking float64 // at most, by the value alone (shows the leak is not monotone)
+	}{
+		{"U-shaped leak", func(won bool) float64 {
+			if won {
+				return math.Copysign(10+rng.Float64(), rng.Float64()-0.5)
+			}
+			return rng.Float64() - 0.5
+		}, 0.99, 1, 0.6},
+		{"noise", func(bool) float64 { return rng.NormFloat64() }, 0.5, 0.6, 0.6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			col := &features.Column{Name: "x", Kind: features.KindNumber, Num: make([]float64, n), Valid: make([]bool, n)}
+			y := make([]bool, n)
+			rows := make([]int, n)
+			for i := range n {
+				rows[i], y[i] = i, rng.Float64() < 0.2
+				col.Num[i], col.Valid[i] = tt.value(y[i]), true
+			}
+			if raw := metrics.AUC(col.Num, y); math.Max(raw, 1-raw) > tt.ranking {
+				t.Fatalf("ranking by the value gives %.3f; the case is not what it claims", raw)
+			}
+			if got := columnAUC(col, &features.ColumnSpec{Name: "x", Kind: features.KindNumber}, rows, y); got < tt.lo || got > tt.hi {
+				t.Errorf("columnAUC = %.4f, want in [%g, %g]", got, tt.lo, tt.hi)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -601,8 +602,9 @@ func smells(name string) bool {
 
 // columnAUC is the AUC of the best single-column ranking, in whichever direction is better: a category
 // (after its derivation: e-mail class, title seniority) by its training conversion rate, values seen
-// fewer than auditMinCount times pooled; a number or time by its value
-// with missing values ranked lowest. It is 0.5 when the rows hold one class.
+// fewer than auditMinCount times pooled; a number or time by its value with missing values ranked
+// lowest, or by the conversion rate of its quantile bin when that ranks better (a leak need not be
+// monotone: a column far from zero only for won deals). It is 0.5 when the rows hold one class.
 func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
 	var auc float64
 	switch col.Kind {
@@ -624,11 +626,67 @@ func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bo
 			}
 		}
 		auc = metrics.AUC(score, y)
+		if b := binnedAUC(col, rows, y); !math.IsNaN(b) && !math.IsNaN(auc) {
+			auc = math.Max(math.Max(auc, 1-auc), b)
+		}
 	}
 	if math.IsNaN(auc) {
 		return 0.5
 	}
 	return math.Max(auc, 1-auc)
+}
+
+// auditBins is how many quantile bins binnedAUC cuts a number into.
+const auditBins = 20
+
+// binnedAUC is the AUC of ranking rows by the training conversion rate of their value's quantile
+// bin (auditBins of them, equal values always in one bin, missing values in a bin of their own).
+// With at least auditMinCount rows a bin, the in-sample rates flatter the ranking only slightly.
+func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
+	type vy struct {
+		x   float64
+		won bool
+	}
+	var valid []vy
+	var missWon, missAll float64
+	for r, i := range rows {
+		if col.Valid[i] {
+			valid = append(valid, vy{col.Num[i], y[r]})
+		} else {
+			missAll++
+			if y[r] {
+				missWon++
+			}
+		}
+	}
+	slices.SortFunc(valid, func(a, b vy) int { return cmp.Compare(a.x, b.x) })
+	size := max(auditMinCount, (len(valid)+auditBins-1)/auditBins)
+	var rate []float64 // per row of valid, then the missing rows
+	for start := 0; start < len(valid); {
+		end := min(start+size, len(valid))
+		for end < len(valid) && valid[end].x == valid[end-1].x {
+			end++
+		}
+		won := 0.0
+		for _, v := range valid[start:end] {
+			if v.won {
+				won++
+			}
+		}
+		for range end - start {
+			rate = append(rate, won/float64(end-start))
+		}
+		start = end
+	}
+	ys := make([]bool, 0, len(rows))
+	for _, v := range valid {
+		ys = append(ys, v.won)
+	}
+	for k := 0; k < int(missAll); k++ {
+		rate = append(rate, missWon/missAll)
+		ys = append(ys, k < int(missWon))
+	}
+	return metrics.AUC(rate, ys)
 }
 
 // categoryAUC is the AUC of ranking rows by their value's training conversion rate, values seen
