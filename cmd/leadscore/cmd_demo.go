@@ -129,7 +129,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		return err
 	}
 	a.Provenance = models.Provenance{
-		DataFile: dataFile, DataSHA256: sum, Rows: frame.Len(), Won: counts.Won, Lost: counts.Lost, Open: counts.Open,
+		DataFile: absPath(dataFile), DataSHA256: sum, Rows: frame.Len(), Won: counts.Won, Lost: counts.Lost, Open: counts.Open,
 		Label: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost},
 		TrainedAt: time.Now().UTC(), LeadscoreVersion: version, Seed: fl.seed, Split: a.Holdout.Method,
 	}
@@ -230,6 +230,14 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	}
 	fmt.Fprintf(stdout, "\nTry it yourself:\n  ./bin/leadscore serve --models %s --rules %s\n  ./bin/leadscore predict --addr 127.0.0.1:50051 --model leads --contact '{\"job_title\":\"VP Sales\",\"visits\":12,\"forms_bofu\":1}'\n", storeDir, rulesFile)
 	return nil
+}
+
+// absPath is path made absolute, or path itself if the working directory cannot be found.
+func absPath(path string) string {
+	if abs, err := filepath.Abs(path); err == nil {
+		return abs
+	}
+	return path
 }
 
 // demoPicks chooses n holdout rows spread over the range of outcomes: won and lost alternately.

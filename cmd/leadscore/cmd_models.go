@@ -65,7 +65,12 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			if jsonOut {
-				return writeJSON(stdout, a)
+				// The artifact does not store its own number: it is the directory's name.
+				return writeJSON(stdout, struct {
+					Name    string `json:"name"`
+					Version int    `json:"version"`
+					*models.Artifact
+				}{a.Name, a.Version, a})
 			}
 			return showModel(stdout, a)
 		},

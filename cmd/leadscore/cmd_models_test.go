@@ -241,7 +241,7 @@ func TestModelsShow(t *testing.T) {
 			// The fixture's counts are in testdata/README.md.
 			wantLines := []string{
 				"leads version " + strconv.Itoa(tt.version) + "\n",
-				"from " + fixture + " (sha256 " + p.DataSHA256[:12] + "...), 5000 rows: 549 won, 3691 lost, 760 open\n",
+				"from " + mustAbs(t, fixture) + " (sha256 " + p.DataSHA256[:12] + "...), 5000 rows: 549 won, 3691 lost, 760 open\n",
 				"label deal_stage, positive [closedwon]; time split",
 				"holdout: " + strconv.Itoa(m.Rows) + " rows, AUC " + strconv.FormatFloat(m.AUC, 'f', 4, 64) + ", PR-AUC " + strconv.FormatFloat(m.PRAUC, 'f', 4, 64),
 				"\nleakage audit:\n",
@@ -266,6 +266,12 @@ func TestModelsShow(t *testing.T) {
 			}
 			if got.Name != "leads" {
 				t.Errorf("name %q, want leads", got.Name)
+			}
+			var head struct {
+				Version int `json:"version"`
+			}
+			if err := json.Unmarshal([]byte(out), &head); err != nil || head.Version != tt.version {
+				t.Errorf("models show --json: version %d (%v), want %d", head.Version, err, tt.version)
 			}
 			if diff := cmp.Diff(want.Metrics, got.Metrics); diff != "" {
 				t.Errorf("metrics (-store +show):\n%s", diff)
@@ -333,4 +339,14 @@ func TestModelsErrors(t *testing.T) {
 			t.Errorf("got %v, want a usage error naming --models", err)
 		}
 	})
+}
+
+// mustAbs is path made absolute, as train records its data file.
+func mustAbs(t *testing.T, path string) string {
+	t.Helper()
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return abs
 }
