@@ -582,7 +582,11 @@ func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *
 			cs.Use, cs.Reason = false, "leakage: "+e.Reason
 			warns = append(warns, fmt.Sprintf("excluded column %q: %s", cs.Name, e.Reason))
 		} else if (smelly || auc >= strongAUC) && cs.Use {
-			warns = append(warns, fmt.Sprintf("column %q: %s (AUC %.3f)", cs.Name, e.Reason, auc))
+			msg := fmt.Sprintf("column %q: %s", cs.Name, e.Reason)
+			if !strings.Contains(e.Reason, "AUC") {
+				msg += fmt.Sprintf(" (AUC %.3f)", auc)
+			}
+			warns = append(warns, msg)
 		}
 		audit = append(audit, e)
 	}
