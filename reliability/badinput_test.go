@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -59,8 +60,11 @@ func TestHostileRequests(t *testing.T) {
 		want codes.Code
 		msg  string // the message must contain it
 	}{
-		{"1 MB string value", p, withProps(map[string]*leadscorev1.Value{"industry": str(huge)}), codes.OK, ""},
-		{"1 MB property name", p, withProps(map[string]*leadscorev1.Value{huge: num(1)}), codes.OK, ""},
+		{"1 MB string value", p, withProps(map[string]*leadscorev1.Value{"industry": str(huge)}), codes.InvalidArgument, `property "industry"`},
+		{"string value at the limit", p, withProps(map[string]*leadscorev1.Value{"industry": str(strings.Repeat("x", serve.MaxPropertyValue))}), codes.OK, ""},
+		{"1 MB property name", p, withProps(map[string]*leadscorev1.Value{huge: num(1)}), codes.InvalidArgument, "a name of 1048576 bytes"},
+		{"too many properties", p, withProps(manyProps(serve.MaxProperties + 1)), codes.InvalidArgument, "1001 properties"},
+		{"properties at the limit", p, withProps(manyProps(serve.MaxProperties)), codes.OK, ""},
 		{"17 MB string, over the message limit", p, withProps(map[string]*leadscorev1.Value{"industry": str(strings.Repeat("x", 17<<20))}), codes.ResourceExhausted, "larger than max"},
 		{"bool for a number property", p, withProps(map[string]*leadscorev1.Value{"visits": flag}), codes.InvalidArgument, "visits"},
 		{"text for a number property", p, withProps(map[string]*leadscorev1.Value{"visits": str("many")}), codes.InvalidArgument, "visits"},
@@ -264,3 +268,12 @@ func TestHostileFiles(t *testing.T) {
 
 // csvErr marks a case where any *dataset.ParseError will do (the CSV reader's own message).
 var csvErr = errors.New("any parse error")
+
+// manyProps returns n properties p0, p1, ... with numbers.
+func manyProps(n int) map[string]*leadscorev1.Value {
+	m := make(map[string]*leadscorev1.Value, n)
+	for i := range n {
+		m["p"+strconv.Itoa(i)] = num(float64(i))
+	}
+	return m
+}

@@ -1,6 +1,7 @@
 package serve
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"sync"
@@ -42,12 +43,40 @@ func releaseContact(c features.Contact) {
 	}
 }
 
+// Limits on one contact, far above what a CRM record holds, so that a hostile or broken caller gets
+// InvalidArgument naming what is too large rather than the server spending memory on it.
+const (
+	MaxProperties    = 1000     // properties in one contact
+	MaxPropertyName  = 256      // bytes of a property name
+	MaxPropertyValue = 64 << 10 // bytes of a string value
+)
+
+// ErrTooLarge is the cause of a *features.PropertyError for a property name or value over its limit.
+var ErrTooLarge = errors.New("serve: too large")
+
+// clip shortens s for an error message.
+func clip(s string) string {
+	if len(s) <= 64 {
+		return s
+	}
+	return s[:64] + "..."
+}
+
 // contactInto converts pc into props, which must be empty.
 func contactInto(pc *leadscorev1.Contact, props map[string]features.Value) (features.Contact, error) {
 	c := features.Contact{ID: pc.GetId(), Props: props}
+	if n := len(pc.GetProperties()); n > MaxProperties {
+		return c, fmt.Errorf("%w: contact %q has %d properties, the limit is %d", ErrBadRequest, clip(pc.GetId()), n, MaxProperties)
+	}
 	for name, v := range pc.GetProperties() {
+		if len(name) > MaxPropertyName {
+			return c, &features.PropertyError{Property: clip(name), Row: -1, Value: fmt.Sprintf("a name of %d bytes, the limit is %d", len(name), MaxPropertyName), Err: ErrTooLarge}
+		}
 		switch k := v.GetKind().(type) {
 		case *leadscorev1.Value_StringValue:
+			if n := len(k.StringValue); n > MaxPropertyValue {
+				return c, &features.PropertyError{Property: name, Row: -1, Value: fmt.Sprintf("%s (%d bytes, the limit is %d)", clip(k.StringValue), n, MaxPropertyValue), Kind: features.KindCategory, Err: ErrTooLarge}
+			}
 			c.Props[name] = features.String(k.StringValue)
 		case *leadscorev1.Value_NumberValue:
 			if math.IsNaN(k.NumberValue) || math.IsInf(k.NumberValue, 0) {
