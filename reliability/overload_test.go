@@ -19,12 +19,14 @@ import (
 // fails but with ResourceExhausted and health stays SERVING throughout.
 //
 // Capacity is what 4 closed-loop callers get; twice that rate is then offered by 64 paced callers.
-// The limit counts calls inside their handler. When a call holds its slot for 5 ms (an interceptor
-// after the limit sleeps, standing for a heavy model), the excess finds the slots taken: it must be
-// shed, and the admitted p99 must stay within 2x the p99 at capacity plus 5 ms, since an admitted call
-// waits for nothing. A one-contact Predict holds its slot for about 0.1 ms: the excess then queues in
-// the transport and the Go scheduler, before the limit sees it, so little or nothing is shed and the
-// p99 grows; that case only checks the codes and health, and logs the figures.
+// The limit counts calls from the moment the transport reads their headers (serve's tap) until they
+// are answered, so a call waiting inside the server for a goroutine or the CPU holds a slot, and the
+// excess is refused before it costs a decode or a handler. Two handlers: one that holds its slot 5 ms
+// (an interceptor sleeps, standing for a heavy model) and a one-contact Predict (about 0.1 ms of
+// scoring and 0.06 ms of gRPC). In both the excess must be shed and the admitted p99 must stay within
+// 2x the p99 at capacity plus 5 ms. The one-contact case shares two cores with its own 64 callers, so
+// its p99 bound is enforced in `make soak` (15 s of load) and only logged in the short run, which runs
+// beside other packages' tests.
 func TestOverload(t *testing.T) {
 	a, contacts := mustTrained(t)
 	const limit = 4
@@ -37,10 +39,10 @@ func TestOverload(t *testing.T) {
 	tests := []struct {
 		name         string
 		interceptors []grpc.UnaryServerInterceptor
-		bounded      bool // shedding and the p99 bound are required
+		bounded      bool // the p99 bound is required
 	}{
 		{"handler holds its slot 5 ms", []grpc.UnaryServerInterceptor{slow}, true},
-		{"one-contact Predict", nil, false},
+		{"one-contact Predict", nil, soak},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -85,12 +87,12 @@ func TestOverload(t *testing.T) {
 				t.Fatalf("no call was admitted")
 			}
 			bound := 2*capRun.quantile(0.99) + 5*time.Millisecond
-			t.Logf("admitted p99 %v; p99 at capacity %v", over.quantile(0.99), capRun.quantile(0.99))
-			if !tt.bounded {
-				return
-			}
+			t.Logf("admitted p99 %v; p99 at capacity %v; bound %v", over.quantile(0.99), capRun.quantile(0.99), bound)
 			if over.Codes[codes.ResourceExhausted] == 0 {
 				t.Errorf("no call was shed at twice the capacity")
+			}
+			if !tt.bounded {
+				return
 			}
 			if got := over.quantile(0.99); got > bound {
 				t.Errorf("admitted p99 %v, over the bound %v (2x the p99 at capacity %v, plus 5ms)", got, bound, capRun.quantile(0.99))

@@ -7,9 +7,14 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/leadscore/leadscore/features"
@@ -34,8 +39,12 @@ type Server struct {
 	reg  *Registry
 	opts Options
 	log  *slog.Logger
-	sem  chan struct{} // one token per call in flight; nil means no limit
-	now  func() time.Time
+	// inflight counts LeadScoring unary calls from the moment their headers are read until their
+	// answer is written, and PredictStream messages while they are scored; limit bounds it (0: none).
+	inflight atomic.Int64
+	limit    int64
+	shed     *prometheus.CounterVec // method; nil without metrics
+	now      func() time.Time
 	*transport
 }
 
@@ -43,16 +52,64 @@ var _ leadscorev1.LeadScoringServer = (*Server)(nil)
 
 // tryAcquire takes a concurrency slot without waiting; the caller must call the returned release.
 func (s *Server) tryAcquire() (release func(), err error) {
-	if s.sem == nil {
+	if s.limit <= 0 {
 		return func() {}, nil
 	}
-	select {
-	case s.sem <- struct{}{}:
-		return func() { <-s.sem }, nil
-	default:
+	if s.inflight.Add(1) > s.limit {
+		s.inflight.Add(-1)
 		return nil, ErrOverloaded
 	}
+	return func() { s.inflight.Add(-1) }, nil
 }
+
+// admit is the transport's tap: it runs as a call's headers are read, before the call waits for a
+// goroutine or its message is decoded, and sheds a LeadScoring unary call beyond the limit with
+// ResourceExhausted at once. Counting from there means calls queued inside the server count too, so
+// under overload the excess is refused cheaply instead of waiting behind the calls being served.
+// releaseUnary frees the slot as the handler returns, before the answer is sent, so a caller that
+// waits for its answer never finds its own slot still taken; a call that never reaches the handler
+// frees it when its stream ends.
+func (s *Server) admit(ctx context.Context, info *tap.Info) (context.Context, error) {
+	if s.limit <= 0 || !isLeadScoring(info.FullMethodName) || info.FullMethodName == streamMethod {
+		return ctx, nil
+	}
+	release, err := s.tryAcquire()
+	if err != nil {
+		if s.shed != nil {
+			s.shed.WithLabelValues(info.FullMethodName).Inc()
+		}
+		return ctx, status.Error(codes.ResourceExhausted, err.Error())
+	}
+	sl := &slot{release: release}
+	context.AfterFunc(ctx, sl.free)
+	return context.WithValue(ctx, slotKey{}, sl), nil
+}
+
+// slot is one admitted call's concurrency slot, freed once.
+type slot struct {
+	freed   atomic.Bool
+	release func()
+}
+
+func (sl *slot) free() {
+	if sl.freed.CompareAndSwap(false, true) {
+		sl.release()
+	}
+}
+
+type slotKey struct{}
+
+// releaseUnary frees the call's slot (see admit) when its handler returns.
+func releaseUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	resp, err := h(ctx, req)
+	if sl, ok := ctx.Value(slotKey{}).(*slot); ok {
+		sl.free()
+	}
+	return resp, err
+}
+
+// streamMethod is PredictStream, whose messages take slots one by one instead.
+const streamMethod = "/" + ServiceName + "/PredictStream"
 
 // Predict scores one contact.
 func (s *Server) Predict(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {

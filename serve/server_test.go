@@ -5,9 +5,11 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
@@ -299,14 +301,18 @@ func TestOverload(t *testing.T) {
 	fx := newFixture(t, RegistryOptions{})
 	const slots = 2
 	entered, release := make(chan struct{}, slots), make(chan struct{})
+	var reached atomic.Int64 // calls that got past the transport's admission
 	block := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		reached.Add(1)
 		if pr, ok := req.(*leadscorev1.PredictRequest); ok && pr.GetContact().GetId() == "block" {
 			entered <- struct{}{}
 			<-release
 		}
 		return h(ctx, req)
 	}
-	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{MaxConcurrent: slots, Interceptors: []grpc.UnaryServerInterceptor{block}})))
+	promReg := prometheus.NewRegistry()
+	conn := startBufconn(t, mustServer(t, fx.reg, Options{MaxConcurrent: slots, Metrics: promReg, Interceptors: []grpc.UnaryServerInterceptor{block}}))
+	client := leadscorev1.NewLeadScoringClient(conn)
 	ctx := context.Background()
 	errc := make(chan error, slots)
 	for range slots {
@@ -330,14 +336,29 @@ func TestOverload(t *testing.T) {
 	if _, err := client.ListModels(ctx, &leadscorev1.ListModelsRequest{}); status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("ListModels over the limit: got %v, want ResourceExhausted", err)
 	}
+	// Shed as they arrived: neither call reached an interceptor, and both were counted.
+	if got := reached.Load(); got != slots {
+		t.Errorf("%d calls reached the interceptors, want only the %d admitted", got, slots)
+	}
+	if got := metricValue(t, promReg, "leadscore_requests_shed_total", map[string]string{"method": "/leadscore.v1.LeadScoring/Predict"}); got != 1 {
+		t.Errorf("leadscore_requests_shed_total{Predict} = %v, want 1", got)
+	}
+	// Health is never shed.
+	if resp, err := healthpb.NewHealthClient(conn).Check(ctx, &healthpb.HealthCheckRequest{}); err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("health with every slot taken: %v %v", resp.GetStatus(), err)
+	}
 	close(release)
 	for range slots {
 		if err := <-errc; err != nil {
 			t.Errorf("held call: %v", err)
 		}
 	}
-	if _, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}); err != nil {
-		t.Errorf("call after the slots were freed: %v", err)
+	// A slot is free again by the time its caller has the answer: back-to-back calls at the limit are
+	// never shed.
+	for i := range 200 {
+		if _, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}); err != nil {
+			t.Fatalf("call %d after the slots were freed: %v", i, err)
+		}
 	}
 }
 

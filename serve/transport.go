@@ -38,8 +38,9 @@ type Options struct {
 	Strict bool
 	// MaxBatch is the most contacts one PredictBatch may carry; 0 means DefaultMaxBatch.
 	MaxBatch int
-	// MaxConcurrent is the most LeadScoring calls (or stream messages) handled at once; excess calls
-	// fail at once with ResourceExhausted. 0 means DefaultMaxConcurrent; negative means no limit.
+	// MaxConcurrent is the most LeadScoring calls (or stream messages) in the server at once, counted
+	// from the moment a call's headers are read, so calls waiting inside the server count; excess
+	// calls fail at once with ResourceExhausted. 0 means DefaultMaxConcurrent; negative means no limit.
 	MaxConcurrent int
 	// MaxMsgBytes is the largest request message accepted; 0 means DefaultMaxMsgBytes. Larger ones are
 	// refused by gRPC with ResourceExhausted.
@@ -100,10 +101,10 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		healthy: make(map[string]bool),
 	}}
 	if opts.MaxConcurrent > 0 {
-		s.sem = make(chan struct{}, opts.MaxConcurrent)
+		s.limit = int64(opts.MaxConcurrent)
 	}
 
-	unary := []grpc.UnaryServerInterceptor{}
+	unary := []grpc.UnaryServerInterceptor{releaseUnary}
 	stream := []grpc.StreamServerInterceptor{}
 	var pm *grpcprom.ServerMetrics
 	if opts.Metrics != nil {
@@ -115,6 +116,14 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		}
 		unary = append(unary, pm.UnaryServerInterceptor())
 		stream = append(stream, pm.StreamServerInterceptor())
+		// Calls shed at the door never reach the interceptors above.
+		s.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "leadscore_requests_shed_total",
+			Help: "LeadScoring calls refused with ResourceExhausted as they arrived, over the concurrency limit, by method.",
+		}, []string{"method"})
+		if err := opts.Metrics.Register(s.shed); err != nil {
+			return nil, fmt.Errorf("serve: registering metrics: %w", err)
+		}
 	}
 	unary = append(unary, s.recoverUnary)
 	stream = append(stream, s.recoverStream)
@@ -122,13 +131,13 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		unary = append(unary, s.authUnary)
 		stream = append(stream, s.authStream)
 	}
-	unary = append(unary, s.limitUnary)
 	unary = append(unary, opts.Interceptors...)
 
 	so := []grpc.ServerOption{
 		grpc.ChainUnaryInterceptor(unary...),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(opts.MaxMsgBytes),
+		grpc.InTapHandle(s.admit),
 	}
 	if opts.StreamWorkers > 0 {
 		so = append(so, grpc.NumStreamWorkers(uint32(opts.StreamWorkers)))
@@ -214,20 +223,6 @@ func servingStatus(up bool) healthpb.HealthCheckResponse_ServingStatus {
 
 // isLeadScoring reports whether a full method name belongs to the LeadScoring service.
 func isLeadScoring(method string) bool { return strings.HasPrefix(method, "/"+ServiceName+"/") }
-
-// limitUnary sheds LeadScoring calls beyond MaxConcurrent with ResourceExhausted, without queueing.
-// PredictStream takes its slots per message instead.
-func (s *Server) limitUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if !isLeadScoring(info.FullMethod) {
-		return h(ctx, req)
-	}
-	release, err := s.tryAcquire()
-	if err != nil {
-		return nil, toStatus(s.log, info.FullMethod, err)
-	}
-	defer release()
-	return h(ctx, req)
-}
 
 var errUnauthenticated = status.Error(codes.Unauthenticated, "serve: missing or invalid bearer token")
 
