@@ -81,14 +81,16 @@ func (s *Server) admit(ctx context.Context, info *tap.Info) (context.Context, er
 		return ctx, status.Error(codes.ResourceExhausted, err.Error())
 	}
 	sl := &slot{release: release}
-	context.AfterFunc(ctx, sl.free)
+	sl.stop = context.AfterFunc(ctx, sl.free)
 	return context.WithValue(ctx, slotKey{}, sl), nil
 }
 
-// slot is one admitted call's concurrency slot, freed once.
+// slot is one admitted call's concurrency slot, freed once: by releaseUnary, or when the stream ends
+// for a call that never reached its handler (a message that did not arrive or decode).
 type slot struct {
 	freed   atomic.Bool
 	release func()
+	stop    func() bool // stops the fallback, so that a call freed by releaseUnary costs no goroutine
 }
 
 func (sl *slot) free() {
@@ -103,6 +105,7 @@ type slotKey struct{}
 func releaseUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	resp, err := h(ctx, req)
 	if sl, ok := ctx.Value(slotKey{}).(*slot); ok {
+		sl.stop()
 		sl.free()
 	}
 	return resp, err

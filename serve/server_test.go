@@ -396,3 +396,30 @@ func TestDeadline(t *testing.T) {
 		})
 	}
 }
+
+// TestSlotsFreedWithoutHandler sends calls that are admitted but never reach their handler (their
+// message is over the size limit): their slots must still be freed, or a limit of one would be
+// exhausted for good.
+func TestSlotsFreedWithoutHandler(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{MaxConcurrent: 1, MaxMsgBytes: 1 << 10})))
+	ctx := context.Background()
+	big := &leadscorev1.PredictRequest{Model: "lead", Contact: &leadscorev1.Contact{Id: strings.Repeat("x", 2<<10)}}
+	for range 20 {
+		if _, err := client.Predict(ctx, big); status.Code(err) != codes.ResourceExhausted {
+			t.Fatalf("oversized call: got %v, want ResourceExhausted", err)
+		}
+	}
+	// Those slots are freed as their streams end, just after the callers got their answers.
+	deadline := time.Now().Add(2 * time.Second)
+	for {
+		_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()})
+		if err == nil {
+			break
+		}
+		if status.Code(err) != codes.ResourceExhausted || time.Now().After(deadline) {
+			t.Fatalf("a call after the oversized ones: %v; their slots were not freed", err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
