@@ -423,3 +423,66 @@ func TestSlotsFreedWithoutHandler(t *testing.T) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// TestRequestMetrics checks the request counts and latencies by method and code.
+func TestRequestMetrics(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	promReg := prometheus.NewRegistry()
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{Metrics: promReg})))
+	ctx := context.Background()
+	for range 3 {
+		if _, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "nope"}); status.Code(err) != codes.NotFound {
+		t.Fatalf("unknown model: %v", err)
+	}
+	for _, tt := range []struct {
+		metric string
+		labels map[string]string
+		want   float64
+	}{
+		{"grpc_server_handled_total", map[string]string{"grpc_method": "Predict", "grpc_code": "OK"}, 3},
+		{"grpc_server_handled_total", map[string]string{"grpc_method": "Predict", "grpc_code": "NotFound"}, 1},
+		{"grpc_server_handling_seconds", map[string]string{"grpc_method": "Predict"}, 4}, // a histogram: its count
+	} {
+		if got := metricValue(t, promReg, tt.metric, tt.labels); got != tt.want {
+			t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)
+		}
+	}
+}
+
+// TestPinnedVersion checks that a request can pin an older valid version, and that an unknown version
+// or label is NotFound.
+func TestPinnedVersion(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
+	fx.mustRefresh(t)
+	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{})))
+	for _, tt := range []struct {
+		name    string
+		version int64
+		label   string
+		want    int64 // the answering version; 0: NotFound
+	}{
+		{"default is the newest", 0, "", 2},
+		{"older version pinned", 1, "", 1},
+		{"newest pinned", 2, "", 2},
+		{"unknown version", 7, "", 0},
+		{"unknown label", 0, "canary", 0},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			resp, err := client.Predict(context.Background(), &leadscorev1.PredictRequest{Model: "lead", Version: tt.version, Label: tt.label, Contact: sampleContact()})
+			if tt.want == 0 {
+				if status.Code(err) != codes.NotFound {
+					t.Errorf("got %v, want NotFound", err)
+				}
+				return
+			}
+			if err != nil || resp.GetModelVersion() != tt.want {
+				t.Errorf("answered by version %d (%v), want %d", resp.GetModelVersion(), err, tt.want)
+			}
+		})
+	}
+}
