@@ -32,20 +32,26 @@ func startServer(tb testing.TB) string {
 	tb.Helper()
 	store := filepath.Join(tb.TempDir(), "models")
 	trainLeads(tb, store)
-	s := &models.Store{Root: store}
-	a, err := s.Load("leads", 1)
+	a, err := (&models.Store{Root: store}).Load("leads", 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	reg, err := serve.NewRegistry(s, serve.RegistryOptions{RulesFile: rulesFixture})
+	now := a.Spec.ReferenceTime
+	return serveStore(tb, store, serve.Options{Now: func() time.Time { return now }})
+}
+
+// serveStore serves the model store at dir on a loopback port with the repository's rules file until
+// the test ends, and returns the address.
+func serveStore(tb testing.TB, dir string, opts serve.Options) string {
+	tb.Helper()
+	reg, err := serve.NewRegistry(&models.Store{Root: dir}, serve.RegistryOptions{RulesFile: rulesFixture})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	if err := reg.Refresh(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	now := a.Spec.ReferenceTime
-	srv, err := serve.New(reg, serve.Options{Now: func() time.Time { return now }})
+	srv, err := serve.New(reg, opts)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -71,24 +70,7 @@ func TestTrainScoreServeAgree(t *testing.T) {
 		t.Fatalf("score wrote %d rows for %d contacts", got.Len(), data.Len())
 	}
 
-	reg, err := serve.NewRegistry(&models.Store{Root: store}, serve.RegistryOptions{RulesFile: "../../testdata/rules.yaml"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := reg.Refresh(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	srv, err := serve.New(reg, serve.Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() { srv.Shutdown(time.Second) })
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	conn, err := grpc.NewClient(serveStore(t, store, serve.Options{}), grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
 	}
