@@ -7,6 +7,7 @@ import (
 
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
@@ -55,6 +56,46 @@ func FuzzPredict(f *testing.F) {
 		}
 		if p := resp.GetProbability(); p < 0 || p > 1 {
 			t.Fatalf("probability %v outside [0, 1]", p)
+		}
+	})
+}
+
+// FuzzPredictWire feeds random bytes to the server as a PredictRequest on the wire would arrive:
+// whatever decodes must be answered without a panic, with OK, InvalidArgument or NotFound, and with
+// finite numbers only.
+func FuzzPredictWire(f *testing.F) {
+	valid, err := proto.Marshal(&leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()})
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(valid)
+	f.Add(valid[:len(valid)/2])
+	f.Add([]byte{})
+	other, _ := proto.Marshal(&leadscorev1.PredictRequest{Model: "lead", Version: 99, Label: "stable", Contact: &leadscorev1.Contact{
+		Properties: map[string]*leadscorev1.Value{"visits": num(math.NaN()), "": str(""), "created_at": {Kind: &leadscorev1.Value_TimestampValue{TimestampValue: &timestamppb.Timestamp{Seconds: 1 << 62}}}},
+	}})
+	f.Add(other)
+	fx := newFixture(f, RegistryOptions{})
+	srv := mustServer(f, fx.reg, Options{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var req leadscorev1.PredictRequest
+		if proto.Unmarshal(data, &req) != nil {
+			return // gRPC answers that itself (Internal: grpc: error unmarshalling request)
+		}
+		resp, err := srv.Predict(context.Background(), &req)
+		if err != nil {
+			switch status.Code(err) {
+			case codes.InvalidArgument, codes.NotFound:
+				return
+			}
+			t.Fatalf("got %v, want OK, InvalidArgument or NotFound", err)
+		}
+		nums := []float64{resp.GetProbability(), resp.GetManual().GetScore()}
+		for _, r := range resp.GetReasons() {
+			nums = append(nums, r.GetContribution(), r.GetConversionRate())
+		}
+		if !finite(nums...) || resp.GetProbability() < 0 || resp.GetProbability() > 1 {
+			t.Fatalf("bad numbers in %v", resp)
 		}
 	})
 }
