@@ -263,11 +263,12 @@ func (r *Registry) keepLastGood(name string, old *modelState, seen map[versionKe
 	for _, vs := range old.versions {
 		seen[versionKey{name, vs.version}] = true
 	}
-	if old.storeErr == "" {
+	const msg = "the store lists no servable version of this model; serving the last good one"
+	if old.storeErr != msg { // logged once, not at every poll
 		r.log.Warn("serve: the store lists no servable version; keeping the last good one", "model", name, "version", old.serving)
 	}
 	r.met.storeErrors.WithLabelValues(name).Inc()
-	return old.stale("the store lists no servable version of this model; serving the last good one")
+	return old.stale(msg)
 }
 
 // refreshModel builds the state of one model, loading versions it has not seen and retrying failed ones.

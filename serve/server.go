@@ -40,7 +40,8 @@ type Server struct {
 	opts Options
 	log  *slog.Logger
 	// inflight counts LeadScoring unary calls from the moment their headers are read until their
-	// answer is written, and PredictStream messages while they are scored; limit bounds it (0: none).
+	// handler returns (see admit), and PredictStream messages while they are scored; limit bounds it
+	// (0: none).
 	inflight atomic.Int64
 	limit    int64
 	shed     *prometheus.CounterVec // method; nil without metrics
@@ -55,11 +56,15 @@ func (s *Server) tryAcquire() (release func(), err error) {
 	if s.limit <= 0 {
 		return func() {}, nil
 	}
-	if s.inflight.Add(1) > s.limit {
-		s.inflight.Add(-1)
-		return nil, ErrOverloaded
+	for {
+		n := s.inflight.Load()
+		if n >= s.limit {
+			return nil, ErrOverloaded
+		}
+		if s.inflight.CompareAndSwap(n, n+1) {
+			return func() { s.inflight.Add(-1) }, nil
+		}
 	}
-	return func() { s.inflight.Add(-1) }, nil
 }
 
 // admit is the transport's tap: it runs as a call's headers are read, before the call waits for a
@@ -68,9 +73,15 @@ func (s *Server) tryAcquire() (release func(), err error) {
 // under overload the excess is refused cheaply instead of waiting behind the calls being served.
 // releaseUnary frees the slot as the handler returns, before the answer is sent, so a caller that
 // waits for its answer never finds its own slot still taken; a call that never reaches the handler
-// frees it when its stream ends.
+// frees it when its stream ends. Only the service's own unary methods are counted (the method name
+// is the caller's to choose, and labels the shed metric), and with a token only calls that carry it:
+// the rest pass untouched, to be answered Unimplemented or Unauthenticated. The tap runs only on
+// grpc-go's own HTTP/2 transport (Serve), not when the server is mounted with ServeHTTP.
 func (s *Server) admit(ctx context.Context, info *tap.Info) (context.Context, error) {
-	if s.limit <= 0 || !isLeadScoring(info.FullMethodName) || info.FullMethodName == streamMethod {
+	if s.limit <= 0 || !unaryMethods[info.FullMethodName] {
+		return ctx, nil
+	}
+	if s.opts.AuthToken != "" && s.tokenIn(info.Header) != nil {
 		return ctx, nil
 	}
 	release, err := s.tryAcquire()
@@ -103,16 +114,24 @@ type slotKey struct{}
 
 // releaseUnary frees the call's slot (see admit) when its handler returns.
 func releaseUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	resp, err := h(ctx, req)
 	if sl, ok := ctx.Value(slotKey{}).(*slot); ok {
-		sl.stop()
-		sl.free()
+		defer func() {
+			sl.stop()
+			sl.free()
+		}()
 	}
-	return resp, err
+	return h(ctx, req)
 }
 
-// streamMethod is PredictStream, whose messages take slots one by one instead.
-const streamMethod = "/" + ServiceName + "/PredictStream"
+// unaryMethods are the full names of the service's unary methods; PredictStream's messages take
+// slots one by one instead.
+var unaryMethods = func() map[string]bool {
+	m := make(map[string]bool)
+	for _, md := range leadscorev1.LeadScoring_ServiceDesc.Methods {
+		m["/"+leadscorev1.LeadScoring_ServiceDesc.ServiceName+"/"+md.MethodName] = true
+	}
+	return m
+}()
 
 // Predict scores one contact.
 func (s *Server) Predict(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -484,5 +485,48 @@ func TestPinnedVersion(t *testing.T) {
 				t.Errorf("answered by version %d (%v), want %d", resp.GetModelVersion(), err, tt.want)
 			}
 		})
+	}
+}
+
+// TestAdmissionCountsOnlyServiceCalls fills the only slot with a held call, then checks that calls
+// the limit must not count are not shed: without the token (Unauthenticated) and to a method the
+// service does not have (Unimplemented, and no series in the shed metric for a name the caller chose).
+func TestAdmissionCountsOnlyServiceCalls(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	entered, release := make(chan struct{}), make(chan struct{})
+	block := func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		if pr, ok := req.(*leadscorev1.PredictRequest); ok && pr.GetContact().GetId() == "block" {
+			close(entered)
+			<-release
+		}
+		return h(ctx, req)
+	}
+	promReg := prometheus.NewRegistry()
+	conn := startBufconn(t, mustServer(t, fx.reg, Options{MaxConcurrent: 1, AuthToken: "s3cret", Metrics: promReg, Interceptors: []grpc.UnaryServerInterceptor{block}}))
+	client := leadscorev1.NewLeadScoringClient(conn)
+	authed := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer s3cret")
+	errc := make(chan error, 1)
+	go func() {
+		_, err := client.Predict(authed, &leadscorev1.PredictRequest{Model: "lead", Contact: &leadscorev1.Contact{Id: "block"}})
+		errc <- err
+	}()
+	<-entered
+	req := &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}
+	if _, err := client.Predict(authed, req); status.Code(err) != codes.ResourceExhausted {
+		t.Errorf("second call with the token: got %v, want ResourceExhausted", err)
+	}
+	if _, err := client.Predict(context.Background(), req); status.Code(err) != codes.Unauthenticated {
+		t.Errorf("call without the token: got %v, want Unauthenticated", err)
+	}
+	err := conn.Invoke(authed, "/"+ServiceName+"/NoSuchMethod", req, &leadscorev1.PredictResponse{})
+	if status.Code(err) != codes.Unimplemented {
+		t.Errorf("unknown method: got %v, want Unimplemented", err)
+	}
+	if got := metricValue(t, promReg, "leadscore_requests_shed_total", map[string]string{"method": "/" + ServiceName + "/NoSuchMethod"}); got != -1 {
+		t.Errorf("the shed metric has a series for an unknown method (%v)", got)
+	}
+	close(release)
+	if err := <-errc; err != nil {
+		t.Errorf("held call: %v", err)
 	}
 }

@@ -52,7 +52,7 @@ type Options struct {
 	TLS *tls.Config
 	// Now is the clock for requests without as_of; nil means time.Now.
 	Now func() time.Time
-	// Interceptors run after the built-in ones (metrics, recovery, auth, limit), in order.
+	// Interceptors run after the built-in ones (slot release, metrics, recovery, auth), in order.
 	Interceptors []grpc.UnaryServerInterceptor
 	// StreamWorkers is how many goroutines are kept to run calls; calls beyond them get a goroutine
 	// each. A kept goroutine reuses the stack earlier calls grew, where a fresh one grows its own
@@ -232,6 +232,11 @@ func (s *Server) authorized(ctx context.Context, method string) error {
 		return nil
 	}
 	md, _ := metadata.FromIncomingContext(ctx)
+	return s.tokenIn(md)
+}
+
+// tokenIn checks the bearer token in md in constant time.
+func (s *Server) tokenIn(md metadata.MD) error {
 	for _, v := range md.Get("authorization") {
 		scheme, tok, ok := strings.Cut(v, " ")
 		if ok && strings.EqualFold(scheme, "bearer") &&

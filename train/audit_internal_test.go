@@ -107,3 +107,31 @@ func TestColumnAUCSeesNonMonotoneLeaks(t *testing.T) {
 		})
 	}
 }
+
+// TestBinnedAUCOfNoise: a column of noise must not look predictive on few rows. Bin rates measured
+// on the rows they rank gave noise a mean AUC of 0.61 at 41 rows and 0.63 at 100; cross-fitted, it is
+// about 0.5 (a little below on very few rows, which only makes the audit more cautious).
+func TestBinnedAUCOfNoise(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 9))
+	for _, n := range []int{41, 100, 400} {
+		t.Run(fmt.Sprintf("rows=%d", n), func(t *testing.T) {
+			const trials = 60
+			var sum float64
+			for range trials {
+				col := &features.Column{Name: "x", Kind: features.KindNumber, Num: make([]float64, n), Valid: make([]bool, n)}
+				y := make([]bool, n)
+				rows := make([]int, n)
+				for i := range n {
+					rows[i], y[i] = i, rng.Float64() < 0.2
+					col.Num[i], col.Valid[i] = rng.NormFloat64(), rng.Float64() > 0.1
+				}
+				if b := binnedAUC(col, rows, y); !math.IsNaN(b) {
+					sum += b
+				}
+			}
+			if mean := sum / trials; mean > 0.55 || mean < 0.4 {
+				t.Errorf("mean binned AUC of noise %.3f over %d trials, want in [0.4, 0.55]", mean, trials)
+			}
+		})
+	}
+}

@@ -40,8 +40,8 @@ type Suggestion struct {
 // conversion-rate table, each value or range gets the points of the model's average log-odds
 // contribution among the training contacts in it (relative to the average contact), scaled so that
 // PDO points double the odds, and rounded. f and rows are the training contacts (from the model's data
-// file); they give the average contributions and the threshold shares. Derived properties (e-mail,
-// title) have no rate table by value and are left out.
+// file); they give the average contributions and the threshold shares. Derived properties get a rule
+// per class, with the email_class and seniority operators; time properties are left out.
 func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOptions) (*Suggestion, error) {
 	if a.Rates == nil {
 		return nil, fmt.Errorf("train: model %s version %d has no conversion-rate tables to suggest rules from", a.Name, a.Version)

@@ -643,54 +643,75 @@ func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bo
 // auditBins is how many quantile bins binnedAUC cuts a number into.
 const auditBins = 20
 
-// binnedAUC is the AUC of ranking rows by the training conversion rate of their value's quantile
-// bin (auditBins of them, equal values always in one bin, missing values in a bin of their own).
-// With at least auditMinCount rows a bin, the in-sample rates flatter the ranking only slightly.
+// binnedAUC is the AUC of ranking rows by the conversion rate of their value's quantile bin
+// (auditBins of them, at least auditMinCount rows each, equal values always in one bin, missing
+// values in a bin of their own). The rates are cross-fitted: the rows are split in two halves by
+// position and each half is ranked by the rates the other half shows, so that a column of noise ranks
+// at about 0.5 however few the rows, where in-sample rates of small bins would flatter it.
 func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
 	type vy struct {
-		x   float64
-		won bool
+		x    float64
+		won  bool
+		half int
 	}
-	var valid []vy
-	var missWon, missAll float64
+	var valid, missing []vy
 	for r, i := range rows {
+		v := vy{col.Num[i], y[r], r % 2}
 		if col.Valid[i] {
-			valid = append(valid, vy{col.Num[i], y[r]})
+			valid = append(valid, v)
 		} else {
-			missAll++
-			if y[r] {
-				missWon++
-			}
+			missing = append(missing, v)
 		}
 	}
 	slices.SortFunc(valid, func(a, b vy) int { return cmp.Compare(a.x, b.x) })
+	// Bins: [start, end) ranges of valid, then the missing rows as one more.
 	size := max(auditMinCount, (len(valid)+auditBins-1)/auditBins)
-	var rate []float64 // per row of valid, then the missing rows
+	var bins [][]vy
 	for start := 0; start < len(valid); {
 		end := min(start+size, len(valid))
 		for end < len(valid) && valid[end].x == valid[end-1].x {
 			end++
 		}
-		won := 0.0
-		for _, v := range valid[start:end] {
-			if v.won {
-				won++
-			}
+		if len(valid)-end < auditMinCount {
+			end = len(valid) // a short tail joins the last bin
 		}
-		for range end - start {
-			rate = append(rate, won/float64(end-start))
-		}
+		bins = append(bins, valid[start:end])
 		start = end
 	}
-	ys := make([]bool, 0, len(rows))
-	for _, v := range valid {
-		ys = append(ys, v.won)
+	if len(missing) > 0 {
+		bins = append(bins, missing)
 	}
-	for k := 0; k < int(missAll); k++ {
-		rate = append(rate, missWon/missAll)
-		ys = append(ys, k < int(missWon))
+	// The rate of each bin in each half, with the half's overall rate for a bin it has no rows in.
+	var won, all [2]float64
+	for _, b := range bins {
+		for _, v := range b {
+			all[v.half]++
+			if v.won {
+				won[v.half]++
+			}
+		}
 	}
-	return metrics.AUC(rate, ys)
+	var score []float64
+	var ys []bool
+	for _, b := range bins {
+		var bw, ba [2]float64
+		for _, v := range b {
+			ba[v.half]++
+			if v.won {
+				bw[v.half]++
+			}
+		}
+		for _, v := range b {
+			other := 1 - v.half
+			rate := won[other] / max(all[other], 1)
+			if ba[other] > 0 {
+				rate = bw[other] / ba[other]
+			}
+			score = append(score, rate)
+			ys = append(ys, v.won)
+		}
+	}
+	return metrics.AUC(score, ys)
 }
 
 // categoryAUC is the AUC of ranking rows by their value's training conversion rate, values seen

@@ -53,7 +53,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.tokenFile, "auth-token-file", "", "require \"authorization: Bearer <token>\" with the token in this file")
 	f.BoolVar(&fl.strict, "strict", false, "reject contacts with properties neither the model nor the rules know")
 	f.IntVar(&fl.maxBatch, "max-batch", serve.DefaultMaxBatch, "most contacts in one PredictBatch")
-	f.IntVar(&fl.maxConcurrent, "max-concurrent", serve.DefaultMaxConcurrent, "most calls in the server at once, counted from when their headers arrive; more are refused with RESOURCE_EXHAUSTED (-1: no limit)")
+	f.IntVar(&fl.maxConcurrent, "max-concurrent", serve.DefaultMaxConcurrent, "most LeadScoring calls (and stream messages) in the server at once, counted from when their headers arrive; more are refused with RESOURCE_EXHAUSTED (-1: no limit)")
 	f.DurationVar(&fl.drain, "drain", 10*time.Second, "on shutdown, how long to let calls in flight finish")
 	// The server keeps little live memory (a few MB of models), so Go's default GOGC=100 collects
 	// very often under load; 400 cut server CPU per call by 10-25% in scripts/bench/serve-vs-trivial.sh.

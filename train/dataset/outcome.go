@@ -42,11 +42,10 @@ var (
 //
 //   - Positive and Negative both given: Positive values are Won, Negative values are Lost and
 //     everything else is Open.
-//   - Only Positive given: Positive values are Won and lost-looking values (lost, closedlost,
-//     closed lost, closed-lost, no, false, 0, disqualified, unqualified) are Lost. When the column
-//     has no lost-looking value and exactly one other value that is not open-looking (open, in
-//     progress, pending, new, unknown, active, ongoing), that value is Lost (yes/no, 2/1). Every
-//     other value is Open: a deal stage such as "contractsent" is still open, never silently lost.
+//   - Only Positive given: Positive values are Won, lost-looking values (lost, closedlost, closed
+//     lost, closed-lost, no, false, 0, disqualified, unqualified) are Lost, and every other value is
+//     Open: a deal stage such as "contractsent" is still open, never silently lost. A column whose
+//     lost values look like none of these needs Negative.
 //   - Only Negative given: the mirror image, with won-looking values (won, closedwon, closed won,
 //     closed-won, yes, true, 1, customer, converted) Won.
 //   - Neither given: a flag column is Won when true and Lost when false; a number column is Won
@@ -91,7 +90,7 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 			distinct = append(distinct, text)
 		}
 	}
-	place := o.rule(col.Kind, distinct)
+	place := o.rule(col.Kind)
 	placed := make(map[string]features.Label, len(distinct))
 	for _, text := range distinct {
 		l, ok := place(text)
@@ -130,37 +129,23 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 	return labels, counts, nil
 }
 
-// rule returns the function labelling the text of a non-missing value of a column of kind k whose
-// distinct value texts are distinct; it reports false for a value it cannot place.
-func (o Outcome) rule(k features.Kind, distinct []string) func(string) (features.Label, bool) {
+// rule returns the function labelling the text of a non-missing value of a column of kind k; it
+// reports false for a value it cannot place.
+func (o Outcome) rule(k features.Kind) func(string) (features.Label, bool) {
 	pos, neg := o.Positive, o.Negative
 	if k == features.KindFlag {
 		pos, neg = flagAliases(pos), flagAliases(neg)
 	}
 	// oneSided places values when only the given list is known: given values are the given side,
-	// values looking like the other side or, failing any, a single remaining value are the other
-	// side, and the rest are open.
+	// values that look like the other side are the other side, and the rest are open. No value is
+	// guessed to be the other side from what else the file holds: the same value would then change
+	// sides from one file to the next.
 	oneSided := func(given, looks []string, side, other features.Label) func(string) (features.Label, bool) {
-		var rest []string
-		seenOther := false
-		for _, s := range distinct {
-			switch {
-			case contains(given, s) || contains(openValues, s):
-			case contains(looks, s):
-				seenOther = true
-			default:
-				rest = append(rest, s)
-			}
-		}
-		single := ""
-		if !seenOther && len(rest) == 1 {
-			single = rest[0]
-		}
 		return func(s string) (features.Label, bool) {
 			switch {
 			case contains(given, s):
 				return side, true
-			case contains(looks, s) || (single != "" && s == single):
+			case contains(looks, s):
 				return other, true
 			}
 			return features.Open, true
