@@ -564,6 +564,7 @@ func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *
 		smelly := smells(cs.Name)
 		e := models.AuditEntry{Column: cs.Name, AUC: auc, Suspect: smelly}
 		allowed := slices.Contains(allow, cs.Name)
+		aucNote := "" // for a warning whose reason does not give the AUC
 		switch {
 		case !cs.Use:
 			e.Excluded, e.Reason = true, cs.Reason
@@ -575,6 +576,7 @@ func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *
 			e.Reason = fmt.Sprintf("its name suggests it is recorded because of the outcome and it predicts it (AUC %.3f); --allow %s keeps it", auc, cs.Name)
 		case smelly:
 			e.Reason = "its name suggests the outcome; check it is known before the deal closes"
+			aucNote = fmt.Sprintf(" (AUC %.3f)", auc)
 		case auc >= strongAUC && cs.Use:
 			e.Reason = fmt.Sprintf("alone it ranks the outcome very well (AUC %.3f): check it is known before the deal closes", auc)
 		}
@@ -582,11 +584,7 @@ func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *
 			cs.Use, cs.Reason = false, "leakage: "+e.Reason
 			warns = append(warns, fmt.Sprintf("excluded column %q: %s", cs.Name, e.Reason))
 		} else if (smelly || auc >= strongAUC) && cs.Use {
-			msg := fmt.Sprintf("column %q: %s", cs.Name, e.Reason)
-			if !strings.Contains(e.Reason, "AUC") {
-				msg += fmt.Sprintf(" (AUC %.3f)", auc)
-			}
-			warns = append(warns, msg)
+			warns = append(warns, fmt.Sprintf("column %q: %s%s", cs.Name, e.Reason, aucNote))
 		}
 		audit = append(audit, e)
 	}

@@ -77,7 +77,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		}
 	} else {
 		step("1. the committed testdata/contacts.parquet: generated HubSpot-like contacts with a known truth")
-		if err := writeFileAtomic(dataFile, func(w io.Writer) error { _, err := w.Write(leadscore.DemoContacts); return err }); err != nil {
+		if err := writeBytes(dataFile, leadscore.DemoContacts); err != nil {
 			return err
 		}
 		// The generator's own answer key: a model must not learn from it.
@@ -108,7 +108,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	rulesFile := fl.rulesFile
 	if rulesFile == "" {
 		rulesFile = filepath.Join(fl.dir, "rules.yaml")
-		if err := writeFileAtomic(rulesFile, func(w io.Writer) error { _, err := w.Write(leadscore.DemoRules); return err }); err != nil {
+		if err := writeBytes(rulesFile, leadscore.DemoRules); err != nil {
 			return err
 		}
 	}
@@ -201,35 +201,38 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	if err := tw.Flush(); err != nil {
 		return err
 	}
-	{
-		step("5. compare the predictive and the manual score on the holdout")
-		rep, err := compare.Build(a, rs, frame, labels, res.HoldoutRows, a.Spec.ReferenceTime)
-		if err != nil {
-			return err
-		}
-		if sug, err := train.Suggest(a, frame, res.TrainRows, train.SuggestOptions{Current: rs}); err == nil {
-			rep.AddSuggested(sug, frame, labels)
-			fmt.Fprintf(stdout, "rules suggested from the model: holdout AUC %.3f (manual %.3f, model %.3f)\n\n",
-				rep.Suggested.AUC, rep.Headline.Manual.AUC, rep.Headline.Predictive.AUC)
-		} else {
-			fmt.Fprintf(stdout, "(no suggested rules: %v)\n", err)
-		}
-		rep.Summary(stdout)
-		reportDir := filepath.Join(fl.dir, "report")
-		if err := os.MkdirAll(reportDir, 0o755); err != nil {
-			return err
-		}
-		if err := rep.WriteCSV(reportDir); err != nil {
-			return err
-		}
-		htmlPath := filepath.Join(reportDir, "report.html")
-		if err := writeFileAtomic(htmlPath, rep.WriteHTML); err != nil {
-			return err
-		}
-		fmt.Fprintf(stdout, "\nreport: %s\n", htmlPath)
+	step("5. compare the predictive and the manual score on the holdout")
+	rep, err := compare.Build(a, rs, frame, labels, res.HoldoutRows, a.Spec.ReferenceTime)
+	if err != nil {
+		return err
 	}
+	if sug, err := train.Suggest(a, frame, res.TrainRows, train.SuggestOptions{Current: rs}); err == nil {
+		rep.AddSuggested(sug, frame, labels)
+		fmt.Fprintf(stdout, "rules suggested from the model: holdout AUC %.3f (manual %.3f, model %.3f)\n\n",
+			rep.Suggested.AUC, rep.Headline.Manual.AUC, rep.Headline.Predictive.AUC)
+	} else {
+		fmt.Fprintf(stdout, "(no suggested rules: %v)\n", err)
+	}
+	rep.Summary(stdout)
+	reportDir := filepath.Join(fl.dir, "report")
+	if err := os.MkdirAll(reportDir, 0o755); err != nil {
+		return err
+	}
+	if err := rep.WriteCSV(reportDir); err != nil {
+		return err
+	}
+	htmlPath := filepath.Join(reportDir, "report.html")
+	if err := writeFileAtomic(htmlPath, rep.WriteHTML); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nreport: %s\n", htmlPath)
 	fmt.Fprintf(stdout, "\nTry it yourself:\n  ./bin/leadscore serve --models %s --rules %s\n  ./bin/leadscore predict --addr 127.0.0.1:50051 --model leads --contact '{\"job_title\":\"VP Sales\",\"visits\":12,\"forms_bofu\":1}'\n", storeDir, rulesFile)
 	return nil
+}
+
+// writeBytes writes b to path atomically.
+func writeBytes(path string, b []byte) error {
+	return writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
 }
 
 // absPath is path made absolute, or path itself if the working directory cannot be found.

@@ -132,12 +132,8 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	a := res.Artifact
 	a.Name = fl.name
 	// An absolute path, so that compare and rules suggest find the data again from any directory.
-	dataFile, err := filepath.Abs(fl.data)
-	if err != nil {
-		return err
-	}
 	a.Provenance = models.Provenance{
-		DataFile: dataFile, DataSHA256: sum, Rows: frame.Len(), Won: counts.Won, Lost: counts.Lost,
+		DataFile: absPath(fl.data), DataSHA256: sum, Rows: frame.Len(), Won: counts.Won, Lost: counts.Lost,
 		Open: counts.Open, Label: fl.label, Positive: fl.positive, Negative: fl.negative,
 		TrainedAt: time.Now().UTC(), LeadscoreVersion: version, Seed: fl.seed, Split: a.Holdout.Method,
 	}

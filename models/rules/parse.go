@@ -46,8 +46,8 @@ const maxErrors = 20
 // AND: equals, in, not_in, contains_any, domain_in, email_class (free-mail, education, company or
 // invalid, as features.EmailDomainClass reads an address), seniority (executive, director, manager,
 // individual, student or unknown, as features.TitleSeniority reads a job title), between, at_least,
-// above, at_most, below, known, unknown, is, within_days and decay. Every problem is reported as an *Error with its line; several are
-// joined with errors.Join. Parse never panics, whatever data holds.
+// above, at_most, below, known, unknown, is, within_days and decay. Every problem is reported as an
+// *Error with its line; several are joined with errors.Join. Parse never panics, whatever data holds.
 func Parse(data []byte) (*Rules, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node

@@ -71,43 +71,27 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 			return nil, counts, fmt.Errorf("%w: %q is listed as both won and lost", ErrLabelValue, p)
 		}
 	}
-	// Outcome columns hold few distinct values: find them first (with the first row of each), then
-	// place each once.
-	texts := make([]string, col.Len())
-	first := make(map[string]int)
-	var distinct []string
-	for i := range texts {
-		if !col.Valid[i] {
-			continue
-		}
-		text := col.Value(i).Text()
-		if col.Kind == features.KindNumber {
-			text = formatNumber(col.Num[i])
-		}
-		texts[i] = text
-		if _, seen := first[text]; !seen {
-			first[text] = i
-			distinct = append(distinct, text)
-		}
-	}
 	place := o.rule(col.Kind)
-	placed := make(map[string]features.Label, len(distinct))
-	for _, text := range distinct {
-		l, ok := place(text)
-		if !ok {
-			return nil, OutcomeCounts{}, fmt.Errorf("%w: column %q row %d holds %q; name the won and lost values", ErrLabelValue, o.Column, first[text]+1, text)
-		}
-		placed[text] = l
-		if l == features.Open {
-			counts.OpenValues = append(counts.OpenValues, text)
-		}
-	}
-	slices.Sort(counts.OpenValues)
+	memo := make(map[string]features.Label) // outcome columns hold few distinct values
 	labels := make([]features.Label, col.Len())
 	for i := range labels {
 		l := features.Open
 		if col.Valid[i] {
-			l = placed[texts[i]]
+			text := col.Value(i).Text()
+			if col.Kind == features.KindNumber {
+				text = formatNumber(col.Num[i])
+			}
+			var seen bool
+			if l, seen = memo[text]; !seen {
+				var ok bool
+				if l, ok = place(text); !ok {
+					return nil, OutcomeCounts{}, fmt.Errorf("%w: column %q row %d holds %q; name the won and lost values", ErrLabelValue, o.Column, i+1, text)
+				}
+				memo[text] = l
+				if l == features.Open {
+					counts.OpenValues = append(counts.OpenValues, text)
+				}
+			}
 		}
 		labels[i] = l
 		switch l {
@@ -119,6 +103,7 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 			counts.Open++
 		}
 	}
+	slices.Sort(counts.OpenValues)
 	if counts.Won == 0 || counts.Lost == 0 {
 		open := ""
 		if len(counts.OpenValues) > 0 {
