@@ -15,7 +15,7 @@ test:
 demo: build
 	./$(BIN) demo
 
-lint: fmt-check vet deps-check proto-check
+lint: fmt-check vet deps-check proto-check wallclock-check
 
 fmt-check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -23,6 +23,11 @@ fmt-check:
 
 vet:
 	$(GO) vet ./...
+
+# wallclock-check fails on a test that asserts on elapsed time (scripts/wallclock-check.sh says what it matches).
+.PHONY: wallclock-check
+wallclock-check:
+	@./scripts/wallclock-check.sh
 
 # deps-check enforces the package arrows of DESIGN.md.
 deps-check:

@@ -111,13 +111,20 @@ func checkServing(t *testing.T, p *inproc, contact *leadscorev1.Contact, want in
 	}
 }
 
-// removeAtOnce makes dir vanish in one rename, then deletes it.
+// removeAtOnce makes dir vanish in one rename, then deletes it. The rename goes out of dir's parent
+// (into a fresh sibling of it): renamed beside dir, a poll between the rename and the removal would
+// rightly see a new model named "lead.gone".
 func removeAtOnce(dir string) error {
-	gone := dir + ".gone"
+	parent := filepath.Dir(dir)
+	tomb, err := os.MkdirTemp(filepath.Dir(parent), "gone-")
+	if err != nil {
+		return err
+	}
+	gone := filepath.Join(tomb, filepath.Base(dir))
 	if err := os.Rename(dir, gone); err != nil {
 		return err
 	}
-	return os.RemoveAll(gone)
+	return os.RemoveAll(tomb)
 }
 
 // TestStoreVanishes removes parts of the store while a server answers a steady load from it.

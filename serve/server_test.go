@@ -325,13 +325,13 @@ func TestOverload(t *testing.T) {
 	for range slots {
 		<-entered
 	}
-	start := time.Now()
-	_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()})
+	// The two admitted calls are still held here, so an answer at all proves the call did not queue
+	// behind them; the deadline only bounds the test (a queued call ends DeadlineExceeded and fails).
+	bounded, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	_, err := client.Predict(bounded, &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()})
 	if status.Code(err) != codes.ResourceExhausted {
 		t.Errorf("call over the limit: got %v, want ResourceExhausted", err)
-	}
-	if d := time.Since(start); d > time.Second {
-		t.Errorf("call over the limit took %v; it must not queue", d)
 	}
 	// The limit covers every LeadScoring call, ListModels too.
 	if _, err := client.ListModels(ctx, &leadscorev1.ListModelsRequest{}); status.Code(err) != codes.ResourceExhausted {

@@ -68,7 +68,6 @@ func TestRun(t *testing.T) {
 		sleep      time.Duration       // how long each call takes
 		minCalls   int                 // completed calls wanted, at least
 		maxCalls   int                 // and at most
-		maxElapsed time.Duration
 		wantErrors map[codes.Code]int
 	}{
 		{
@@ -77,7 +76,6 @@ func TestRun(t *testing.T) {
 			fail:       func(int64) error { return nil },
 			minCalls:   500,
 			maxCalls:   500,
-			maxElapsed: time.Minute,
 			wantErrors: map[codes.Code]int{},
 		},
 		{
@@ -94,7 +92,6 @@ func TestRun(t *testing.T) {
 			},
 			minCalls:   90,
 			maxCalls:   90,
-			maxElapsed: time.Minute,
 			wantErrors: map[codes.Code]int{codes.NotFound: 30, codes.ResourceExhausted: 30},
 		},
 		{
@@ -105,7 +102,6 @@ func TestRun(t *testing.T) {
 			// Each worker starts calls until the duration is over: at most 100/5 + 1 each.
 			minCalls:   4,
 			maxCalls:   4 * (100/5 + 1),
-			maxElapsed: 2 * time.Second,
 			wantErrors: map[codes.Code]int{},
 		},
 	}
@@ -117,8 +113,8 @@ func TestRun(t *testing.T) {
 				return tt.fail(n.Add(1))
 			}}
 			got := Run(context.Background(), p, &leadscorev1.PredictRequest{}, tt.cfg)
-			if got.Calls < tt.minCalls || got.Calls > tt.maxCalls || got.Elapsed > tt.maxElapsed {
-				t.Errorf("%d calls in %v, want %d to %d calls within %v", got.Calls, got.Elapsed, tt.minCalls, tt.maxCalls, tt.maxElapsed)
+			if got.Calls < tt.minCalls || got.Calls > tt.maxCalls {
+				t.Errorf("%d calls in %v, want %d to %d calls", got.Calls, got.Elapsed, tt.minCalls, tt.maxCalls)
 			}
 			if len(got.Latencies) != got.Calls {
 				t.Errorf("%d latencies for %d calls", len(got.Latencies), got.Calls)
