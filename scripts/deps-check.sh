@@ -16,5 +16,6 @@ check $mod/features "^$mod/(models|train|serve|proto|cmd)" "other leadscore pack
 check $mod/models "^$mod/(train|serve|proto|cmd)" "train, serve, proto or cmd"
 check $mod/train "^$mod/(serve|proto|cmd)" "serve, proto or cmd"
 check $mod/serve "^$mod/(train|cmd)(/|$)|parquet-go|golearn" "train, Parquet or golearn"
+check $mod/internal "^$mod/(features|models|train|serve|proto|cmd|store)(/|$)" "the project's own packages (internal holds test harnesses)"
 check $mod/proto "^$mod/(features|models|train|serve|cmd)" "anything hand-written"
 exit $fail

@@ -8,18 +8,17 @@ import (
 	"flag"
 	"math"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/leadscore/leadscore/internal/sklearntest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/sklearn_fit.json from scikit-learn (needs /usr/bin/python3 with sklearn)")
 
 const (
-	python    = "/usr/bin/python3"
-	fitScript = "../../scripts/sklearn/fit_check.py"
+	fitScript = "fit_check.py"
 	fitGolden = "testdata/sklearn_fit.json"
 	// sklearnTol is the agreement asked of coefficients and intercept (absolute) with
 	// scikit-learn's newton-cholesky solver; both Go solvers measured within 1e-6 of it.
@@ -97,32 +96,16 @@ func sklearnData(weighted bool) (X, y, w []float64, csv []byte) {
 	return X, y, w, b.Bytes()
 }
 
-func haveSklearn() bool {
-	return exec.Command(python, "-c", "import sklearn").Run() == nil
-}
-
 // runSklearn runs scripts/sklearn/fit_check.py on csv at the penalties cs.
 func runSklearn(t *testing.T, csv []byte, cs []float64, solver string) sklearnOut {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "design.csv")
-	if err := os.WriteFile(path, csv, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := sklearntest.WriteTemp(t, "design.csv", csv)
 	var list []string
 	for _, c := range cs {
 		list = append(list, strconv.FormatFloat(c, 'g', -1, 64))
 	}
-	cmd := exec.Command(python, fitScript, "--data", path, "--C", strings.Join(list, ","), "--solver", solver)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", fitScript, err, stderr.String())
-	}
 	var got sklearnOut
-	if err := json.Unmarshal(out, &got); err != nil {
-		t.Fatalf("%s printed %q: %v", fitScript, out, err)
-	}
+	sklearntest.Run(t, &got, fitScript, "--data", path, "--C", strings.Join(list, ","), "--solver", solver)
 	return got
 }
 
@@ -153,8 +136,8 @@ func compareSklearn(t *testing.T, X, y, w []float64, want sklearnOut, tol float6
 // tol 1e-10); see testdata/README.
 func TestSklearnGolden(t *testing.T) {
 	if *update {
-		if !haveSklearn() {
-			t.Fatalf("-update needs scikit-learn: %s -c 'import sklearn' fails (apt-get install python3-sklearn)", python)
+		if err := sklearntest.Available(); err != nil {
+			t.Fatalf("-update needs scikit-learn: %s -c 'import sklearn' fails (%v; apt-get install python3-sklearn)", sklearntest.Python, err)
 		}
 		g := sklearnGolden{Command: "go test ./train/fit -run TestSklearnGolden -update"}
 		for _, c := range sklearnCases() {
@@ -198,12 +181,7 @@ func TestSklearnGolden(t *testing.T) {
 // TestSklearnLive runs scikit-learn itself (both its newton-cholesky and lbfgs solvers) on the
 // same design; it is skipped when /usr/bin/python3 has no sklearn.
 func TestSklearnLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs Python; skipped with -short")
-	}
-	if !haveSklearn() {
-		t.Skipf("%s cannot import sklearn (apt-get install python3-sklearn); TestSklearnGolden still compares with stored values", python)
-	}
+	sklearntest.Require(t, "TestSklearnGolden still compares with stored values")
 	for _, c := range sklearnCases() {
 		for solver, tol := range map[string]float64{"newton-cholesky": sklearnTol, "lbfgs": sklearnLBFGSTol} {
 			t.Run(c.Name+"/"+solver, func(t *testing.T) {

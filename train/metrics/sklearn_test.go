@@ -9,17 +9,16 @@ import (
 	"math"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"strconv"
 	"testing"
+
+	"github.com/leadscore/leadscore/internal/sklearntest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/sklearn_metrics.json from scikit-learn (needs /usr/bin/python3 with sklearn)")
 
 const (
-	python        = "/usr/bin/python3"
-	metricsScript = "../../scripts/sklearn/metrics_check.py"
+	metricsScript = "metrics_check.py"
 	metricsGolden = "testdata/sklearn_metrics.json"
 	// sklearnTol allows for summation order only: both sides compute the same sums in float64.
 	sklearnTol = 1e-12
@@ -88,31 +87,14 @@ func sklearnData(c sklearnCase) ([]float64, []bool, []byte) {
 	return s, y, b.Bytes()
 }
 
-func haveSklearn() bool {
-	return exec.Command(python, "-c", "import sklearn").Run() == nil
-}
-
 func runSklearn(t *testing.T, c sklearnCase, csv []byte) sklearnValues {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "scores.csv")
-	if err := os.WriteFile(path, csv, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{metricsScript, "--data", path}
+	args := []string{"--data", sklearntest.WriteTemp(t, "scores.csv", csv)}
 	if c.Probabilities {
 		args = append(args, "--probabilities")
 	}
-	cmd := exec.Command(python, args...)
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	out, err := cmd.Output()
-	if err != nil {
-		t.Fatalf("%s: %v\n%s", metricsScript, err, stderr.String())
-	}
 	var v sklearnValues
-	if err := json.Unmarshal(out, &v); err != nil {
-		t.Fatalf("%s printed %q: %v", metricsScript, out, err)
-	}
+	sklearntest.Run(t, &v, metricsScript, args...)
 	return v
 }
 
@@ -141,8 +123,8 @@ func compareSklearn(t *testing.T, s []float64, y []bool, want sklearnValues) {
 // see testdata/README), so that it runs without Python.
 func TestSklearnGolden(t *testing.T) {
 	if *update {
-		if !haveSklearn() {
-			t.Fatalf("-update needs scikit-learn: %s -c 'import sklearn' fails (apt-get install python3-sklearn)", python)
+		if err := sklearntest.Available(); err != nil {
+			t.Fatalf("-update needs scikit-learn: %s -c 'import sklearn' fails (%v; apt-get install python3-sklearn)", sklearntest.Python, err)
 		}
 		g := sklearnGolden{Command: "go test ./train/metrics -run TestSklearnGolden -update"}
 		for _, c := range sklearnCases() {
@@ -185,12 +167,7 @@ func TestSklearnGolden(t *testing.T) {
 
 // TestSklearnLive runs scikit-learn itself; it is skipped when /usr/bin/python3 has no sklearn.
 func TestSklearnLive(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs Python; skipped with -short")
-	}
-	if !haveSklearn() {
-		t.Skipf("%s cannot import sklearn (apt-get install python3-sklearn); TestSklearnGolden still compares with stored values", python)
-	}
+	sklearntest.Require(t, "TestSklearnGolden still compares with stored values")
 	for _, c := range sklearnCases() {
 		t.Run(c.Name, func(t *testing.T) {
 			s, y, csv := sklearnData(c)
