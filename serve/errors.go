@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"google.golang.org/genproto/googleapis/rpc/errdetails"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -36,7 +37,7 @@ func toStatus(log *slog.Logger, method string, err error) error {
 	var pe *features.PropertyError
 	switch {
 	case errors.As(err, &pe):
-		return status.Error(codes.InvalidArgument, err.Error())
+		return propertyStatus(codes.InvalidArgument, err.Error(), pe.Property)
 	case errors.Is(err, models.ErrNotFound):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, ErrBadRequest):
@@ -57,6 +58,31 @@ func propertyOf(err error) string {
 	var pe *features.PropertyError
 	if errors.As(err, &pe) {
 		return pe.Property
+	}
+	return ""
+}
+
+// propertyStatus is a status error that names property, when not empty, in a google.rpc.BadRequest
+// field violation, so that a gRPC client and the REST front can tell which property was at fault
+// without reading the message.
+func propertyStatus(code codes.Code, msg, property string) error {
+	st := status.New(code, msg)
+	if property == "" {
+		return st.Err()
+	}
+	br := &errdetails.BadRequest{FieldViolations: []*errdetails.BadRequest_FieldViolation{{Field: property, Description: msg}}}
+	if withDetails, err := st.WithDetails(br); err == nil {
+		return withDetails.Err()
+	}
+	return st.Err()
+}
+
+// statusProperty returns the property a status names (see propertyStatus), or "".
+func statusProperty(st *status.Status) string {
+	for _, d := range st.Details() {
+		if br, ok := d.(*errdetails.BadRequest); ok && len(br.GetFieldViolations()) > 0 {
+			return br.GetFieldViolations()[0].GetField()
+		}
 	}
 	return ""
 }

@@ -9,9 +9,11 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/http"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
@@ -66,9 +68,12 @@ type transport struct {
 	grpc       *grpc.Server
 	healthOnly *grpc.Server
 	health     *health.Server
+	unary      grpc.UnaryServerInterceptor // every unary interceptor, chained; gRPC and REST calls run it
+	draining   atomic.Bool                 // set by Shutdown
 
-	mu      sync.Mutex      // guards healthy
+	mu      sync.Mutex      // guards healthy and https
 	healthy map[string]bool // last status set per model name
+	https   []*http.Server  // REST servers started by ServeREST
 }
 
 // ServiceName is the full name of the LeadScoring service, also a health check service name.
@@ -133,8 +138,9 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	}
 	unary = append(unary, opts.Interceptors...)
 
+	s.unary = chainUnary(unary)
 	so := []grpc.ServerOption{
-		grpc.ChainUnaryInterceptor(unary...),
+		grpc.UnaryInterceptor(s.unary),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(opts.MaxMsgBytes),
 		grpc.InTapHandle(s.admit),
@@ -160,11 +166,72 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	return s, nil
 }
 
+// chainUnary returns one interceptor that runs ics in order around the handler. The gRPC server and
+// the REST front both call it, so a call passes the same interceptors whichever way it arrives.
+func chainUnary(ics []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+		return callFrom(ics, 0, info, h)(ctx, req)
+	}
+}
+
+// callFrom is the handler that runs ics[i:] and then h.
+func callFrom(ics []grpc.UnaryServerInterceptor, i int, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) grpc.UnaryHandler {
+	if i == len(ics) {
+		return h
+	}
+	return func(ctx context.Context, req any) (any, error) {
+		return ics[i](ctx, req, info, callFrom(ics, i+1, info, h))
+	}
+}
+
+// Ready reports whether the server should get traffic: some model has an available version and the
+// server is not shutting down.
+func (s *Server) Ready() bool {
+	if s.draining.Load() {
+		return false
+	}
+	for _, m := range s.reg.snap.Load().models {
+		if m.serving != 0 {
+			return true
+		}
+	}
+	return false
+}
+
 // GRPC returns the underlying gRPC server, for callers that add services or serve it themselves.
 func (s *Server) GRPC() *grpc.Server { return s.grpc }
 
 // Serve answers calls on lis until Shutdown.
 func (s *Server) Serve(lis net.Listener) error { return s.grpc.Serve(lis) }
+
+// ServeREST answers the REST/JSON front (see HTTPHandler) on lis until Shutdown, over TLS when the
+// server has a TLS configuration. It returns nil after Shutdown.
+func (s *Server) ServeREST(lis net.Listener) error {
+	hs := &http.Server{
+		Handler:           s.HTTPHandler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
+	}
+	s.transport.mu.Lock()
+	if s.draining.Load() {
+		s.transport.mu.Unlock()
+		return nil
+	}
+	s.https = append(s.https, hs)
+	s.transport.mu.Unlock()
+	var err error
+	if s.opts.TLS != nil {
+		hs.TLSConfig = s.opts.TLS.Clone()
+		err = hs.ServeTLS(lis, "", "")
+	} else {
+		err = hs.Serve(lis)
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		return nil
+	}
+	return err
+}
 
 // ServeHealth answers only health checks, in plaintext, on lis until Shutdown (for probes that
 // cannot do TLS or carry a token).
@@ -173,18 +240,31 @@ func (s *Server) ServeHealth(lis net.Listener) error { return s.healthOnly.Serve
 // Shutdown reports NOT_SERVING, stops accepting calls and waits up to drain for calls in flight,
 // then cuts the rest.
 func (s *Server) Shutdown(drain time.Duration) {
+	s.draining.Store(true)
 	s.health.Shutdown()
+	s.transport.mu.Lock()
+	https := s.https
+	s.transport.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), drain)
+	defer cancel()
 	done := make(chan struct{})
 	go func() {
+		var wg sync.WaitGroup
+		for _, hs := range https {
+			wg.Go(func() {
+				if hs.Shutdown(ctx) != nil {
+					hs.Close() // the drain timed out: cut the calls in flight
+				}
+			})
+		}
 		s.grpc.GracefulStop()
 		s.healthOnly.GracefulStop()
+		wg.Wait()
 		close(done)
 	}()
-	t := time.NewTimer(drain)
-	defer t.Stop()
 	select {
 	case <-done:
-	case <-t.C:
+	case <-ctx.Done():
 		s.log.Warn("serve: drain timeout, cutting calls in flight", "drain", drain)
 		s.grpc.Stop()
 		s.healthOnly.Stop()

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/serve"
 )
 
 type predictFlags struct {
@@ -125,7 +126,8 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 	return printPrediction(stdout, resp)
 }
 
-// contactFromJSON reads a flat JSON object of properties.
+// contactFromJSON reads a flat JSON object of properties, converted as the server's REST front
+// converts them.
 func contactFromJSON(raw []byte) (*leadscorev1.Contact, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
@@ -133,26 +135,15 @@ func contactFromJSON(raw []byte) (*leadscorev1.Contact, error) {
 	if err := dec.Decode(&m); err != nil {
 		return nil, fmt.Errorf("predict: --contact is not a JSON object: %w", err)
 	}
-	c := &leadscorev1.Contact{Properties: make(map[string]*leadscorev1.Value, len(m))}
-	for name, v := range m {
-		switch x := v.(type) {
-		case nil:
-			continue
-		case string:
-			c.Properties[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: x}}
-			if (name == "contact_id" || name == "id") && c.Id == "" {
-				c.Id = x
-			}
-		case json.Number:
-			f, err := x.Float64()
-			if err != nil {
-				return nil, fmt.Errorf("predict: property %q: %w", name, err)
-			}
-			c.Properties[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: f}}
-		case bool:
-			c.Properties[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_BoolValue{BoolValue: x}}
-		default:
-			return nil, fmt.Errorf("predict: property %q: want a string, number, boolean or null", name)
+	props, err := serve.PropertiesFromJSON(m)
+	if err != nil {
+		return nil, fmt.Errorf("predict: --contact: %w", err)
+	}
+	c := &leadscorev1.Contact{Properties: props}
+	for _, name := range []string{"contact_id", "id"} {
+		if id, ok := m[name].(string); ok {
+			c.Id = id
+			break
 		}
 	}
 	return c, nil

@@ -23,11 +23,12 @@ import (
 )
 
 type serveFlags struct {
-	models, rules, addr, metricsAddr, healthAddr string
-	tlsCert, tlsKey, clientCA, tokenFile         string
-	poll, drain                                  time.Duration
-	strict                                       bool
-	maxBatch, maxConcurrent, gcPercent           int
+	models, rules, addr, httpAddr, metricsAddr string
+	healthAddr                                 string
+	tlsCert, tlsKey, clientCA, tokenFile       string
+	poll, drain                                time.Duration
+	strict                                     bool
+	maxBatch, maxConcurrent, gcPercent         int
 }
 
 func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -44,6 +45,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.models, "models", "", "model store directory (required)")
 	f.StringVar(&fl.rules, "rules", "", "manual rules file (YAML); reloaded when it changes")
 	f.StringVar(&fl.addr, "addr", "127.0.0.1:50051", "gRPC listen address")
+	f.StringVar(&fl.httpAddr, "http-addr", "", "also serve the REST/JSON API (POST /v1/models/{model}:predict, /healthz, /readyz, /openapi.json) on ADDR, with the same TLS and token")
 	f.DurationVar(&fl.poll, "poll", 2*time.Second, "how often to look for new model versions and rules")
 	f.StringVar(&fl.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://ADDR/metrics")
 	f.StringVar(&fl.healthAddr, "health-addr", "", "also serve gRPC health checks only, in plaintext and without a token, on ADDR")
@@ -118,7 +120,7 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
-	errc := make(chan error, 3)
+	errc := make(chan error, 4)
 	go func() { errc <- srv.Serve(lis) }()
 	servers := 1
 	var metricsSrv *http.Server
@@ -150,6 +152,16 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 		servers++
 		go func() { errc <- srv.ServeHealth(hlis) }()
 		log.Info("serve: health-only listener", "addr", hlis.Addr().String())
+	}
+	if fl.httpAddr != "" {
+		rlis, err := net.Listen("tcp", fl.httpAddr)
+		if err != nil {
+			srv.Shutdown(0)
+			return fmt.Errorf("serve: REST: %w", err)
+		}
+		servers++
+		go func() { errc <- srv.ServeREST(rlis) }()
+		log.Info("serve: REST/JSON", "addr", rlis.Addr().String())
 	}
 	runCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
