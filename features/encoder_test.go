@@ -312,8 +312,6 @@ var encErrorCases = []struct {
 }{
 	{"text for a number", "visits", features.String("abc"), features.ErrWrongType},
 	{"NaN", "visits", features.Number(math.NaN()), features.ErrNotFinite},
-	{"NaN string", "employees", features.String("NaN"), features.ErrNotFinite},
-	{"infinity string", "employees", features.String("-Inf"), features.ErrNotFinite},
 	{"infinite number for a category", "industry", features.Number(math.Inf(1)), features.ErrNotFinite},
 	{"flag for a number", "employees", features.Flag(true), features.ErrWrongType},
 	{"time for a number", "visits", features.Timestamp(encRef), features.ErrWrongType},
@@ -322,6 +320,26 @@ var encErrorCases = []struct {
 	{"NaN for a flag", "unsubscribed", features.Number(math.NaN()), features.ErrNotFinite},
 	{"text for a time", "last_activity_at", features.String("yesterday"), features.ErrWrongType},
 	{"number for a time", "last_activity_at", features.Number(1.7e9), features.ErrWrongType},
+}
+
+// Text spelling a non-finite number, and the missing-value tokens, are missing values in a number
+// column (issue 10: "Inf" must not make a number column a category nor fail a contact); a NaN sent as a
+// number is still refused above.
+func TestEncodeContactMissingText(t *testing.T) {
+	e := mustFitEncoder(t, encHandSpec(), encHandFrame(), nil, features.EncoderOptions{MinCount: 2})
+	want := make([]float64, e.Width())
+	if _, err := e.EncodeContact(encContact(map[string]features.Value{}), time.Time{}, want); err != nil {
+		t.Fatal(err)
+	}
+	for _, text := range []string{"NaN", "-Inf", "inf", "Infinity", "N/A", "null", " none ", "Select", "-", "UNKNOWN"} {
+		got := make([]float64, e.Width())
+		if _, err := e.EncodeContact(encContact(map[string]features.Value{"employees": features.String(text)}), time.Time{}, got); err != nil {
+			t.Fatalf("%q: %v", text, err)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("employees %q encodes as %v, want missing %v", text, got, want)
+		}
+	}
 }
 
 func TestEncodeContactErrors(t *testing.T) {

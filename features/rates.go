@@ -777,7 +777,7 @@ func (f rangeFormat) label(lo, hi float64) string {
 		if f.isTime {
 			return UnixTime(f.min).Format(time.DateOnly) + " - " + UnixTime(f.max).Format(time.DateOnly)
 		}
-		return formatNumber(f.min) + " - " + formatNumber(f.max)
+		return FormatNumber(f.min) + " - " + FormatNumber(f.max)
 	}
 	if f.isTime {
 		return f.timeLabel(lo, hi)
@@ -792,21 +792,21 @@ func (f rangeFormat) label(lo, hi float64) string {
 		}
 		switch {
 		case first == last:
-			return formatNumber(first)
+			return FormatNumber(first)
 		case math.IsInf(lo, -1):
-			return "< " + formatNumber(hi)
+			return "< " + FormatNumber(hi)
 		case math.IsInf(hi, 1):
-			return ">= " + formatNumber(lo)
+			return ">= " + FormatNumber(lo)
 		}
-		return formatNumber(lo) + " - " + formatNumber(hi-1)
+		return FormatNumber(lo) + " - " + FormatNumber(hi-1)
 	}
 	switch {
 	case math.IsInf(lo, -1):
-		return "< " + formatNumber(hi)
+		return "< " + FormatNumber(hi)
 	case math.IsInf(hi, 1):
-		return ">= " + formatNumber(lo)
+		return ">= " + FormatNumber(lo)
 	}
-	return formatNumber(lo) + " - " + formatNumber(hi)
+	return FormatNumber(lo) + " - " + FormatNumber(hi)
 }
 
 func (f rangeFormat) timeLabel(lo, hi float64) string {
@@ -826,15 +826,6 @@ func (f rangeFormat) timeLabel(lo, hi float64) string {
 		return t(lo)
 	}
 	return t(lo) + " - " + t(last)
-}
-
-// formatNumber prints x in the fewest digits that read back as x, without an exponent for ordinary
-// magnitudes.
-func formatNumber(x float64) string {
-	if a := math.Abs(x); a != 0 && (a >= 1e15 || a < 1e-4) {
-		return strconv.FormatFloat(x, 'g', -1, 64)
-	}
-	return strconv.FormatFloat(x, 'f', -1, 64)
 }
 
 // Lookup returns the row of t that the value v falls in: for category and flag tables the row of

@@ -1,7 +1,6 @@
 package serve
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -96,38 +95,39 @@ func contactInto(pc *leadscorev1.Contact, props map[string]features.Value) (feat
 	return c, nil
 }
 
-// ErrNotPlainJSON is the cause of a *features.PropertyError for a JSON property value that is not a
-// string, number, boolean or null.
-var ErrNotPlainJSON = errors.New("serve: want a string, number, boolean or null")
-
-// PropertiesFromJSON converts contact properties decoded from JSON (strings, numbers as float64 or
-// json.Number, booleans; null is missing and left out) into wire values, the one conversion the REST
-// front and the predict command share. Anything else, or a number that is not finite, is a
+// PropertiesFromJSON converts contact properties decoded from JSON into wire values, through
+// features.ContactFromMap, the one JSON conversion that the REST front and the command line share: null
+// is missing and left out, strings stay text for the column's kind to read, numbers (float64 or
+// json.Number) and booleans keep their type. Anything else, or a number that is not finite, is a
 // *features.PropertyError naming the property.
 func PropertiesFromJSON(m map[string]any) (map[string]*leadscorev1.Value, error) {
-	props := make(map[string]*leadscorev1.Value, len(m))
-	for name, v := range m {
-		switch x := v.(type) {
-		case nil:
-			continue
-		case string:
-			props[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: x}}
-		case json.Number:
-			f, err := x.Float64()
-			if err != nil || math.IsInf(f, 0) {
-				return nil, &features.PropertyError{Property: name, Row: -1, Value: clip(x.String()), Kind: features.KindNumber, Err: features.ErrNotFinite}
-			}
-			props[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: f}}
-		case float64:
-			props[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: x}}
-		case bool:
-			props[name] = &leadscorev1.Value{Kind: &leadscorev1.Value_BoolValue{BoolValue: x}}
-		default:
-			b, _ := json.Marshal(x)
-			return nil, &features.PropertyError{Property: name, Row: -1, Value: clip(string(b)), Err: ErrNotPlainJSON}
+	c, err := features.ContactFromMap(m)
+	if err != nil {
+		var pe *features.PropertyError
+		if errors.As(err, &pe) {
+			pe.Value = clip(pe.Value)
+		}
+		return nil, err
+	}
+	return ContactToProto(c).Properties, nil
+}
+
+// ContactToProto converts a contact for the wire.
+func ContactToProto(c features.Contact) *leadscorev1.Contact {
+	pc := &leadscorev1.Contact{Id: c.ID, Properties: make(map[string]*leadscorev1.Value, len(c.Props))}
+	for k, v := range c.Props {
+		switch v.Kind {
+		case features.KindCategory:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: v.Str}}
+		case features.KindNumber:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: v.Num}}
+		case features.KindFlag:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_BoolValue{BoolValue: v.Bool}}
+		case features.KindTime:
+			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_TimestampValue{TimestampValue: timestamppb.New(v.Time)}}
 		}
 	}
-	return props, nil
+	return pc
 }
 
 // asOfFromProto returns the scoring time: ts, or now when ts is unset.

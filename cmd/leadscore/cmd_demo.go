@@ -175,7 +175,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		c := frame.Contact(i, "contact_id")
 		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		resp, err := client.Predict(callCtx, &leadscorev1.PredictRequest{
-			Model: a.Name, Contact: contactToProto(c), AsOf: timestamppb.New(a.Spec.ReferenceTime),
+			Model: a.Name, Contact: serve.ContactToProto(c), AsOf: timestamppb.New(a.Spec.ReferenceTime),
 		})
 		cancel()
 		if err != nil {
@@ -263,22 +263,4 @@ func demoPicks(hold []int, labels []features.Label, n int) []int {
 		}
 	}
 	return slices.Compact(out)
-}
-
-// contactToProto converts a contact for the wire.
-func contactToProto(c features.Contact) *leadscorev1.Contact {
-	pc := &leadscorev1.Contact{Id: c.ID, Properties: make(map[string]*leadscorev1.Value, len(c.Props))}
-	for k, v := range c.Props {
-		switch v.Kind {
-		case features.KindCategory:
-			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_StringValue{StringValue: v.Str}}
-		case features.KindNumber:
-			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: v.Num}}
-		case features.KindFlag:
-			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_BoolValue{BoolValue: v.Bool}}
-		case features.KindTime:
-			pc.Properties[k] = &leadscorev1.Value{Kind: &leadscorev1.Value_TimestampValue{TimestampValue: timestamppb.New(v.Time)}}
-		}
-	}
-	return pc
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -22,6 +20,7 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
+	"github.com/leadscore/leadscore/features"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
 )
@@ -43,7 +42,9 @@ func newPredictCmd(stdout, stderr io.Writer) *cobra.Command {
 
 The contact is a flat JSON object of properties: strings, numbers, booleans (null = missing), for example
   --contact '{"contact_id":"C1","industry":"Software","employees":120,"unsubscribed":false}'
-Its "contact_id" or "id" property, if a string, is also sent as the contact's id. "-" reads it from stdin.`,
+Strings are read as their column's kind exactly as the same text in a CSV file ("2024-01-02 10:00:00+02:00"
+is a time for a time column). Its "contact_id" (else "id") property is also sent as the contact's id.
+"-" reads it from stdin.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPredict(cmd.Context(), fl, cmd.InOrStdin(), stdout)
@@ -81,11 +82,11 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 			return fmt.Errorf("predict: reading contact: %w", err)
 		}
 	}
-	contact, err := contactFromJSON(raw)
+	c, err := features.ContactFromJSON(raw)
 	if err != nil {
-		return usageError{err}
+		return usageError{fmt.Errorf("predict: --contact: %w", err)}
 	}
-	req := &leadscorev1.PredictRequest{Model: fl.model, Version: fl.version, Label: fl.label, Contact: contact}
+	req := &leadscorev1.PredictRequest{Model: fl.model, Version: fl.version, Label: fl.label, Contact: serve.ContactToProto(c)}
 	if fl.asOf != "" {
 		t, err := time.Parse(time.RFC3339, fl.asOf)
 		if err != nil {
@@ -124,29 +125,6 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 		return err
 	}
 	return printPrediction(stdout, resp)
-}
-
-// contactFromJSON reads a flat JSON object of properties, converted as the server's REST front
-// converts them.
-func contactFromJSON(raw []byte) (*leadscorev1.Contact, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var m map[string]any
-	if err := dec.Decode(&m); err != nil {
-		return nil, fmt.Errorf("predict: --contact is not a JSON object: %w", err)
-	}
-	props, err := serve.PropertiesFromJSON(m)
-	if err != nil {
-		return nil, fmt.Errorf("predict: --contact: %w", err)
-	}
-	c := &leadscorev1.Contact{Properties: props}
-	for _, name := range []string{"contact_id", "id"} {
-		if id, ok := m[name].(string); ok {
-			c.Id = id
-			break
-		}
-	}
-	return c, nil
 }
 
 func clientCreds(caFile, certFile, keyFile string) (credentials.TransportCredentials, error) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -215,8 +214,8 @@ func newRulesTestCmd(stdout io.Writer) *cobra.Command {
 		Long: `Score one contact with a rules file and print every rule, hit or miss, with its points and why,
 then the group totals, total, stage, fit grade and engagement level (like HubSpot's test contact).
 
-The contact is a flat JSON object of properties: strings, numbers and booleans (null = missing); strings
-in RFC 3339 form are timestamps. For example
+The contact is a flat JSON object of properties: strings, numbers and booleans (null = missing); a string
+is read as a time, number or flag where a rule needs one, exactly as the same text in a CSV file. For example
   --contact '{"job_title":"VP Sales","visits":4,"last_activity_at":"2025-12-20T00:00:00Z"}'
 "-" reads it from stdin, "@FILE" from a file. Or take a row of a data file with --data, --id and --row.`,
 		Args: cobra.NoArgs,
@@ -273,7 +272,7 @@ func runRulesTest(fl rulesTestFlags, stdin io.Reader, stdout io.Writer) error {
 		if err != nil {
 			return fmt.Errorf("rules test: reading the contact: %w", err)
 		}
-		if c, err = rulesContactFromJSON(raw); err != nil {
+		if c, err = features.ContactFromJSON(raw); err != nil {
 			return usageError{fmt.Errorf("rules test: --contact: %w", err)}
 		}
 	}
@@ -284,46 +283,6 @@ func runRulesTest(fl rulesTestFlags, stdin io.Reader, stdout io.Writer) error {
 		return enc.Encode(res)
 	}
 	return printRulesResult(stdout, r, res)
-}
-
-// rulesContactFromJSON reads a flat JSON object of properties. Strings in RFC 3339 form become
-// timestamps; null leaves the property missing; "contact_id" or "id" also gives the contact's id.
-func rulesContactFromJSON(raw []byte) (features.Contact, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var obj map[string]any
-	if err := dec.Decode(&obj); err != nil {
-		return features.Contact{}, fmt.Errorf("want a JSON object of properties: %w", err)
-	}
-	if dec.More() {
-		return features.Contact{}, errors.New("want one JSON object, found more after it")
-	}
-	c := features.Contact{Props: make(map[string]features.Value, len(obj))}
-	for k, v := range obj {
-		switch v := v.(type) {
-		case nil:
-		case string:
-			if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
-				c.Props[k] = features.Timestamp(t)
-			} else {
-				c.Props[k] = features.String(v)
-			}
-			if k == "contact_id" || k == "id" && c.ID == "" {
-				c.ID = v
-			}
-		case json.Number:
-			f, err := strconv.ParseFloat(string(v), 64)
-			if err != nil || math.IsInf(f, 0) {
-				return features.Contact{}, fmt.Errorf("property %q: %s is not a finite number", k, v)
-			}
-			c.Props[k] = features.Number(f)
-		case bool:
-			c.Props[k] = features.Flag(v)
-		default:
-			return features.Contact{}, fmt.Errorf("property %q: want a string, number, boolean or null", k)
-		}
-	}
-	return c, nil
 }
 
 // rulesContactFromData reads a data file and returns the contact whose idColumn value is id.

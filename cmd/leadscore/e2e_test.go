@@ -80,7 +80,7 @@ func TestTrainScoreServeAgree(t *testing.T) {
 	for i := 0; i < data.Len(); i += 97 {
 		c := data.Contact(i, "contact_id")
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		resp, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "leads", Contact: contactToProto(c), AsOf: timestamppb.New(asOf)})
+		resp, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "leads", Contact: serve.ContactToProto(c), AsOf: timestamppb.New(asOf)})
 		cancel()
 		if err != nil {
 			t.Fatalf("row %d: %v", i+1, err)

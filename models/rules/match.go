@@ -314,8 +314,7 @@ func list(items []string) string {
 func (l *literal) matches(v features.Value) bool {
 	switch v.Kind {
 	case features.KindCategory:
-		s := strings.TrimSpace(v.Str)
-		if strings.EqualFold(s, l.text) {
+		if features.SameCategory(v.Str, l.text) {
 			return true
 		}
 		if l.isNum {
@@ -349,63 +348,24 @@ func known(v features.Value) bool {
 	return true
 }
 
-// number returns v as a finite number: a number, or a string holding one.
+// number returns v as a finite number: a number, or a string holding one (features.Parse).
 func number(v features.Value) (float64, bool) {
-	var x float64
-	switch v.Kind {
-	case features.KindNumber:
-		x = v.Num
-	case features.KindCategory:
-		f, err := strconv.ParseFloat(strings.TrimSpace(v.Str), 64)
-		if err != nil {
-			return 0, false
-		}
-		x = f
-	default:
-		return 0, false
-	}
-	return x, !math.IsNaN(x) && !math.IsInf(x, 0)
+	p, err := features.Parse(features.KindNumber, v, nil)
+	return p.Num, err == nil && p.Kind == features.KindNumber
 }
 
-// flag returns v as a boolean: a flag, the strings true/false/yes/no (any case), or the numbers 1 and 0.
+// flag returns v as a boolean: a flag, the strings true/false/yes/no (any case) or 1/0, or the
+// numbers 1 and 0 (features.Parse).
 func flag(v features.Value) (bool, bool) {
-	switch v.Kind {
-	case features.KindFlag:
-		return v.Bool, true
-	case features.KindCategory:
-		s := strings.TrimSpace(v.Str)
-		switch {
-		case strings.EqualFold(s, "true"), strings.EqualFold(s, "yes"), s == "1":
-			return true, true
-		case strings.EqualFold(s, "false"), strings.EqualFold(s, "no"), s == "0":
-			return false, true
-		}
-	case features.KindNumber:
-		switch v.Num {
-		case 1:
-			return true, true
-		case 0:
-			return false, true
-		}
-	}
-	return false, false
+	p, err := features.Parse(features.KindFlag, v, nil)
+	return p.Bool, err == nil && p.Kind == features.KindFlag
 }
 
-// timeOf returns v as a time: a timestamp, or a string in RFC 3339 or YYYY-MM-DD form (UTC).
+// timeOf returns v as a time: a timestamp, or a string in a form features.Parse reads (RFC 3339,
+// 2006-01-02, 2006-01-02 15:04:05 with an optional zone; UTC when none).
 func timeOf(v features.Value) (time.Time, bool) {
-	switch v.Kind {
-	case features.KindTime:
-		return v.Time, !v.Time.IsZero()
-	case features.KindCategory:
-		s := strings.TrimSpace(v.Str)
-		if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
-			return t, true
-		}
-		if t, err := time.Parse(time.DateOnly, s); err == nil {
-			return t, true
-		}
-	}
-	return time.Time{}, false
+	p, err := features.Parse(features.KindTime, v, nil)
+	return p.Time, err == nil && p.Kind == features.KindTime && !p.Time.IsZero()
 }
 
 // ageDays returns how many days before at the timestamp v lies; negative when after at.

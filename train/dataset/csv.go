@@ -10,52 +10,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/leadscore/leadscore/features"
 )
-
-// missingMarkers are the texts read as missing values, after trimming spaces: pandas' default
-// na_values, so a file reads the same in both tools.
-var missingMarkers = map[string]bool{
-	"": true, "#N/A": true, "#N/A N/A": true, "#NA": true, "-1.#IND": true, "-1.#QNAN": true,
-	"-NaN": true, "-nan": true, "1.#IND": true, "1.#QNAN": true, "<NA>": true, "N/A": true,
-	"NA": true, "NULL": true, "NaN": true, "None": true, "n/a": true, "nan": true, "null": true,
-}
-
-// missingLen and missingFirst are the longest marker and the first bytes of markers: most values
-// are ruled out by these before the map lookup.
-var missingLen, missingFirst = func() (int, [256]bool) {
-	longest, first := 0, [256]bool{}
-	for m := range missingMarkers {
-		longest = max(longest, len(m))
-		if m != "" {
-			first[m[0]] = true
-		}
-	}
-	return longest, first
-}()
-
-// isMissing reports whether the trimmed text t is a missing marker.
-func isMissing[T string | []byte](t T) bool {
-	if len(t) == 0 {
-		return missingMarkers[""]
-	}
-	if len(t) > missingLen || !missingFirst[t[0]] {
-		return false
-	}
-	return missingMarkers[string(t)]
-}
-
-// timeLayouts are the timestamp forms recognised in CSV files; a value without a zone is UTC.
-// Fractional seconds are accepted after the seconds in every layout.
-var timeLayouts = []string{
-	time.RFC3339Nano,
-	"2006-01-02",
-	"2006-01-02 15:04:05",
-	"2006-01-02T15:04:05",
-	"2006-01-02 15:04:05Z07:00",
-}
 
 const (
 	sampleSize = 64 << 10 // bytes read to detect the delimiter
@@ -70,14 +27,16 @@ const (
 // may hold delimiters, quotes ("") and line breaks; CRLF line ends and a UTF-8 byte-order mark
 // are accepted; header names are trimmed of spaces and must be unique and not empty.
 //
-// A value is missing when, trimmed of spaces, it is empty or one of pandas' default markers (NA,
-// N/A, n/a, NaN, nan, null, NULL, None, #N/A, <NA>, ...). Each column takes the first kind that
-// fits every one of its non-missing values (trimmed): flag (true/false or yes/no, any case),
-// number (decimal text that strconv.ParseFloat accepts as a finite number; integers written with
-// a leading zero, such as 007 or 02134, are identifiers and are not numbers), time (RFC 3339,
-// 2006-01-02, 2006-01-02 15:04:05, with T or space, optional fraction and zone; UTC when no zone
-// is given), and otherwise category (the raw text). A column with no values is a category.
-// 1 and 0 stay numbers. opts.Kinds overrides the inference.
+// A value is missing when, trimmed of spaces, it is empty or in opts.MissingValues (default
+// features.DefaultMissingValues: NA, N/A, null, None, NaN, -, Select, unknown, ..., in any case).
+// Each column takes the first kind that fits every one of its non-missing values (trimmed), as
+// features.InferKind types one value: flag (true/false or yes/no, any case), number (decimal text
+// that strconv.ParseFloat accepts as a finite number; integers written with a leading zero, such
+// as 007 or 02134, are identifiers and are not numbers), time (RFC 3339, 2006-01-02,
+// 2006-01-02 15:04:05, with T or space, optional fraction and zone; UTC when no zone is given),
+// and otherwise category (the raw text). A column with no values is a category. 1 and 0 stay
+// numbers. Text spelling an infinite or not-a-number value (inf, -Infinity, nan) is missing in a
+// number column. opts.Kinds overrides the inference.
 //
 // The file is read once, in blocks of whole records that GOMAXPROCS goroutines parse at the
 // same time, so memory holds the frame and a few blocks. A block whose values of a column were
@@ -150,7 +109,7 @@ func readCSV(r io.ReadSeeker, name string, opts ReadOptions, size, workers int) 
 		return nil, &ParseError{File: name, Err: err}
 	}
 	sp := &splitter{r: r, size: size, offset: start + headerEnd, line: lines, free: make(chan []byte, workers+1)}
-	p := &blockParser{width: len(header), comma: comma, cols: cols}
+	p := &blockParser{width: len(header), comma: comma, cols: cols, missing: features.NewMissingValues(opts.MissingValues)}
 	a := newAssembler(p, fileSize-start-headerEnd)
 	readErr := p.run(sp, workers, a)
 	if a.err != nil {
@@ -254,68 +213,17 @@ func detectComma(sample []byte, complete bool) rune {
 	return best
 }
 
-// parseAs parses text as kind k: the zero Value for a missing marker, false when it does not fit.
-func parseAs(k features.Kind, text string, in *interner) (features.Value, bool) {
-	t := strings.TrimSpace(text)
-	if isMissing(t) {
-		return features.Value{}, true
-	}
-	switch k {
-	case features.KindFlag:
-		b, ok := parseFlag(t)
-		return features.Flag(b), ok
-	case features.KindNumber:
-		x, ok := parseNumber(t)
-		return features.Number(x), ok
-	case features.KindTime:
-		tm, ok := parseTime(t)
-		return features.Timestamp(tm), ok
-	}
-	return features.String(in.intern(text)), true
-}
-
-func parseFlag(s string) (bool, bool) {
-	switch {
-	case strings.EqualFold(s, "true"), strings.EqualFold(s, "yes"):
-		return true, true
-	case strings.EqualFold(s, "false"), strings.EqualFold(s, "no"):
-		return false, true
-	}
-	return false, false
-}
-
-func parseNumber(s string) (float64, bool) {
-	if s == "" {
-		return 0, false
-	}
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c >= '0' && c <= '9', c == '.', c == '-', c == '+', c == 'e', c == 'E':
-		default:
-			return 0, false
-		}
-	}
-	digits := strings.TrimLeft(s, "+-")
-	if len(digits) > 1 && digits[0] == '0' && digits[1] >= '0' && digits[1] <= '9' {
-		return 0, false
-	}
-	x, err := strconv.ParseFloat(s, 64)
+// parseAs parses text as kind k through features.Parse: the zero Value for a missing value, false
+// when it does not fit.
+func parseAs(k features.Kind, text string, missing *features.MissingValues, in *interner) (features.Value, bool) {
+	v, err := features.Parse(k, features.String(text), missing)
 	if err != nil {
-		return 0, false
+		return features.Value{}, false
 	}
-	return x, true
-}
-
-func parseTime(s string) (time.Time, bool) {
-	if len(s) < 10 || s[4] != '-' || s[7] != '-' {
-		return time.Time{}, false
+	if v.Kind == features.KindCategory {
+		v.Str = in.intern(v.Str)
 	}
-	for _, layout := range timeLayouts {
-		if t, err := time.Parse(layout, s); err == nil {
-			return t.UTC(), true
-		}
-	}
-	return time.Time{}, false
+	return v, true
 }
 
 // interner shares the strings of a category column so that repeated values cost one copy, and
@@ -348,16 +256,6 @@ func (in *interner) add(c string) string {
 	return c
 }
 
-// formatNumber writes x so that parseNumber reads back exactly x.
-func formatNumber(x float64) string {
-	if x == float64(int64(x)) && x > -1e15 && x < 1e15 {
-		return strconv.FormatInt(int64(x), 10)
-	}
-	return strconv.FormatFloat(x, 'g', -1, 64)
-}
-
-func formatTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
-
 // writeCSV writes f with a header row; missing values are empty fields, numbers are exact,
 // times are RFC 3339 in UTC and flags are true/false.
 func writeCSV(w io.Writer, f *features.Frame, comma rune) error {
@@ -379,9 +277,9 @@ func writeCSV(w io.Writer, f *features.Frame, comma rune) error {
 			case c.Kind == features.KindCategory:
 				rec[j] = c.Str[i]
 			case c.Kind == features.KindNumber:
-				rec[j] = formatNumber(c.Num[i])
+				rec[j] = features.FormatNumber(c.Num[i])
 			case c.Kind == features.KindTime:
-				rec[j] = formatTime(features.UnixTime(c.Num[i]))
+				rec[j] = features.FormatTime(features.UnixTime(c.Num[i]))
 			case c.Kind == features.KindFlag:
 				rec[j] = strconv.FormatBool(c.Bool[i])
 			}

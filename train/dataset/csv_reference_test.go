@@ -88,7 +88,7 @@ func referenceReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features
 			if !infer[j] || cands[j] == 0 {
 				continue
 			}
-			if t := strings.TrimSpace(field); !missingMarkers[t] {
+			if t := strings.TrimSpace(field); !features.NewMissingValues(opts.MissingValues).Has(t) {
 				seen[j] = true
 				cands[j] = narrow(cands[j], t)
 			}
@@ -129,7 +129,7 @@ func referenceReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features
 		}
 		for c, col := range f.Columns {
 			field := rec[idx[c]]
-			v, ok := parseAs(col.Kind, field, &interns[c])
+			v, ok := parseAs(col.Kind, field, features.NewMissingValues(opts.MissingValues), &interns[c])
 			if !ok {
 				line, _ := cr.FieldPos(idx[c])
 				return nil, &ParseError{File: name, Line: line, Row: row, Column: col.Name,
@@ -169,17 +169,17 @@ func inferred(bits uint8, seen bool) features.Kind {
 // narrow drops the candidate kinds that the trimmed, non-missing text s does not fit.
 func narrow(bits uint8, s string) uint8 {
 	if bits&canFlag != 0 {
-		if _, ok := parseFlag(s); !ok {
+		if _, ok := features.FlagText(s); !ok {
 			bits &^= canFlag
 		}
 	}
 	if bits&canNumber != 0 {
-		if _, ok := parseNumber(s); !ok {
+		if _, ok := features.NumberText(s); !ok && !features.NonFiniteText(s) {
 			bits &^= canNumber
 		}
 	}
 	if bits&canTime != 0 {
-		if _, ok := parseTime(s); !ok {
+		if _, ok := features.TimeText(s); !ok {
 			bits &^= canTime
 		}
 	}

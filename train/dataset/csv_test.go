@@ -73,7 +73,17 @@ var csvTests = []struct {
 			{"a", features.KindCategory, []string{"1", "x"}},
 			{"b", features.KindCategory, []string{"true", "1"}},
 			{"c", features.KindTime, []string{"2024-01-01T00:00:00Z", "2024-01-01T00:00:00Z"}},
-			{"d", features.KindCategory, []string{"Inf", na}},
+			{"d", features.KindNumber, []string{na, na}},
+		}},
+	{name: "inf and nan are missing numbers", in: "n,s\n1,Inf\nInf,x\n-Infinity,y\n2.5,z\nnan,w\n",
+		want: []wantColumn{
+			{"n", features.KindNumber, []string{"1", na, na, "2.5", na}},
+			{"s", features.KindCategory, []string{"Inf", "x", "y", "z", "w"}},
+		}},
+	{name: "placeholders are missing", in: "a,b\nSelect,1\nWeb,-\nnone,N/A\nUnknown,3\n",
+		want: []wantColumn{
+			{"a", features.KindCategory, []string{na, "Web", na, na}},
+			{"b", features.KindNumber, []string{"1", na, na, "3"}},
 		}},
 	{name: "leading zeros and hex stay categories", in: "zip,hex,n\n02134,0x1F,-0.5\n10001,0x20,1e3\n",
 		want: []wantColumn{

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
-	"time"
 	"unicode/utf8"
 
 	"github.com/leadscore/leadscore/features"
@@ -108,11 +107,12 @@ type readColumn struct {
 
 // part is one column of one block; kind is KindNone while every value is missing.
 type part struct {
-	kind  features.Kind
-	valid []bool
-	num   []float64
-	flag  []bool
-	str   []string
+	kind      features.Kind
+	valid     []bool
+	num       []float64
+	flag      []bool
+	str       []string
+	nonFinite int // values spelling inf or nan, missing in a number column
 }
 
 // blockResult is a parsed block. Errors carry rows counted from the start of the block.
@@ -129,9 +129,10 @@ type blockResult struct {
 
 // blockParser parses blocks of records with width fields into the columns cols.
 type blockParser struct {
-	width int
-	comma rune
-	cols  []readColumn
+	width   int
+	comma   rune
+	cols    []readColumn
+	missing *features.MissingValues
 	// The slices of parts come back here once the assembler has copied them, sparing the
 	// garbage collector a frame's worth of short-lived slices.
 	bools  slicePool[bool]
@@ -372,6 +373,7 @@ func (a *assembler) frame(r io.ReadSeeker, name string) (*features.Frame, error)
 		for _, c := range byBlock[sp.offset] {
 			pt := w.category(c, a.p.cols[c])
 			copy(a.cols[c].Str[sp.row:], pt.str)
+			copy(a.cols[c].Valid[sp.row:], pt.valid) // text such as "Inf" was missing as a number
 		}
 	}
 	f := &features.Frame{Columns: a.cols}
@@ -685,23 +687,42 @@ func (w *worker) column(c int, col readColumn) (pt part, bad *ParseError) {
 		k := i*fs.width + col.index
 		raw := fs.field(k)
 		t := trimSpace(raw)
-		if isMissing(t) {
+		if w.p.missing.HasBytes(t) {
 			continue
 		}
 		if kind == features.KindNone && !col.forced {
-			kind = kindOf(t)
+			kind = features.InferKind(t)
 			w.alloc(&pt, kind)
 		}
 		ok := true
 		switch kind {
 		case features.KindFlag:
-			pt.flag[i], ok = flagOf(t)
+			pt.flag[i], ok = features.FlagText(t)
 		case features.KindNumber:
-			pt.num[i], ok = numberOf(t)
+			if pt.num[i], ok = features.NumberText(t); !ok && features.NonFiniteText(t) {
+				pt.nonFinite++ // missing in a number column
+				continue
+			}
 		case features.KindTime:
-			pt.num[i], ok = timeOf(t)
+			pt.num[i], ok = features.TimeText(t)
 		case features.KindCategory:
 			w.text(&pt, c, i, raw)
+		}
+		if !ok && col.forced {
+			// A forced kind reads the value as any value of a known kind is read (leading zeros
+			// allowed in a number, 1 and 0 as a flag).
+			if v, err := features.Parse(kind, features.String(string(t)), w.p.missing); err == nil {
+				switch v.Kind {
+				case features.KindNone:
+					continue
+				case features.KindNumber:
+					pt.num[i], ok = v.Num, true
+				case features.KindFlag:
+					pt.flag[i], ok = v.Bool, true
+				case features.KindTime:
+					pt.num[i], ok = features.UnixSeconds(v.Time), true
+				}
+			}
 		}
 		if !ok {
 			if col.forced {
@@ -724,7 +745,7 @@ func (w *worker) category(c int, col readColumn) part {
 	w.alloc(&pt, features.KindCategory)
 	for i := range fs.n {
 		raw := fs.field(i*fs.width + col.index)
-		if isMissing(trimSpace(raw)) {
+		if w.p.missing.HasBytes(trimSpace(raw)) {
 			continue
 		}
 		w.text(&pt, c, i, raw)
@@ -788,102 +809,6 @@ func trimSpace(b []byte) []byte {
 		return b
 	}
 	return bytes.TrimSpace(b)
-}
-
-// kindOf returns the kind of the trimmed, non-missing text t on its own.
-func kindOf(t []byte) features.Kind {
-	if _, ok := flagOf(t); ok {
-		return features.KindFlag
-	}
-	if _, ok := numberOf(t); ok {
-		return features.KindNumber
-	}
-	if _, ok := timeOf(t); ok {
-		return features.KindTime
-	}
-	return features.KindCategory
-}
-
-// flagOf is parseFlag for bytes; no text longer than five runes of four bytes can be a flag.
-func flagOf(t []byte) (bool, bool) {
-	if len(t) < 2 || len(t) > 20 {
-		return false, false
-	}
-	return parseFlag(string(t))
-}
-
-// numberOf is parseNumber for bytes, with a fast path for integers of at most 15 digits, which
-// float64 holds exactly.
-func numberOf(t []byte) (float64, bool) {
-	if len(t) > 0 && len(t) <= 15 && (t[0] != '0' || len(t) == 1) {
-		var x int64
-		i := 0
-		for ; i < len(t) && t[i] >= '0' && t[i] <= '9'; i++ {
-			x = x*10 + int64(t[i]-'0')
-		}
-		if i == len(t) {
-			return float64(x), true
-		}
-	}
-	return parseNumber(string(t))
-}
-
-// timeOf is parseTime for bytes as Unix seconds, with a fast path for the forms
-// 2006-01-02T15:04:05Z and 2006-01-02.
-func timeOf(t []byte) (float64, bool) {
-	if sec, ok := fastTime(t); ok {
-		return float64(sec), true
-	}
-	tm, ok := parseTime(string(t))
-	if !ok {
-		return 0, false
-	}
-	return features.UnixSeconds(tm), true
-}
-
-// fastTime parses 2006-01-02T15:04:05Z and 2006-01-02 (UTC); false for any other text and for
-// out-of-range fields, which parseTime then judges.
-func fastTime(t []byte) (int64, bool) {
-	var hour, minute, sec int
-	switch {
-	case len(t) == 10:
-	case len(t) == 20 && t[10] == 'T' && t[13] == ':' && t[16] == ':' && t[19] == 'Z':
-		var ok1, ok2, ok3 bool
-		hour, ok1 = digits(t[11:13])
-		minute, ok2 = digits(t[14:16])
-		sec, ok3 = digits(t[17:19])
-		if !ok1 || !ok2 || !ok3 || hour > 23 || minute > 59 || sec > 59 {
-			return 0, false
-		}
-	default:
-		return 0, false
-	}
-	if t[4] != '-' || t[7] != '-' {
-		return 0, false
-	}
-	year, ok1 := digits(t[0:4])
-	month, ok2 := digits(t[5:7])
-	day, ok3 := digits(t[8:10])
-	if !ok1 || !ok2 || !ok3 || month < 1 || month > 12 || day < 1 {
-		return 0, false
-	}
-	d := time.Date(year, time.Month(month), day, hour, minute, sec, 0, time.UTC)
-	if d.Day() != day { // day past the end of the month
-		return 0, false
-	}
-	return d.Unix(), true
-}
-
-// digits parses b, which must be all decimal digits.
-func digits(b []byte) (int, bool) {
-	x := 0
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		x = x*10 + int(c-'0')
-	}
-	return x, true
 }
 
 // at places an error of a block in the file: name, and rows before the block.

@@ -71,6 +71,9 @@ type ReadOptions struct {
 	Kinds map[string]features.Kind
 	// Comma is the CSV field delimiter; 0 detects one of ',', ';' and tab from the start of the file.
 	Comma rune
+	// MissingValues are the texts read as missing values, matched case-insensitively after
+	// trimming spaces, in CSV fields and Parquet strings; nil means features.DefaultMissingValues.
+	MissingValues []string
 }
 
 // ReadFile reads a Parquet (.parquet) or CSV (.csv, .tsv, .txt) file into a frame, choosing the
@@ -254,9 +257,9 @@ func appendValue(c *features.Column, v features.Value) {
 	}
 }
 
-// convertColumn returns c converted to kind k through each value's text, as a CSV reader would
-// parse it; row numbers in errors are 1-based.
-func convertColumn(file string, c *features.Column, k features.Kind) (*features.Column, error) {
+// convertColumn returns c converted to kind k through features.Parse; row numbers in errors are
+// 1-based.
+func convertColumn(file string, c *features.Column, k features.Kind, missing *features.MissingValues) (*features.Column, error) {
 	if c.Kind == k {
 		return c, nil
 	}
@@ -264,20 +267,13 @@ func convertColumn(file string, c *features.Column, k features.Kind) (*features.
 	var in interner
 	for i := range c.Len() {
 		v := c.Value(i)
-		if v.Missing() {
-			appendValue(out, v)
-			continue
-		}
-		text := v.Text()
-		if v.Kind == features.KindNumber {
-			text = formatNumber(v.Num)
-		} else if v.Kind == features.KindTime {
-			text = formatTime(v.Time)
-		}
-		p, ok := parseAs(k, text, &in)
-		if !ok {
+		p, err := features.Parse(k, v, missing)
+		if err != nil {
 			return nil, &ParseError{File: file, Row: i + 1, Column: c.Name,
-				Err: fmt.Errorf("%w: %q is not a %s", ErrBadValue, text, k)}
+				Err: fmt.Errorf("%w: %q is not a %s", ErrBadValue, v.Text(), k)}
+		}
+		if p.Kind == features.KindCategory {
+			p.Str = in.intern(p.Str)
 		}
 		appendValue(out, p)
 	}

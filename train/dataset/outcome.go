@@ -79,7 +79,7 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 		if col.Valid[i] {
 			text := col.Value(i).Text()
 			if col.Kind == features.KindNumber {
-				text = formatNumber(col.Num[i])
+				text = features.FormatNumber(col.Num[i])
 			}
 			var seen bool
 			if l, seen = memo[text]; !seen {
@@ -179,10 +179,8 @@ func flagAliases(list []string) []string {
 	out := make([]string, len(list))
 	for i, v := range list {
 		out[i] = v
-		if b, ok := parseFlag(strings.TrimSpace(v)); ok {
-			out[i] = strconv.FormatBool(b)
-		} else if x, ok := parseNumber(strings.TrimSpace(v)); ok && (x == 0 || x == 1) {
-			out[i] = strconv.FormatBool(x == 1)
+		if b, err := features.Parse(features.KindFlag, features.String(v), features.NewMissingValues([]string{})); err == nil && !b.Missing() {
+			out[i] = strconv.FormatBool(b.Bool)
 		}
 	}
 	return out

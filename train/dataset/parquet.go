@@ -1,6 +1,7 @@
 package dataset
 
 import (
+	"bytes"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -104,6 +105,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		seen[n] = true
 	}
 
+	missing := features.NewMissingValues(opts.MissingValues)
 	prealloc := int(min(max(pf.NumRows(), 0), preallocMax))
 	var readers []*leafReader
 	frame = &features.Frame{}
@@ -115,7 +117,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 			return nil, &ParseError{File: name, Column: names[i],
 				Err: fmt.Errorf("%w: repeated (list or map) column %s; leave it out with the columns option", ErrUnsupported, leaf.Type())}
 		}
-		lr, err := newLeafReader(leaf, names[i], prealloc)
+		lr, err := newLeafReader(leaf, names[i], prealloc, missing)
 		if err != nil {
 			return nil, &ParseError{File: name, Column: names[i], Err: err}
 		}
@@ -146,7 +148,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 	}
 	for i, c := range frame.Columns {
 		if k, ok := opts.Kinds[c.Name]; ok {
-			if frame.Columns[i], err = convertColumn(name, c, k); err != nil {
+			if frame.Columns[i], err = convertColumn(name, c, k, missing); err != nil {
 				return nil, err
 			}
 		}
@@ -161,11 +163,13 @@ type leafReader struct {
 	num   func(parquet.Value) float64 // number and time columns; NaN means missing
 	str   func(parquet.Value) string  // category columns built from something other than bytes
 	in    interner
+	// missing are the texts read as missing in string columns, as in a CSV file.
+	missing *features.MissingValues
 }
 
-func newLeafReader(leaf *parquet.Column, name string, n int) (*leafReader, error) {
+func newLeafReader(leaf *parquet.Column, name string, n int, missing *features.MissingValues) (*leafReader, error) {
 	t := leaf.Type()
-	lr := &leafReader{index: leaf.Index()}
+	lr := &leafReader{index: leaf.Index(), missing: missing}
 	kind := features.KindNumber
 	var lt format.LogicalTypeValue
 	if l := t.LogicalType(); l != nil {
@@ -273,8 +277,12 @@ func (lr *leafReader) readPage(page parquet.Page, buf []parquet.Value) error {
 				var s string
 				if lr.str != nil {
 					s = lr.str(v)
+				} else if b := v.ByteArray(); lr.missing.HasBytes(bytes.TrimSpace(b)) {
+					c.Str = append(c.Str, "")
+					c.Valid = append(c.Valid, false)
+					continue
 				} else {
-					s = lr.in.internBytes(v.ByteArray())
+					s = lr.in.internBytes(b)
 				}
 				c.Str = append(c.Str, s)
 				c.Valid = append(c.Valid, true)

@@ -127,7 +127,7 @@ func TestReadParquetTypes(t *testing.T) {
 		{"str", features.KindCategory, []features.Value{str("alpha"), str("beta"), str("gamma")}},
 		{"dict", features.KindCategory, []features.Value{str("x"), str("y"), str("x")}},
 		{"enum", features.KindCategory, []features.Value{str("open"), str("won"), str("lost")}},
-		{"bytes", features.KindCategory, []features.Value{str("raw"), str(""), str("b")}},
+		{"bytes", features.KindCategory, []features.Value{str("raw"), none, str("b")}}, // blank is missing, as in CSV
 		{"day", features.KindTime, []features.Value{at(946684800), at(0), at(0)}},
 		{"ts_ms", features.KindTime, []features.Value{at(1709296245.123), at(0), at(0)}},
 		{"ts_us", features.KindTime, []features.Value{at(1700000000.123456), at(0), at(0)}},
@@ -141,7 +141,7 @@ func TestReadParquetTypes(t *testing.T) {
 		{"opt_f32", features.KindNumber, []features.Value{num(0.25), none, none}},
 		{"opt_f64", features.KindNumber, []features.Value{num(3.5), none, none}},
 		{"opt_bool", features.KindFlag, []features.Value{flag(false), none, none}},
-		{"opt_str", features.KindCategory, []features.Value{str(""), none, none}},
+		{"opt_str", features.KindCategory, []features.Value{none, none, none}},
 		{"opt_day", features.KindTime, []features.Value{at(86400), none, none}},
 		{"opt_ts", features.KindTime, []features.Value{at(86400.000005), none, none}},
 		{"nested.score", features.KindNumber, []features.Value{num(0.5), none, none}},

@@ -156,9 +156,9 @@ func TestWriteFileErrors(t *testing.T) {
 
 func TestFormatNumberExact(t *testing.T) {
 	for _, x := range []float64{0, 1, -1, 0.1, 1.0 / 3, 1e15, 123456789012345, 1e-300, -2.5e20, math.MaxFloat64} {
-		got, ok := parseNumber(formatNumber(x))
+		got, ok := features.NumberText(features.FormatNumber(x))
 		if !ok || got != x {
-			t.Errorf("formatNumber(%v) = %q reads back as %v, %t", x, formatNumber(x), got, ok)
+			t.Errorf("FormatNumber(%v) = %q reads back as %v, %t", x, features.FormatNumber(x), got, ok)
 		}
 	}
 }

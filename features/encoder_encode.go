@@ -1,0 +1,318 @@
+package features
+
+import (
+	"fmt"
+	"math"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// cell is one property value read as its column's kind: s for a category, x for a number, Unix
+// seconds for a time, 1 or 0 for a flag. ok is false for a missing value.
+type cell struct {
+	ok bool
+	s  string
+	x  float64
+}
+
+// catCell reads a category value; blank text and missing values are missing.
+func catCell(s string, missing *MissingValues) cell {
+	if hasMissing(missing, strings.TrimSpace(s)) {
+		return cell{}
+	}
+	return cell{ok: true, s: s}
+}
+
+func numCell(x float64) (cell, error) {
+	if !isFiniteNum(x) {
+		return cell{}, ErrNotFinite
+	}
+	return cell{ok: true, x: x}, nil
+}
+
+func flagCell(b bool) cell {
+	if b {
+		return cell{ok: true, x: 1}
+	}
+	return cell{ok: true}
+}
+
+// timeCell reads Unix seconds as a contact's time.Time would hold them, so that both encoding paths
+// see the same float.
+func timeCell(sec float64) cell { return cell{ok: true, x: UnixSeconds(UnixTime(sec))} }
+
+// cellOf reads a contact's value as the column's kind through Parse. It returns ErrWrongType or
+// ErrNotFinite (bare; the caller adds the property).
+func (ce *ColumnEncoding) cellOf(v Value, missing *MissingValues) (cell, error) {
+	p, err := Parse(ce.Kind, v, missing)
+	if err != nil || p.Missing() {
+		return cell{}, err
+	}
+	switch p.Kind {
+	case KindCategory:
+		return cell{ok: true, s: p.Str}, nil
+	case KindNumber:
+		return cell{ok: true, x: p.Num}, nil
+	case KindFlag:
+		return flagCell(p.Bool), nil
+	}
+	return cell{ok: true, x: UnixSeconds(p.Time)}, nil
+}
+
+// frameCell reads row i of col as the column's kind: directly from the column's slice when the kinds
+// agree, else through cellOf, exactly as EncodeContact would read f.Contact(i, "").
+func (ce *ColumnEncoding) frameCell(col *Column, i int, missing *MissingValues) (cell, error) {
+	if !col.Valid[i] {
+		return cell{}, nil
+	}
+	if col.Kind == ce.Kind {
+		switch col.Kind {
+		case KindCategory:
+			return catCell(col.Str[i], missing), nil
+		case KindNumber:
+			return numCell(col.Num[i])
+		case KindFlag:
+			return flagCell(col.Bool[i]), nil
+		case KindTime:
+			return timeCell(col.Num[i]), nil
+		}
+	}
+	return ce.cellOf(col.Value(i), missing)
+}
+
+func (ce *ColumnEncoding) propertyError(v Value, row int, err error) error {
+	return &PropertyError{Property: ce.Property, Row: row, Value: v.Text(), Kind: ce.Kind, Err: err}
+}
+
+// key is the vocabulary key of a category value: the value, or its derived class.
+func (ce *ColumnEncoding) key(s string) string {
+	if ce.Derive == "" {
+		return Fold(s)
+	}
+	return DerivedClass(ce.Derive, s)
+}
+
+// DerivedClass returns the class a derived category property is encoded by: the e-mail domain class
+// for DeriveEmailDomain, the title seniority for DeriveTitleSeniority, and s itself otherwise.
+func DerivedClass(derive, s string) string {
+	switch derive {
+	case DeriveEmailDomain:
+		return EmailDomainClass(s)
+	case DeriveTitleSeniority:
+		return TitleSeniority(s)
+	}
+	return s
+}
+
+// numberValue is the transformed value of a number: x, or log1p(max(x, 0)) when log.
+func numberValue(x float64, log bool) float64 {
+	if !log {
+		return x
+	}
+	if !(x > 0) {
+		x = 0
+	}
+	return math.Log1p(x)
+}
+
+// scale standardises a transformed value and clips it to ±clipZ.
+func (ce *ColumnEncoding) scale(t float64) float64 {
+	z := (t - ce.Mean) / ce.SD
+	switch {
+	case z > clipZ:
+		return clipZ
+	case z < -clipZ:
+		return -clipZ
+	}
+	return z
+}
+
+// put writes the outputs of one value into dst, the column's zeroed slice of the vector. Both
+// EncodeContact and EncodeFrame go through it.
+func (ce *ColumnEncoding) put(levels map[string]int, c cell, asOf float64, dst []float64) {
+	switch ce.Kind {
+	case KindCategory:
+		if !c.ok {
+			if ce.Missing {
+				dst[len(dst)-1] = 1
+			}
+			return
+		}
+		j, ok := levels[c.s] // a level's own spelling needs no folding
+		if !ok || ce.Derive != "" {
+			j, ok = levels[ce.key(c.s)]
+		}
+		if ok {
+			dst[j] = 1
+		} else if ce.Other {
+			dst[len(ce.Levels)] = 1
+		}
+		return
+	case KindNumber:
+		t := ce.Impute
+		if c.ok {
+			t = numberValue(c.x, ce.Log)
+		}
+		dst[0] = ce.scale(t)
+	case KindFlag:
+		dst[0] = c.x
+	case KindTime:
+		t := ce.Impute
+		if c.ok {
+			t = recencyDays(asOf, c.x)
+		}
+		dst[0] = ce.scale(t)
+	}
+	if ce.Missing && !c.ok {
+		dst[1] = 1
+	}
+	if len(ce.Cuts) > 0 && c.ok {
+		off := 1
+		if ce.Missing {
+			off = 2
+		}
+		k, _ := slices.BinarySearch(ce.Cuts, c.x)
+		if k < len(ce.Cuts) && ce.Cuts[k] == c.x {
+			k++ // a value on a cut point belongs to the range it starts
+		}
+		dst[off+k] = 1
+	}
+}
+
+// EncodeContact writes the feature vector of c into dst, which must have length Width (else it
+// panics). asOf is the "now" of recency features; the zero time means ReferenceTime. Values are read
+// leniently: numeric strings (" 3.5 ") for number columns; true/false/yes/no/1/0 strings and 0/1
+// numbers for flags; RFC 3339 or "2006-01-02" strings for times; any value's Text for a category.
+// Blank strings are missing. A value that cannot be read, or a NaN or infinite number, is a
+// *PropertyError wrapping ErrWrongType or ErrNotFinite (the first in spec order). Properties the spec
+// does not know give warnings, sorted by property; known but unused ones are ignored. It allocates
+// only for warnings and errors.
+func (e *Encoder) EncodeContact(c Contact, asOf time.Time, dst []float64) ([]Warning, error) {
+	ix, err := e.index()
+	if err != nil {
+		return nil, err
+	}
+	if len(dst) != ix.width {
+		panic(fmt.Sprintf("features: EncodeContact: len(dst) = %d, want Width() = %d", len(dst), ix.width))
+	}
+	if asOf.IsZero() {
+		asOf = e.ReferenceTime
+	}
+	now := UnixSeconds(asOf)
+	clear(dst)
+	known := 0
+	for i := range e.Columns {
+		ce := &e.Columns[i]
+		v, ok := c.Props[ce.Property]
+		if ok {
+			known++
+		}
+		cl, err := ce.cellOf(v, ix.missing)
+		if err != nil {
+			return nil, ce.propertyError(v, -1, err)
+		}
+		ce.put(ix.levels[i], cl, now, dst[ix.offsets[i]:ix.offsets[i+1]])
+	}
+	for _, name := range ix.ignore {
+		if _, ok := c.Props[name]; ok {
+			known++
+		}
+	}
+	if known == len(c.Props) {
+		return nil, nil
+	}
+	var warnings []Warning
+	for name := range c.Props {
+		if !e.knows(ix, name) {
+			warnings = append(warnings, Warning{Property: name, Message: "not in the model's spec; ignored"})
+		}
+	}
+	slices.SortFunc(warnings, func(a, b Warning) int { return strings.Compare(a.Property, b.Property) })
+	return warnings, nil
+}
+
+func (e *Encoder) knows(ix *encoderIndex, name string) bool {
+	for _, ce := range e.Columns {
+		if ce.Property == name {
+			return true
+		}
+	}
+	return slices.Contains(ix.ignore, name)
+}
+
+// EncodeFrame encodes the given rows of f (nil: every row) into a row-major len(rows) x Width()
+// matrix, reading each column's slice directly. Row r of the result is bit-identical to what
+// EncodeContact writes for f.Contact(rows[r], ""). A used column absent from f is missing in every
+// row (see MissingColumns); columns the encoder does not use are ignored. Errors are those of
+// EncodeContact, with the row index set. Blocks of rows are encoded on up to GOMAXPROCS goroutines.
+func (e *Encoder) EncodeFrame(f *Frame, rows []int, asOf time.Time) ([]float64, error) {
+	ix, err := e.index()
+	if err != nil {
+		return nil, err
+	}
+	rows, err = encodeRows(rows, f.Len())
+	if err != nil {
+		return nil, err
+	}
+	if asOf.IsZero() {
+		asOf = e.ReferenceTime
+	}
+	now := UnixSeconds(asOf)
+	out := make([]float64, len(rows)*ix.width)
+	cols := make([]*Column, len(e.Columns))
+	for ci := range e.Columns {
+		cols[ci] = f.Column(e.Columns[ci].Property)
+	}
+	// Blocks of rows, column by column within a block: each column's loop stays simple while the
+	// block's output stays in cache. Blocks are shared among GOMAXPROCS goroutines; they write
+	// disjoint parts of out, and the error reported is the one of the lowest failing block.
+	const block = 256
+	blocks := (len(rows) + block - 1) / block
+	errs := make([]error, blocks)
+	var next atomic.Int64
+	work := func() {
+		for {
+			b := int(next.Add(1)) - 1
+			if b >= blocks {
+				return
+			}
+			errs[b] = e.encodeBlock(ix, cols, rows, b*block, min((b+1)*block, len(rows)), now, out)
+		}
+	}
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), blocks) - 1 {
+		wg.Go(work)
+	}
+	work()
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+// encodeBlock encodes rows[start:end] into their rows of out.
+func (e *Encoder) encodeBlock(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64, out []float64) error {
+	w := ix.width
+	for ci := range e.Columns {
+		ce, col, levels := &e.Columns[ci], cols[ci], ix.levels[ci]
+		lo, hi := ix.offsets[ci], ix.offsets[ci+1]
+		for r := start; r < end; r++ {
+			var c cell
+			if col != nil {
+				var err error
+				if c, err = ce.frameCell(col, rows[r], ix.missing); err != nil {
+					return ce.propertyError(col.Value(rows[r]), rows[r], err)
+				}
+			}
+			ce.put(levels, c, now, out[r*w+lo:r*w+hi])
+		}
+	}
+	return nil
+}
