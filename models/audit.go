@@ -1,13 +1,41 @@
 package models
 
-// AuditEntry is the leakage audit of one column: how well it alone predicts the outcome on the
-// training rows, and whether training kept it.
+// AuditEntry is the audit of one column: how well it alone predicts the outcome on the training
+// rows, whether training kept it, and which rule decided.
 type AuditEntry struct {
 	Column   string  `json:"column"`
 	AUC      float64 `json:"auc"`
-	Suspect  bool    `json:"suspect,omitempty"` // its name smells of the outcome
+	Suspect  bool    `json:"suspect,omitempty"` // the spec marks it suspect: its name smells of the outcome
 	Excluded bool    `json:"excluded"`
-	Reason   string  `json:"reason,omitempty"`
+	// Rule names the rule that excluded (or flagged) the column, one of the Rule constants.
+	Rule   string `json:"rule,omitempty"`
+	Reason string `json:"reason,omitempty"`
+}
+
+// The rules of the audit, as AuditEntry.Rule.
+const (
+	RuleUser        = "user"        // excluded by the user
+	RuleSpec        = "spec"        // excluded by the spec (inferred or edited): constant, free text, label
+	RuleIdentifier  = "identifier"  // near-unique or in row order: an identifier, whatever its name
+	RuleTime        = "time"        // a time column: its age at the export snapshot is a censoring artefact
+	RuleStrength    = "strength"    // alone it predicts the outcome almost perfectly
+	RuleSuspect     = "suspect"     // the spec marks it suspect and it predicts the outcome
+	RuleMissingness = "missingness" // filled in for one outcome and empty for the other
+	RuleOpenValues  = "open-values" // its values never occur among still-open contacts
+	RuleIntake      = "intake"      // far stronger than any intake attribute
+	RuleStrong      = "strong"      // kept, but strong enough that a person should check it
+)
+
+// Leak reports whether the entry excluded its column as leakage (recorded because of the outcome).
+func (e AuditEntry) Leak() bool {
+	if !e.Excluded {
+		return false
+	}
+	switch e.Rule {
+	case RuleStrength, RuleSuspect, RuleMissingness, RuleOpenValues, RuleIntake:
+		return true
+	}
+	return false
 }
 
 // HoldoutRef lets the holdout rows be found again in the training data file.

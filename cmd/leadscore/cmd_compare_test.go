@@ -40,7 +40,7 @@ func publishCompareModel(t *testing.T) (root, data string, closed, holdout int) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum, err := fileSHA256(data)
+	sum, err := train.FileSHA256(data)
 	if err != nil {
 		t.Fatal(err)
 	}

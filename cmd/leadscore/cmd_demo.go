@@ -87,7 +87,8 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	labels, counts, err := dataset.Outcome{Column: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost}}.Labels(frame)
+	out := dataset.Outcome{Column: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost}}
+	labels, counts, err := out.Labels(frame)
 	if err != nil {
 		return err
 	}
@@ -123,23 +124,17 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 		return err
 	}
 	a := res.Artifact
-	a.Name = "leads"
-	sum, err := fileSHA256(dataFile)
-	if err != nil {
+	if a.Provenance, err = train.NewProvenance(dataFile, frame, out, counts, res, fl.seed, version); err != nil {
 		return err
-	}
-	a.Provenance = models.Provenance{
-		DataFile: absPath(dataFile), DataSHA256: sum, Rows: frame.Len(), Won: counts.Won, Lost: counts.Lost, Open: counts.Open,
-		Label: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost},
-		TrainedAt: time.Now().UTC(), LeadscoreVersion: version, Seed: fl.seed, Split: a.Holdout.Method,
 	}
 	store := &models.Store{Root: storeDir}
-	v, err := store.Publish(a.Name, a)
+	v, gate, err := train.Publish(store, "leads", res, frame, labels, train.PublishOptions{})
+	if gate != nil {
+		train.WriteSummary(stdout, a, res, counts, gate)
+	}
 	if err != nil {
 		return err
 	}
-	a.Version = v
-	printTrainSummary(stdout, a, res, counts)
 
 	step("4. serve it over gRPC on loopback and ask for a few holdout contacts")
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -233,14 +228,6 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 // writeBytes writes b to path atomically.
 func writeBytes(path string, b []byte) error {
 	return writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
-}
-
-// absPath is path made absolute, or path itself if the working directory cannot be found.
-func absPath(path string) string {
-	if abs, err := filepath.Abs(path); err == nil {
-		return abs
-	}
-	return path
 }
 
 // demoPicks chooses n holdout rows spread over the range of outcomes: won and lost alternately.

@@ -49,7 +49,7 @@ func modelData(a *models.Artifact) (*features.Frame, []features.Label, []int, er
 	if p.DataFile == "" {
 		return nil, nil, nil, fmt.Errorf("model %s version %d records no training data file", a.Name, a.Version)
 	}
-	sum, err := fileSHA256(p.DataFile)
+	sum, err := train.FileSHA256(p.DataFile)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil, nil, fmt.Errorf("model %s version %d was trained on %s, which is gone", a.Name, a.Version, p.DataFile)
 	}
