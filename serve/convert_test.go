@@ -2,6 +2,7 @@ package serve
 
 import (
 	"context"
+	"strings"
 	"sync"
 	"testing"
 
@@ -84,8 +85,8 @@ func TestPredictPooledContacts(t *testing.T) {
 			t.Fatalf("contact %d alone: %v", i, err)
 		}
 	}
-	if m := want[1].GetManual(); m.GetScore() != 0 || len(want[1].GetWarnings()) != 0 {
-		t.Fatalf("bare contact: manual score %v, warnings %v; want 0 and none", m.GetScore(), want[1].GetWarnings())
+	if m, w := want[1].GetManual(), want[1].GetWarnings(); m.GetScore() != 0 || len(w) != 1 || !strings.Contains(w[0].GetMessage(), "1 of the 5 properties") {
+		t.Fatalf("bare contact: manual score %v, warnings %v; want 0 and one saying 4 of 5 properties are missing", m.GetScore(), w)
 	}
 
 	check := func(t *testing.T, i int) {

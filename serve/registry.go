@@ -72,6 +72,7 @@ type versionState struct {
 	version  int
 	artifact *models.Artifact
 	columns  map[string]bool // the properties the artifact's spec lists, used or not
+	used     []string        // the properties the model reads, sorted
 	reason   string
 }
 
@@ -344,7 +345,11 @@ func (r *Registry) load(name string, info models.VersionInfo) *versionState {
 	if a.Spec != nil {
 		for _, c := range a.Spec.Columns {
 			vs.columns[c.Name] = true
+			if c.Use {
+				vs.used = append(vs.used, c.Name)
+			}
 		}
+		slices.Sort(vs.used)
 	}
 	return vs
 }

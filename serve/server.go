@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"time"
 
@@ -172,10 +173,20 @@ func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Cont
 			return nil, err
 		}
 	}
+	present := presentCount(c, vs)
+	if present == 0 && !s.opts.Lenient {
+		return nil, fmt.Errorf("%w: contact %q has none of the %d properties model %s reads (%s); check the field mapping (lenient mode scores it anyway)",
+			ErrBadRequest, clip(c.ID), len(vs.used), vs.artifact.Name, listSome(vs.used, c))
+	}
 	a := vs.artifact
 	p, err := a.Predict(c, asOf)
 	if err != nil {
 		return nil, err
+	}
+	if 2*present < len(vs.used) {
+		p.Warnings = append(p.Warnings, features.Warning{Message: fmt.Sprintf(
+			"the contact has %d of the %d properties the model reads; %d are missing (%s): a field mapping may be wrong",
+			present, len(vs.used), len(vs.used)-present, listSome(vs.used, c))})
 	}
 	if lr != nil {
 		// A property the rules read is not unknown, even when the model does not use it.
@@ -197,6 +208,32 @@ func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Cont
 		}
 	}
 	return resp, nil
+}
+
+// presentCount is how many of the properties the model reads the contact has a value for.
+func presentCount(c features.Contact, vs *versionState) int {
+	n := 0
+	for _, name := range vs.used {
+		if v, ok := c.Props[name]; ok && !v.Missing() {
+			n++
+		}
+	}
+	return n
+}
+
+// listSome names up to five of the properties in used that c has no value for.
+func listSome(used []string, c features.Contact) string {
+	var missing []string
+	for _, name := range used {
+		if v, ok := c.Props[name]; !ok || v.Missing() {
+			if len(missing) == 5 {
+				missing = append(missing, "...")
+				break
+			}
+			missing = append(missing, name)
+		}
+	}
+	return strings.Join(missing, ", ")
 }
 
 // unknownProperty returns a *features.PropertyError for the first (by name) property that neither the

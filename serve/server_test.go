@@ -151,7 +151,7 @@ func testPredictErrors(t *testing.T, client leadscorev1.LeadScoringClient) {
 func testPredictBatch(t *testing.T, client leadscorev1.LeadScoringClient) {
 	ctx := context.Background()
 	asOf := timestamppb.New(fixtureAsOf)
-	contacts := []*leadscorev1.Contact{sampleContact(), {Id: "C2"}, {Id: "C3", Properties: map[string]*leadscorev1.Value{"industry": str("Retail")}}}
+	contacts := []*leadscorev1.Contact{sampleContact(), {Id: "C2", Properties: map[string]*leadscorev1.Value{"visits": num(2)}}, {Id: "C3", Properties: map[string]*leadscorev1.Value{"industry": str("Retail")}}}
 	got, err := client.PredictBatch(ctx, &leadscorev1.PredictBatchRequest{Model: "lead", Contacts: contacts, AsOf: asOf})
 	if err != nil {
 		t.Fatal(err)
@@ -200,7 +200,8 @@ func testPredictStream(t *testing.T, client leadscorev1.LeadScoringClient) {
 	if err := stream.CloseSend(); err != nil {
 		t.Fatal(err)
 	}
-	wantCodes := []codes.Code{codes.OK, codes.InvalidArgument, codes.NotFound, codes.OK}
+	// C4 has none of the model's properties: refused, and the stream goes on.
+	wantCodes := []codes.Code{codes.OK, codes.InvalidArgument, codes.NotFound, codes.InvalidArgument}
 	for i, want := range wantCodes {
 		resp, err := stream.Recv()
 		if err != nil {
@@ -318,7 +319,7 @@ func TestOverload(t *testing.T) {
 	errc := make(chan error, slots)
 	for range slots {
 		go func() {
-			_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: &leadscorev1.Contact{Id: "block"}})
+			_, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "lead", Contact: &leadscorev1.Contact{Id: "block", Properties: sampleContact().Properties}})
 			errc <- err
 		}()
 	}
@@ -507,7 +508,7 @@ func TestAdmissionCountsOnlyServiceCalls(t *testing.T) {
 	authed := metadata.AppendToOutgoingContext(context.Background(), "authorization", "Bearer s3cret")
 	errc := make(chan error, 1)
 	go func() {
-		_, err := client.Predict(authed, &leadscorev1.PredictRequest{Model: "lead", Contact: &leadscorev1.Contact{Id: "block"}})
+		_, err := client.Predict(authed, &leadscorev1.PredictRequest{Model: "lead", Contact: &leadscorev1.Contact{Id: "block", Properties: sampleContact().Properties}})
 		errc <- err
 	}()
 	<-entered

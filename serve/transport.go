@@ -38,6 +38,10 @@ type Options struct {
 	Metrics prometheus.Registerer
 	// Strict turns unknown properties from warnings into InvalidArgument.
 	Strict bool
+	// Lenient scores a contact that has none of the model's properties, with a warning; by default it
+	// is InvalidArgument, since such a contact is almost always a field-mapping mistake and would get
+	// the same score as every other. A contact missing more than half of them always gets a warning.
+	Lenient bool
 	// MaxBatch is the most contacts one PredictBatch may carry; 0 means DefaultMaxBatch.
 	MaxBatch int
 	// MaxConcurrent is the most LeadScoring calls (or stream messages) in the server at once, counted
@@ -52,6 +56,10 @@ type Options struct {
 	AuthToken string
 	// TLS, if not nil, serves TLS (see TLSConfig); nil serves plaintext.
 	TLS *tls.Config
+	// ShutdownDelay is how long Shutdown keeps accepting and answering calls after it has turned health
+	// NOT_SERVING (and /readyz 503), before it stops listening and drains: the time load balancers and
+	// Kubernetes endpoints need to stop sending new calls. 0 means none.
+	ShutdownDelay time.Duration
 	// Now is the clock for requests without as_of; nil means time.Now.
 	Now func() time.Time
 	// Interceptors run after the built-in ones (slot release, metrics, recovery, auth), in order.
@@ -237,11 +245,15 @@ func (s *Server) ServeREST(lis net.Listener) error {
 // cannot do TLS or carry a token).
 func (s *Server) ServeHealth(lis net.Listener) error { return s.healthOnly.Serve(lis) }
 
-// Shutdown reports NOT_SERVING, stops accepting calls and waits up to drain for calls in flight,
-// then cuts the rest.
+// Shutdown reports NOT_SERVING, keeps answering for Options.ShutdownDelay, then stops accepting calls
+// and waits up to drain for calls in flight, then cuts the rest.
 func (s *Server) Shutdown(drain time.Duration) {
 	s.draining.Store(true)
 	s.health.Shutdown()
+	if d := s.opts.ShutdownDelay; d > 0 {
+		s.log.Info("serve: health NOT_SERVING; still answering until the shutdown delay ends", "delay", d)
+		time.Sleep(d)
+	}
 	s.transport.mu.Lock()
 	https := s.https
 	s.transport.mu.Unlock()

@@ -27,7 +27,8 @@ type serveFlags struct {
 	healthAddr                                 string
 	tlsCert, tlsKey, clientCA, tokenFile       string
 	poll, drain                                time.Duration
-	strict                                     bool
+	strict, lenient                            bool
+	shutdownDelay                              time.Duration
 	maxBatch, maxConcurrent, gcPercent         int
 }
 
@@ -54,6 +55,8 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.clientCA, "client-ca", "", "require client certificates signed by this CA (mutual TLS)")
 	f.StringVar(&fl.tokenFile, "auth-token-file", "", "require \"authorization: Bearer <token>\" with the token in this file")
 	f.BoolVar(&fl.strict, "strict", false, "reject contacts with properties neither the model nor the rules know")
+	f.BoolVar(&fl.lenient, "lenient", false, "score a contact that has none of the model's properties, with a warning (by default it is INVALID_ARGUMENT)")
+	f.DurationVar(&fl.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, report health NOT_SERVING (and /readyz 503) and keep accepting calls this long before draining, so load balancers stop sending first")
 	f.IntVar(&fl.maxBatch, "max-batch", serve.DefaultMaxBatch, "most contacts in one PredictBatch")
 	f.IntVar(&fl.maxConcurrent, "max-concurrent", serve.DefaultMaxConcurrent, "most LeadScoring calls (and stream messages) in the server at once, counted from when their headers arrive; more are refused with RESOURCE_EXHAUSTED (-1: no limit)")
 	f.DurationVar(&fl.drain, "drain", 10*time.Second, "on shutdown, how long to let calls in flight finish")
@@ -71,8 +74,8 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 		return usageError{errors.New("serve: --tls-cert and --tls-key go together")}
 	case fl.clientCA != "" && fl.tlsCert == "":
 		return usageError{errors.New("serve: --client-ca needs --tls-cert and --tls-key")}
-	case fl.poll <= 0 || fl.drain < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0:
-		return usageError{errors.New("serve: --poll and --max-batch must be positive, --drain not negative, --max-concurrent not 0")}
+	case fl.poll <= 0 || fl.drain < 0 || fl.shutdownDelay < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0:
+		return usageError{errors.New("serve: --poll and --max-batch must be positive, --drain and --shutdown-delay not negative, --max-concurrent not 0")}
 	}
 	if fi, err := os.Stat(fl.models); err != nil || !fi.IsDir() {
 		return fmt.Errorf("serve: model store %s is not a directory", fl.models)
@@ -81,7 +84,8 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 		debug.SetGCPercent(fl.gcPercent)
 	}
 	log := slog.New(slog.NewTextHandler(stderr, nil))
-	opts := serve.Options{Logger: log, Strict: fl.strict, MaxBatch: fl.maxBatch, MaxConcurrent: fl.maxConcurrent}
+	opts := serve.Options{Logger: log, Strict: fl.strict, Lenient: fl.lenient, MaxBatch: fl.maxBatch, MaxConcurrent: fl.maxConcurrent,
+		ShutdownDelay: fl.shutdownDelay}
 	if fl.tokenFile != "" {
 		tok, err := os.ReadFile(fl.tokenFile)
 		if err != nil {
@@ -174,14 +178,14 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 	case serveErr = <-errc:
 		servers--
 	}
-	log.Info("serve: shutting down", "drain", fl.drain)
+	log.Info("serve: shutting down", "delay", fl.shutdownDelay, "drain", fl.drain)
 	stopPoll()
-	if metricsSrv != nil {
+	srv.Shutdown(fl.drain)
+	if metricsSrv != nil { // metrics stay up while the server drains
 		sctx, cancel := context.WithTimeout(context.Background(), fl.drain)
 		_ = metricsSrv.Shutdown(sctx)
 		cancel()
 	}
-	srv.Shutdown(fl.drain)
 	for ; servers > 0; servers-- {
 		if err := <-errc; err != nil && serveErr == nil {
 			serveErr = err
