@@ -79,10 +79,11 @@ func TestHostileRequests(t *testing.T) {
 		{"negative count", p, withProps(map[string]*leadscorev1.Value{"visits": num(-5), "page_views": num(-1e9)}), codes.OK, ""},
 		{"largest finite number", p, withProps(map[string]*leadscorev1.Value{"employees": num(math.MaxFloat64), "visits": num(-math.MaxFloat64)}), codes.OK, ""},
 		{"timestamp out of range", p, withProps(map[string]*leadscorev1.Value{"created_at": ts(1 << 60)}), codes.InvalidArgument, "created_at"},
-		{"unknown property", p, withProps(map[string]*leadscorev1.Value{"shoe_size": num(44)}), codes.OK, ""},
-		{"unknown property, strict server", strict, withProps(map[string]*leadscorev1.Value{"shoe_size": num(44)}), codes.InvalidArgument, "shoe_size"},
-		{"empty contact", p, withProps(nil), codes.OK, ""},
-		{"no contact", p, &leadscorev1.PredictRequest{Model: modelName}, codes.OK, ""},
+		{"unknown property", p, withProps(map[string]*leadscorev1.Value{"shoe_size": num(44), "visits": num(3)}), codes.OK, ""},
+		{"unknown property, strict server", strict, withProps(map[string]*leadscorev1.Value{"shoe_size": num(44), "visits": num(3)}), codes.InvalidArgument, "shoe_size"},
+		// A contact with none of the model's properties would get the same score as any other.
+		{"empty contact", p, withProps(nil), codes.InvalidArgument, "none of the"},
+		{"no contact", p, &leadscorev1.PredictRequest{Model: modelName}, codes.InvalidArgument, "none of the"},
 		{"as_of out of range", p, &leadscorev1.PredictRequest{Model: modelName, AsOf: &timestamppb.Timestamp{Seconds: -1 << 60}}, codes.InvalidArgument, "as_of"},
 		{"no model name", p, &leadscorev1.PredictRequest{}, codes.InvalidArgument, "model"},
 		{"model ../x", p, &leadscorev1.PredictRequest{Model: "../x"}, codes.NotFound, "../x"},
@@ -266,11 +267,15 @@ func TestHostileFiles(t *testing.T) {
 // csvErr marks a case where any *dataset.ParseError will do (the CSV reader's own message).
 var csvErr = errors.New("any parse error")
 
-// manyProps returns n properties p0, p1, ... with numbers.
+// manyProps returns n properties with numbers: visits, then p1, p2, ...
 func manyProps(n int) map[string]*leadscorev1.Value {
 	m := make(map[string]*leadscorev1.Value, n)
 	for i := range n {
 		m["p"+strconv.Itoa(i)] = num(float64(i))
+	}
+	if n > 0 { // one property the model reads, so that the contact is not refused as mis-mapped
+		delete(m, "p0")
+		m["visits"] = num(3)
 	}
 	return m
 }
