@@ -168,10 +168,16 @@ type ColumnEncoding struct {
 	// (-Inf, Cuts[0]), [Cuts[0], Cuts[1]), ... [Cuts[n-1], +Inf), set to 1 for the range the value
 	// falls in and all 0 when it is missing.
 	Cuts []float64 `json:"cuts,omitempty"`
+	// Binned makes the outputs one indicator per bin, for a scorecard (see Encoder.Binned); for a
+	// time column Cuts are then in days ago.
+	Binned bool `json:"binned,omitempty"`
 }
 
 // width is the number of outputs of the column.
 func (ce *ColumnEncoding) width() int {
+	if ce.Binned {
+		return ce.binWidth()
+	}
 	n := 1
 	if ce.Kind == KindCategory {
 		n = len(ce.Levels)
@@ -288,7 +294,7 @@ func (ce *ColumnEncoding) check() error {
 		if !(ce.SD > 0) || math.IsInf(ce.SD, 0) || !isFiniteNum(ce.Mean) || !isFiniteNum(ce.Impute) {
 			return bad("scaling (impute %v, mean %v, sd %v) is not finite with sd > 0", ce.Impute, ce.Mean, ce.SD)
 		}
-		if len(ce.Cuts) > 0 && ce.Kind != KindNumber {
+		if len(ce.Cuts) > 0 && ce.Kind != KindNumber && !ce.Binned {
 			return bad("cut points are only for numbers")
 		}
 		for k, x := range ce.Cuts {
@@ -303,12 +309,18 @@ func (ce *ColumnEncoding) check() error {
 	default:
 		return bad("kind %s cannot be encoded", ce.Kind)
 	}
+	if ce.Binned {
+		return ce.checkBin()
+	}
 	return nil
 }
 
 func isFiniteNum(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
 
 func (ce *ColumnEncoding) features() []Feature {
+	if ce.Binned {
+		return ce.binFeatures()
+	}
 	p := ce.Property
 	f := Feature{Property: p, Group: ce.Group, Kind: ce.Kind, Derive: ce.Derive}
 	missing := f

@@ -134,6 +134,10 @@ func (ce *ColumnEncoding) scale(t float64) float64 {
 // put writes the outputs of one value into dst, the column's zeroed slice of the vector. Both
 // EncodeContact and EncodeFrame go through it.
 func (ce *ColumnEncoding) put(levels map[string]int, c cell, asOf float64, dst []float64) {
+	if ce.Binned {
+		ce.putBin(levels, c, asOf, dst)
+		return
+	}
 	switch ce.Kind {
 	case KindCategory:
 		if !c.ok {

@@ -44,6 +44,10 @@ type Artifact struct {
 	Baseline []float64 `json:"baseline"`
 	// Penalty is the inverse L2 penalty C chosen by cross-validation.
 	Penalty float64 `json:"penalty"`
+	// Scorecard, if not nil, says that the model is a points scorecard: the encoder is binned, each
+	// weight is its column's coefficient times its bin's weight of evidence, and the baseline is zero,
+	// so a reason's contribution is its bin's points in log-odds. Nil for a one-hot model.
+	Scorecard *Scorecard `json:"scorecard,omitempty"`
 
 	// Tiers are probability cut points, strictly increasing in (0, 1): below Tiers[0] LOW, below
 	// Tiers[1] MEDIUM, below Tiers[2] HIGH, else VERY_HIGH.
@@ -136,6 +140,11 @@ func (a *Artifact) Validate() error {
 	}
 	if !finite(logitBound) || !finite(contribBound) {
 		return invalid("weights are so large that a contact's score would overflow")
+	}
+	if a.Scorecard != nil {
+		if err := a.Scorecard.validate(a); err != nil {
+			return err
+		}
 	}
 	for i, t := range a.Tiers {
 		if !(t > 0 && t < 1) {

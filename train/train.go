@@ -58,7 +58,9 @@ type Config struct {
 	Rates features.RateOptions
 	// Rules, if not nil, is the manual score evaluated on the same holdout rows.
 	Rules *rules.Rules
-	// NoBins turns off the range features: by default every number column also gets one 0/1 feature
+	// Model is ModelOneHot (the default, "") or ModelScorecard.
+	Model string
+	// NoBins turns off the range features of the one-hot model: by default every number column also gets one 0/1 feature
 	// per range of its conversion-rate table, so the model can follow rates that step or saturate.
 	NoBins bool
 	// Progress, if not nil, is told of each step as it starts: its name, its number from 1 and the
@@ -168,100 +170,40 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	}
 
 	progress("encode")
-	encOpts := cfg.Encoder
-	if !cfg.NoBins && encOpts.Bins == nil {
-		encOpts.Bins = rangeCuts(rates)
+	var a *models.Artifact
+	switch cfg.Model {
+	case ModelScorecard:
+		a, err = fitScorecard(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
+	case "", ModelOneHot:
+		a, err = fitOneHot(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
+	default:
+		err = fmt.Errorf("train: unknown model %q (want %s or %s)", cfg.Model, ModelScorecard, ModelOneHot)
 	}
-	enc, err := features.FitEncoder(spec, f, trainRows, encOpts)
 	if err != nil {
 		return nil, err
 	}
-	width := enc.Width()
-	xTrain, err := enc.EncodeFrame(f, trainRows, time.Time{})
+	a.Rates, a.Audit, a.Holdout = rates, audit, ref
+	// Tiers and grade cuts come from the training scores, which do not depend on them: the
+	// placeholders only let the artifact validate so that it can score.
+	a.Tiers = [3]float64{0.25, 0.5, 0.75}
+	trainScores, err := a.ScoreFrame(f, trainRows, time.Time{})
 	if err != nil {
 		return nil, err
 	}
-	yTrain := labelFloats(labels, trainRows)
-
-	if err := ctx.Err(); err != nil {
-		return nil, err
+	probs, fitSums, engSums := make([]float64, len(trainRows)), make([]float64, len(trainRows)), make([]float64, len(trainRows))
+	for r, sc := range trainScores {
+		probs[r], fitSums[r], engSums[r] = sc.Probability, sc.Fit, sc.Engagement
 	}
-	progress("cross-validate")
-	best, cv, warns, err := choosePenalty(xTrain, len(trainRows), width, yTrain, cfg)
-	if err != nil {
-		return nil, err
-	}
-	res.CV = cv
-	res.Warnings = append(res.Warnings, warns...)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	progress("fit")
-	model, err := fit.Fit(xTrain, len(trainRows), width, yTrain, fit.Options{C: best})
-	if err != nil {
-		return nil, err
-	}
-	if !model.Converged {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the solver stopped after %d iterations before converging", model.Iterations))
-	}
-
-	baseline := make([]float64, width)
-	for r := range trainRows {
-		row := xTrain[r*width : (r+1)*width]
-		for j, v := range row {
-			baseline[j] += v
-		}
-	}
-	for j := range baseline {
-		baseline[j] /= float64(len(trainRows))
-	}
-	trainScores := make([]float64, len(trainRows))
-	fitSums := make([]float64, len(trainRows))
-	engSums := make([]float64, len(trainRows))
-	feats := enc.Features()
-	for r := range trainRows {
-		row := xTrain[r*width : (r+1)*width]
-		z := model.Intercept
-		for j, v := range row {
-			z += model.Weights[j] * v
-			c := model.Weights[j] * (v - baseline[j])
-			if feats[j].Group == "engagement" {
-				engSums[r] += c
-			} else {
-				fitSums[r] += c
-			}
-		}
-		trainScores[r] = sigmoid(z)
-	}
-
-	a := &models.Artifact{
-		Format:         models.FormatVersion,
-		Spec:           spec,
-		Encoder:        enc,
-		Intercept:      model.Intercept,
-		Weights:        model.Weights,
-		Baseline:       baseline,
-		Penalty:        best,
-		Tiers:          tierCuts(trainScores),
-		FitCuts:        models.GradeCuts(fitSums),
-		EngagementCuts: models.GradeCuts(engSums),
-		Rates:          rates,
-		Audit:          audit,
-		Holdout:        ref,
-	}
+	a.Tiers, a.FitCuts, a.EngagementCuts = tierCuts(probs), models.GradeCuts(fitSums), models.GradeCuts(engSums)
 
 	progress("evaluate")
-	xHold, err := enc.EncodeFrame(f, holdRows, time.Time{})
+	held, err := a.ScoreFrame(f, holdRows, time.Time{})
 	if err != nil {
 		return nil, err
 	}
 	holdScores := make([]float64, len(holdRows))
-	for r := range holdRows {
-		z := model.Intercept
-		for j, v := range xHold[r*width : (r+1)*width] {
-			z += model.Weights[j] * v
-		}
-		holdScores[r] = sigmoid(z)
+	for r, sc := range held {
+		holdScores[r] = sc.Probability
 	}
 	yHold := labelBools(labels, holdRows)
 	a.Metrics = metrics.Evaluate(holdScores, yHold)
@@ -300,14 +242,6 @@ func rangeCuts(r *features.RateReport) map[string][]float64 {
 		}
 	}
 	return cuts
-}
-
-func sigmoid(z float64) float64 {
-	if z >= 0 {
-		return 1 / (1 + math.Exp(-z))
-	}
-	e := math.Exp(z)
-	return e / (1 + e)
 }
 
 func countLabels(labels []features.Label, rows []int) (won, lost int) {

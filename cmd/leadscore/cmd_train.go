@@ -22,7 +22,7 @@ import (
 type trainFlags struct {
 	data, label, models, name, specFile, writeSpec string
 	positive, negative, allow, exclude             []string
-	timeColumn, orderBy, rulesFile                 string
+	timeColumn, orderBy, rulesFile, model          string
 	holdout, c                                     float64
 	seed                                           uint64
 	minClass, folds                                int
@@ -55,6 +55,7 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringSliceVar(&fl.allow, "allow", nil, "keep these columns even if the leakage audit would exclude them")
 	f.StringSliceVar(&fl.exclude, "exclude", nil, "columns to leave out of the model")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: judge the manual score on the same holdout")
+	f.StringVar(&fl.model, "model", train.ModelOneHot, "model kind: onehot (one weight per value, range and number) or scorecard (points per value and range; reasons always follow the rates)")
 	f.IntVar(&fl.minClass, "min-class", 40, "minimum won and lost training contacts")
 	f.IntVar(&fl.folds, "folds", 5, "cross-validation folds")
 	f.Float64Var(&fl.c, "c", 0, "fix the inverse L2 penalty C instead of choosing it by cross-validation")
@@ -81,7 +82,10 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	cfg := train.Config{
 		Label: fl.label, TimeColumn: fl.timeColumn, OrderBy: fl.orderBy, HoldoutShare: fl.holdout,
-		Seed: fl.seed, Allow: fl.allow, Exclude: fl.exclude, MinClass: fl.minClass, Folds: fl.folds,
+		Seed: fl.seed, Allow: fl.allow, Exclude: fl.exclude, MinClass: fl.minClass, Folds: fl.folds, Model: fl.model,
+	}
+	if fl.model != train.ModelOneHot && fl.model != train.ModelScorecard {
+		return usageError{fmt.Errorf("train: --model %q: want %s or %s", fl.model, train.ModelOneHot, train.ModelScorecard)}
 	}
 	if fl.c < 0 {
 		return usageError{fmt.Errorf("train: --c %v must be positive", fl.c)}

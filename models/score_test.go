@@ -2,6 +2,7 @@ package models
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"sync"
 	"testing"
@@ -104,42 +105,32 @@ func checkReasons(t *testing.T, got, want []Reason) {
 	}
 }
 
+// TestPredictWithoutRates: a model without rate tables has no rates to quote, so it gives no
+// reasons (a reason must quote the rate it agrees with).
 func TestPredictWithoutRates(t *testing.T) {
 	a := mustTinyArtifact(t)
 	a.Rates = nil
-	tests := []struct {
-		name  string
-		props map[string]features.Value
-		want  []string
-	}{
-		{"raises", map[string]features.Value{"industry": features.String("Software"), "visits": features.Number(8)},
-			[]string{"Visits of 8 raises the score", "Industry is Software, which raises the score"}},
-		{"lowers", map[string]features.Value{"industry": features.String("Retail"), "visits": features.Number(3)},
-			[]string{"Industry is Retail, which lowers the score", "Visits of 3 lowers the score"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			p, err := a.Predict(features.Contact{Props: tt.props}, time.Time{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(p.Reasons) != len(tt.want) {
-				t.Fatalf("got reasons %+v, want texts %q", p.Reasons, tt.want)
-			}
-			for i, r := range p.Reasons {
-				if r.Text != tt.want[i] || r.Contacts != 0 || r.ConversionRate != 0 {
-					t.Errorf("reason %d = %+v, want text %q and no rate", i, r, tt.want[i])
-				}
-			}
-		})
+	for _, props := range []map[string]features.Value{
+		{"industry": features.String("Software"), "visits": features.Number(8)},
+		{"industry": features.String("Retail"), "visits": features.Number(3)},
+	} {
+		p, err := a.Predict(features.Contact{Props: props}, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(p.Reasons) != 0 {
+			t.Errorf("%v: got reasons %+v, want none", props, p.Reasons)
+		}
 	}
 }
 
 func TestPredictReasonOrder(t *testing.T) {
+	const overall = 0.25
 	tests := []struct {
 		name    string
 		weights []float64
-		want    []string // properties, in order
+		rates   []float64 // the rate of each property's row; nil: 0.5 for a positive weight, else 0.1
+		want    []string  // properties, in order
 	}{
 		{
 			name:    "five strongest of each sign",
@@ -156,10 +147,30 @@ func TestPredictReasonOrder(t *testing.T) {
 			weights: []float64{-0.1, -2, -0.3},
 			want:    []string{"p01", "p02", "p00"},
 		},
+		{
+			// p00 contradicts its rate, p01 quotes a rate within 10% of the overall rate, p02 is
+			// immaterial: the next ones take their places.
+			name:    "dishonest, near-overall and immaterial left out",
+			weights: []float64{3, 2, 0.04, 1, -1, -0.5},
+			rates:   []float64{0.1, 0.26, 0.5, 0.5, 0.3, 0.2},
+			want:    []string{"p03", "p05"},
+		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := mustWideArtifact(t, tt.weights)
+			a.Rates = &features.RateReport{Contacts: 1000, Customers: 250, Rate: overall}
+			for j, w := range tt.weights {
+				rate := 0.1
+				switch {
+				case tt.rates != nil:
+					rate = tt.rates[j]
+				case w > 0:
+					rate = 0.5
+				}
+				a.Rates.Tables = append(a.Rates.Tables, features.RateTable{Property: fmt.Sprintf("p%02d", j), Kind: features.KindNumber,
+					Rows: []features.RateRow{{Label: ">= 1", Lo: 1, Hi: math.Inf(1), Contacts: 100, Customers: int(100 * rate), Rate: rate}}})
+			}
 			c := features.Contact{Props: map[string]features.Value{}}
 			for _, f := range a.Encoder.Features() {
 				c.Props[f.Property] = features.Number(2) // encoded as 1, so each contribution is its weight
@@ -229,7 +240,7 @@ func TestPredictMatchesEncodeFrame(t *testing.T) {
 		for j, v := range x[r*w : (r+1)*w] {
 			z += a.Weights[j] * v
 		}
-		want := sigmoid(z)
+		want := Sigmoid(z)
 		p, err := a.Predict(f.Contact(i, ""), time.Time{})
 		if err != nil {
 			t.Fatal(err)
@@ -315,7 +326,8 @@ func TestReasonDerived(t *testing.T) {
 			}
 			r := Reason{Property: tt.property, Contribution: tt.contrib}
 			var sp span
-			buf := p.reason(nil, &r, c, k, now, &sp)
+			q := p.quote(c, k, nil)
+			buf := p.reason(nil, &r, c, k, &q, now, &sp)
 			sp.fill(&r, string(buf))
 			if r.Value != tt.wantValue {
 				t.Errorf("Value = %q, want %q", r.Value, tt.wantValue)
@@ -474,7 +486,9 @@ func wordReason(t *testing.T, p *plan, property string, v features.Value, contri
 		if pp.name == property {
 			r := Reason{Property: property, Contribution: contrib}
 			var sp span
-			buf := p.reason(nil, &r, features.Contact{Props: map[string]features.Value{property: v}}, k, time.Time{}, &sp)
+			c := features.Contact{Props: map[string]features.Value{property: v}}
+			q := p.quote(c, k, nil)
+			buf := p.reason(nil, &r, c, k, &q, time.Time{}, &sp)
 			sp.fill(&r, string(buf))
 			return r
 		}

@@ -1,0 +1,332 @@
+package models
+
+import (
+	"bytes"
+	"strings"
+	"time"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+// Reasons a prediction gives.
+const (
+	// maxReasons is how many positive and how many negative reasons a prediction gives at most.
+	maxReasons = 5
+	// MinContribution is the smallest change to the log-odds (about 5% of the odds) a reason must
+	// make to be listed.
+	MinContribution = 0.05
+	// MinRateGap is how far, relative to the overall rate, the rate a reason quotes must be from
+	// the overall rate: a rate within 10% of it is no reason at all.
+	MinRateGap = 0.1
+)
+
+// Reason is one property's part in a prediction. A reason is given only when it is honest: its
+// contribution is material (at least MinContribution), it quotes the conversion rate of the
+// training contacts that share the value, that rate is at least MinRateGap (relative) away from the
+// overall rate, and the contribution moves the score the way the rate does (up for a rate above
+// the overall one). A scorecard's reasons always agree with their rates; a one-hot model's
+// contribution is conditional on every other property and may not, in which case it is left out.
+type Reason struct {
+	Property string
+	// Value is the contact's value as text ("" when missing); for an e-mail address the model reads
+	// by its domain, the domain class ("free-mail", "company", ...).
+	Value string
+	// Contribution is the property's change to the log-odds (the sum over its encoded features of
+	// w_j * (x_j - Baseline_j)): against the overall rate for a scorecard, whose baseline is zero,
+	// and against the average training contact for a one-hot model; positive raises the score.
+	Contribution float64
+	// ConversionRate and Contacts describe the training contacts that share this value (or range,
+	// or the scorecard's bin).
+	ConversionRate float64
+	Contacts       int
+	// Text says it in a sentence a salesperson can read.
+	Text string
+}
+
+// Honest reports whether a reason with contribution contrib that quotes rate against the overall
+// rate may be given (see Reason).
+func Honest(contrib, rate, overall float64) bool {
+	gap := rate - overall
+	return (contrib >= MinContribution && gap > 0 || contrib <= -MinContribution && gap < 0) &&
+		abs(gap) >= MinRateGap*overall
+}
+
+func abs(x float64) float64 {
+	if x < 0 {
+		return -x
+	}
+	return x
+}
+
+// quoted is the rate row a reason for property k would quote for contact c.
+type quoted struct {
+	row features.RateRow
+	ri  int    // index of row in the property's rates, or -1
+	ok  bool   // false: no row (no table, or no training contact in it)
+	cls string // the derived class the model read, for derived properties
+}
+
+// quote finds the row property k's reason quotes: a scorecard's bin, or the rate table's row of the
+// contact's value (its class for a derived property).
+func (p *plan) quote(c features.Contact, k int, s *scratch) quoted {
+	prop := &p.props[k]
+	q := quoted{ri: -1}
+	v := c.Props[prop.name]
+	if !v.Missing() && !(v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "") {
+		switch prop.derive {
+		case features.DeriveEmailDomain:
+			q.cls = features.EmailDomainClass(v.Text())
+			v = features.String(q.cls)
+		case features.DeriveTitleSeniority:
+			q.cls = features.TitleSeniority(v.Text())
+			v = features.String(q.cls)
+		}
+	} else {
+		v = features.Value{}
+	}
+	if prop.rates == nil {
+		return q
+	}
+	if p.binRow != nil {
+		q.ri = p.binRow[s.active[k]]
+		q.row = prop.rates.Rows[q.ri]
+	} else {
+		q.row, q.ok = prop.rates.Lookup(v)
+		if !q.ok {
+			return q
+		}
+		q.ri = prop.rowIndex(&q.row)
+	}
+	q.ok = q.row.Contacts > 0
+	return q
+}
+
+// reasons picks the strongest honest positive and negative properties and words them. Values and
+// sentences that are not already whole strings (the contact's own value, a sentence worded when the
+// plan was made) are appended to one buffer that becomes a single string, so the words cost at most
+// one allocation however many reasons there are.
+func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
+	if p.overall == "" {
+		return nil
+	}
+	// Candidates by strength: raising reasons by contribution descending, then lowering ones
+	// ascending; equal contributions order by property name, ascending among raising reasons and
+	// descending among lowering ones.
+	cands := s.cands[:0]
+	for k, v := range s.sums {
+		if abs(v) >= MinContribution {
+			cands = append(cands, k)
+		}
+	}
+	if len(cands) == 0 {
+		return nil
+	}
+	sortCandidates(cands, s.sums, p.props)
+	var picked [2 * maxReasons]int
+	var quotes [2 * maxReasons]quoted
+	nPos, nNeg := 0, 0
+	for _, k := range cands {
+		pos := s.sums[k] > 0
+		if pos && nPos == maxReasons || !pos && nNeg == maxReasons {
+			continue
+		}
+		q := p.quote(c, k, s)
+		if !q.ok || !Honest(s.sums[k], q.row.Rate, p.rate) {
+			continue
+		}
+		picked[nPos+nNeg], quotes[nPos+nNeg] = k, q
+		if pos {
+			nPos++
+		} else {
+			nNeg++
+		}
+	}
+	s.cands = cands
+	n := nPos + nNeg
+	if n == 0 {
+		return nil
+	}
+	out := make([]Reason, n)
+	var spans [2 * maxReasons]span
+	buf := s.buf[:0]
+	for i, k := range picked[:n] {
+		out[i] = Reason{Property: p.props[k].name, Contribution: s.sums[k]}
+		buf = p.reason(buf, &out[i], c, k, &quotes[i], now, &spans[i])
+	}
+	var all string
+	if len(buf) > 0 {
+		all = string(buf)
+	}
+	for i := range out {
+		spans[i].fill(&out[i], all)
+	}
+	if cap(buf) <= maxKeptBuffer {
+		s.buf = buf
+	}
+	return out
+}
+
+// sortCandidates orders properties: positive sums first, larger first, then negative ones, more
+// negative first; ties by name, ascending among positive and descending among negative sums.
+func sortCandidates(ks []int, sums []float64, props []propPlan) {
+	// Insertion sort: a handful of properties, and no allocation.
+	before := func(i, j int) bool {
+		a, b := sums[i], sums[j]
+		if (a > 0) != (b > 0) {
+			return a > 0
+		}
+		if a != b {
+			return abs(a) > abs(b)
+		}
+		return (a > 0) == (props[i].rank < props[j].rank)
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && before(ks[j], ks[j-1]); j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+}
+
+// span locates a reason's value and sentence in the words buffer. A start of -1 means reason set
+// the field to a whole string itself.
+type span struct {
+	value, text [2]int
+}
+
+// fill sets r's Value and Text from all, the buffer as a string, where sp says.
+func (sp *span) fill(r *Reason, all string) {
+	if sp.value[0] >= 0 {
+		r.Value = all[sp.value[0]:sp.value[1]]
+	}
+	if sp.text[0] >= 0 {
+		r.Text = all[sp.text[0]:sp.text[1]]
+	}
+}
+
+// maxKeptBuffer bounds the text buffer a pooled scratch keeps, so that one contact with huge values
+// does not pin memory.
+const maxKeptBuffer = 16 << 10
+
+// reason words property k's part in the prediction, quoting q: it appends the value and the
+// sentence to buf (or, where they exist as strings already, sets r.Value and r.Text to them), records
+// where in sp, and fills r's rate fields. r.Contribution must be set. See span.fill.
+func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, q *quoted, now time.Time, sp *span) []byte {
+	prop := &p.props[k]
+	v := c.Props[prop.name]
+	if v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
+		v = features.Value{} // the encoder reads a blank string as missing
+	}
+	missing := v.Missing()
+	email := prop.derive == features.DeriveEmailDomain
+	class := q.cls
+	row, haveRow, ri := q.row, q.ok, q.ri
+	if haveRow {
+		r.ConversionRate, r.Contacts = row.Rate, row.Contacts
+	}
+
+	// A category or flag value that is its row's value: both strings exist already.
+	if ri >= 0 && prop.rows[ri].whole != "" && (v.Kind == features.KindCategory || v.Kind == features.KindFlag) {
+		if text := plainText(v); text == row.Value {
+			r.Value, r.Text = text, prop.rows[ri].whole
+			sp.value[0], sp.text[0] = -1, -1
+			return buf
+		}
+	}
+
+	sp.value[0] = len(buf)
+	if email && !missing {
+		// The class is what the model used, and it keeps the address out of logs and CRM fields.
+		buf = append(buf, class...)
+	} else {
+		buf = appendValue(buf, v)
+	}
+	sp.value[1] = len(buf)
+	sp.text[0] = len(buf)
+	buf = append(buf, prop.title...)
+	switch {
+	case missing && haveRow:
+		buf = append(buf, " is missing"...)
+	case missing:
+		buf = append(buf, " missing"...)
+	case prop.kind == features.KindNumber && !haveRow:
+		buf = append(buf, " of "...)
+	default:
+		buf = append(buf, " is "...)
+	}
+	shownAt, shownEnd := len(buf), len(buf)
+	if !missing {
+		// The value as the sentence gives it.
+		switch {
+		case email:
+			buf = append(buf, "a "...)
+			buf = append(buf, class...)
+			buf = append(buf, " address"...)
+		case prop.kind == features.KindTime && v.Kind == features.KindTime:
+			buf = appendDaysAgo(buf, now.Sub(v.Time))
+		case v.Kind == features.KindNumber:
+			buf = appendReadable(buf, v.Num)
+		default:
+			buf = append(buf, bytes.TrimSpace(buf[sp.value[0]:sp.value[1]])...)
+			if prop.derive == features.DeriveTitleSeniority {
+				buf = append(buf, " ("...)
+				buf = append(buf, class...)
+				buf = append(buf, ')')
+			}
+		}
+		shownEnd = len(buf)
+	}
+	if !haveRow {
+		switch {
+		case r.Contribution < 0 && (missing || prop.kind == features.KindNumber):
+			buf = append(buf, " lowers the score"...)
+		case missing || prop.kind == features.KindNumber:
+			buf = append(buf, " raises the score"...)
+		case r.Contribution < 0:
+			buf = append(buf, ", which lowers the score"...)
+		default:
+			buf = append(buf, ", which raises the score"...)
+		}
+		sp.text[1] = len(buf)
+		return buf
+	}
+	if !missing {
+		switch {
+		case row.Pooled:
+			buf = append(buf, " (counted with the other rare values)"...)
+		case prop.kind == features.KindNumber && row.Label != "":
+			// The range, unless it is the value itself ("17" for a column of whole numbers).
+			var label string
+			if ri >= 0 {
+				label = prop.rows[ri].label
+			} else {
+				label = string(appendReadableLabel(nil, row.Label))
+			}
+			if label != string(buf[shownAt:shownEnd]) {
+				buf = append(append(append(buf, " ("...), label...), ')')
+			}
+		}
+	}
+	if ri >= 0 {
+		buf = append(buf, prop.rows[ri].suffix...)
+	} else {
+		buf = p.appendSuffix(buf, &row)
+	}
+	sp.text[1] = len(buf)
+	return buf
+}
+
+// appendSuffix appends the end of a reason that quotes row: ": 24% of 1,203 such contacts became
+// customers, against 9% overall".
+func (p *plan) appendSuffix(buf []byte, row *features.RateRow) []byte {
+	buf = append(buf, ": "...)
+	buf = appendPercent(buf, row.Rate)
+	buf = append(buf, " of "...)
+	buf = appendThousands(buf, row.Contacts)
+	if row.Contacts == 1 {
+		buf = append(buf, " such contact became a customer, against "...)
+	} else {
+		buf = append(buf, " such contacts became customers, against "...)
+	}
+	buf = append(buf, p.overall...)
+	return append(buf, " overall"...)
+}

@@ -1,0 +1,314 @@
+package models
+
+import (
+	"math"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+// Prediction is a model's answer for one contact.
+type Prediction struct {
+	// Probability is the predicted chance that the contact becomes a customer, in [0, 1].
+	Probability float64
+	Priority    Priority
+	// FitGrade ("A" best to "D") and EngagementLevel (1 most engaged to 4) place the contact's summed
+	// fit and engagement contributions among the training contacts' quartiles.
+	FitGrade        string
+	EngagementLevel int
+	// Reasons are the properties that moved the score most and honestly (see Reason): up to five
+	// that raised it, strongest first, then up to five that lowered it, strongest first.
+	Reasons  []Reason
+	Warnings []features.Warning
+}
+
+// Score is a model's score of one encoded contact.
+type Score struct {
+	// Logit is Intercept + Weights . x; Probability is Sigmoid(Logit).
+	Logit, Probability float64
+	// Fit and Engagement sum the contributions (w_j * (x_j - Baseline_j)) of the features of each
+	// group: what FitGrade and EngagementLevel place among the training contacts.
+	Fit, Engagement float64
+}
+
+// plan is what Predict needs besides the artifact, worked out once.
+type plan struct {
+	width    int
+	featProp []int  // encoded feature -> index in props
+	engaged  []bool // encoded feature is in the engagement group
+	props    []propPlan
+	overall  string  // conversion rate of all training contacts, as reasons print it
+	rate     float64 // the same as a number; NaN when unknown
+	// binRow, for a scorecard, maps an encoded feature to its row in its property's rates (the
+	// property's bins); nil for a one-hot model, whose rows are looked up by value.
+	binRow  []int
+	scratch sync.Pool
+}
+
+type propPlan struct {
+	name   string
+	title  string // "Annual Revenue" for annual_revenue
+	rank   int    // position of name among the property names in byte order, to break ties
+	kind   features.Kind
+	derive string
+	rates  *features.RateTable // nil when the rate tables have none for the property
+	rows   []rowText           // the words of each of rates.Rows, in the same order
+}
+
+// rowText is the part of a reason that depends only on the rate row it quotes, worded once so that
+// Predict formats just the contact's value.
+type rowText struct {
+	// label is the row's range label made readable (appendReadableLabel); "" when the row has none.
+	label string
+	// suffix is the end of the sentence: ": 24% of 1,203 such contacts became customers, against
+	// 9% overall".
+	suffix string
+	// whole is the full sentence for a contact whose value is the row's category value ("Industry is
+	// Software: 24% of ..."), for properties where the sentence shows that value as it is; else "".
+	whole string
+}
+
+// scratch is one Predict call's working memory, pooled.
+type scratch struct {
+	x      []float64 // encoded contact
+	sums   []float64 // contribution per property
+	active []int     // per property, for a scorecard: the encoded feature of its bin
+	cands  []int     // properties that may give a reason
+	buf    []byte    // the reasons' words
+}
+
+func (a *Artifact) getPlan() (*plan, error) {
+	if p := a.plan.Load(); p != nil {
+		return p, nil
+	}
+	if err := a.Validate(); err != nil {
+		return nil, err
+	}
+	feats := a.Encoder.Features()
+	p := &plan{width: a.Encoder.Width(), featProp: make([]int, len(feats)), engaged: make([]bool, len(feats)), rate: math.NaN()}
+	tables := map[string]*features.RateTable{}
+	switch {
+	case a.Scorecard != nil:
+		// A scorecard's reasons quote the bins it scores by, so a reason's rate is its bin's.
+		p.rate = a.Scorecard.Overall
+		p.binRow = make([]int, len(feats))
+		for j, f := range feats {
+			t := tables[f.Property]
+			if t == nil {
+				t = &features.RateTable{Property: f.Property, Kind: f.Kind}
+				tables[f.Property] = t
+			}
+			p.binRow[j] = len(t.Rows)
+			t.Rows = append(t.Rows, binRow(f, a.Scorecard.Bins[j]))
+		}
+	case a.Rates != nil:
+		p.rate = a.Rates.Rate
+		for i := range a.Rates.Tables {
+			t := &a.Rates.Tables[i]
+			if _, dup := tables[t.Property]; !dup {
+				tables[t.Property] = t
+			}
+		}
+	}
+	if !math.IsNaN(p.rate) {
+		p.overall = string(appendPercent(nil, p.rate))
+	}
+	index := map[string]int{}
+	for j, f := range feats {
+		k, ok := index[f.Property]
+		if !ok {
+			k = len(p.props)
+			index[f.Property] = k
+			p.props = append(p.props, propPlan{name: f.Property, title: titleCase(f.Property), kind: f.Kind, derive: f.Derive, rates: tables[f.Property]})
+		}
+		p.featProp[j] = k
+		p.engaged[j] = f.Group == features.GroupEngagement
+	}
+	byName := make([]int, len(p.props))
+	for k := range byName {
+		byName[k] = k
+	}
+	slices.SortFunc(byName, func(i, j int) int { return strings.Compare(p.props[i].name, p.props[j].name) })
+	for rank, k := range byName {
+		p.props[k].rank = rank
+	}
+	for k := range p.props {
+		p.props[k].rows = p.rowTexts(&p.props[k])
+	}
+	n := len(p.props)
+	p.scratch.New = func() any {
+		return &scratch{x: make([]float64, p.width), sums: make([]float64, n), active: make([]int, n), cands: make([]int, 0, n), buf: make([]byte, 0, 1024)}
+	}
+	// Concurrent first calls may each build a plan; they are equal, and one wins.
+	a.plan.CompareAndSwap(nil, p)
+	return a.plan.Load(), nil
+}
+
+// binRow is the rate row a reason quotes for a scorecard bin.
+func binRow(f features.Feature, b Bin) features.RateRow {
+	r := features.RateRow{Label: f.Value, Contacts: b.Contacts, Customers: b.Customers, Rate: b.Rate()}
+	switch {
+	case f.Value == features.LevelMissing:
+		r.Missing = true
+	case f.Value == features.LevelOther:
+		r.Pooled = true
+	case f.Range():
+		r.Lo, r.Hi = f.Lo, f.Hi
+	default:
+		r.Value = f.Value
+	}
+	return r
+}
+
+// rowTexts words every row of prop's rate table; nil without a table.
+func (p *plan) rowTexts(prop *propPlan) []rowText {
+	if prop.rates == nil {
+		return nil
+	}
+	// whole holds for the sentences reason writes as title, " is ", the trimmed value and the suffix:
+	// no derived class, no range label (numbers) and no days ago (times).
+	whole := prop.derive == "" && prop.kind != features.KindNumber && prop.kind != features.KindTime
+	rows := make([]rowText, len(prop.rates.Rows))
+	var buf []byte
+	for i := range prop.rates.Rows {
+		row := &prop.rates.Rows[i]
+		if row.Label != "" {
+			rows[i].label = string(appendReadableLabel(buf[:0], row.Label))
+		}
+		rows[i].suffix = string(p.appendSuffix(buf[:0], row))
+		if whole && !row.Pooled && !row.Missing && strings.TrimSpace(row.Value) != "" {
+			buf = append(append(buf[:0], prop.title...), " is "...)
+			buf = append(buf, strings.TrimSpace(row.Value)...)
+			rows[i].whole = string(append(buf, rows[i].suffix...))
+		}
+	}
+	return rows
+}
+
+// rowIndex returns the index in prop.rates.Rows of a row RateTable.Lookup returned: the first row
+// with the same label, value, pooling, rate and count, so that its precomputed words are the ones
+// row itself would give. It returns -1 if there is none (a NaN rate).
+func (prop *propPlan) rowIndex(row *features.RateRow) int {
+	for i := range prop.rates.Rows {
+		r := &prop.rates.Rows[i]
+		if r.Rate == row.Rate && r.Contacts == row.Contacts && r.Pooled == row.Pooled && r.Label == row.Label && r.Value == row.Value {
+			return i
+		}
+	}
+	return -1
+}
+
+// Predict scores contact c as of asOf (the zero time means the model's reference time, see
+// features.Encoder.EncodeContact). Errors are the encoder's (a *features.PropertyError for a value
+// that does not fit its column) or, for an artifact that does not validate, ErrInvalidArtifact.
+// Predict is safe for concurrent use.
+func (a *Artifact) Predict(c features.Contact, asOf time.Time) (Prediction, error) {
+	p, err := a.getPlan()
+	if err != nil {
+		return Prediction{}, err
+	}
+	s := p.scratch.Get().(*scratch)
+	defer p.scratch.Put(s)
+	warnings, err := a.Encoder.EncodeContact(c, asOf, s.x)
+	if err != nil {
+		return Prediction{}, err
+	}
+	sc := a.score(p, s.x, s)
+	pred := a.prediction(sc)
+	pred.Warnings = warnings
+	if asOf.IsZero() {
+		asOf = a.Encoder.ReferenceTime
+	}
+	pred.Reasons = p.reasons(c, s, asOf)
+	return pred, nil
+}
+
+// prediction is the part of a Prediction that follows from the score.
+func (a *Artifact) prediction(sc Score) Prediction {
+	return Prediction{
+		Probability:     sc.Probability,
+		Priority:        PriorityOf(sc.Probability, a.Tiers),
+		FitGrade:        FitGrade(sc.Fit, a.FitCuts),
+		EngagementLevel: EngagementLevel(sc.Engagement, a.EngagementCuts),
+	}
+}
+
+// score is the one place a model scores an encoded contact x: Predict, ScoreEncoded and ScoreFrame
+// (training's metrics and tiers, compare, batch scoring) all come here. With s, it also keeps each
+// property's contribution and, for a scorecard, the feature of its bin, for the reasons.
+func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
+	if s != nil {
+		clear(s.sums)
+	}
+	logit := a.Intercept
+	var fitSum, engSum float64
+	for j, v := range x {
+		w := a.Weights[j]
+		logit += w * v
+		contrib := w * (v - a.Baseline[j])
+		if s != nil {
+			k := p.featProp[j]
+			s.sums[k] += contrib
+			if v != 0 {
+				s.active[k] = j
+			}
+		}
+		if p.engaged[j] {
+			engSum += contrib
+		} else {
+			fitSum += contrib
+		}
+	}
+	return Score{Logit: logit, Probability: Sigmoid(logit), Fit: fitSum, Engagement: engSum}
+}
+
+// ScoreEncoded scores one contact encoded by a.Encoder (len(x) == Encoder.Width(), else it
+// panics), exactly as Predict scores the contact. Errors are ErrInvalidArtifact's.
+func (a *Artifact) ScoreEncoded(x []float64) (Score, error) {
+	p, err := a.getPlan()
+	if err != nil {
+		return Score{}, err
+	}
+	if len(x) != p.width {
+		panic("models: ScoreEncoded: encoded contact has the wrong length")
+	}
+	return a.score(p, x, nil), nil
+}
+
+// ScoreFrame scores the given rows of f (nil: every row) as of asOf, as Predict would score each
+// row's contact, without the reasons: the batch path of training, comparison and batch scoring.
+// Errors are those of features.Encoder.EncodeFrame and ErrInvalidArtifact.
+func (a *Artifact) ScoreFrame(f *features.Frame, rows []int, asOf time.Time) ([]Score, error) {
+	p, err := a.getPlan()
+	if err != nil {
+		return nil, err
+	}
+	x, err := a.Encoder.EncodeFrame(f, rows, asOf)
+	if err != nil {
+		return nil, err
+	}
+	n := len(x) / max(p.width, 1)
+	if p.width == 0 {
+		n = f.Len()
+		if rows != nil {
+			n = len(rows)
+		}
+	}
+	out := make([]Score, n)
+	for r := range out {
+		out[r] = a.score(p, x[r*p.width:(r+1)*p.width], nil)
+	}
+	return out, nil
+}
+
+// Sigmoid is 1/(1+e^-z), the probability of log-odds z, computed without overflow for large |z|.
+func Sigmoid(z float64) float64 {
+	if z >= 0 {
+		return 1 / (1 + math.Exp(-z))
+	}
+	e := math.Exp(z)
+	return e / (1 + e)
+}

@@ -1,0 +1,108 @@
+package fit
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+)
+
+// collinear returns rows x 3 data: x0 and x1 nearly equal (both carry the signal), x2 noise. The
+// unconstrained fit gives x0 and x1 large opposite weights in some draws; the constraint must not.
+func collinear(rows int, seed uint64) ([]float64, []float64) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	X := make([]float64, rows*3)
+	y := make([]float64, rows)
+	for r := range rows {
+		s := rng.NormFloat64()
+		X[r*3] = s
+		X[r*3+1] = s + 0.05*rng.NormFloat64()
+		X[r*3+2] = rng.NormFloat64()
+		if rng.Float64() < 1/(1+math.Exp(-(0.3+1.2*s-0.4*X[r*3+2]))) {
+			y[r] = 1
+		}
+	}
+	return X, y
+}
+
+// TestFitNonNegativeKKT checks the optimality conditions of the constrained problem: weights >= 0,
+// a zero gradient at every positive weight and a non-negative one at every zero weight; and that
+// the solution is the unconstrained fit on the columns left positive (computed by Fit).
+func TestFitNonNegativeKKT(t *testing.T) {
+	const rows = 4000
+	X, y := collinear(rows, 7)
+	res, err := FitNonNegative(X, rows, 3, y, Options{C: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Converged {
+		t.Fatalf("not converged after %d iterations", res.Iterations)
+	}
+	if res.Weights[2] != 0 {
+		t.Errorf("weight of the negative column = %v, want 0", res.Weights[2])
+	}
+	p := newProblem(X, 3, y, nil, nil, rows, 1.0/10)
+	g := make([]float64, 4)
+	beta := append(append([]float64(nil), res.Weights...), res.Intercept)
+	p.gradient(beta, g)
+	var keep []int
+	for j, w := range res.Weights {
+		switch {
+		case w < 0:
+			t.Errorf("weight %d = %v < 0", j, w)
+		case w > 0 && math.Abs(g[j]) > 1e-6*rows:
+			t.Errorf("gradient %d = %v at positive weight %v, want 0", j, g[j], w)
+		case w == 0 && g[j] < -1e-6*rows:
+			t.Errorf("gradient %d = %v at zero weight, want >= 0", j, g[j])
+		}
+		if w > 0 {
+			keep = append(keep, j)
+		}
+	}
+	// Fit on the kept columns alone reaches the same point.
+	sub := make([]float64, rows*len(keep))
+	for r := range rows {
+		for a, j := range keep {
+			sub[r*len(keep)+a] = X[r*3+j]
+		}
+	}
+	free, err := Fit(sub, rows, len(keep), y, Options{C: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for a, j := range keep {
+		if math.Abs(free.Weights[a]-res.Weights[j]) > 1e-6 {
+			t.Errorf("weight %d = %v, Fit on the kept columns gives %v", j, res.Weights[j], free.Weights[a])
+		}
+	}
+	if math.Abs(free.Intercept-res.Intercept) > 1e-6 {
+		t.Errorf("intercept = %v, Fit on the kept columns gives %v", res.Intercept, free.Intercept)
+	}
+}
+
+// TestFitNonNegativeUnconstrained: when every unconstrained weight is positive the constraint does
+// nothing and FitNonNegative is Fit.
+func TestFitNonNegativeUnconstrained(t *testing.T) {
+	const rows = 2000
+	rng := rand.New(rand.NewPCG(3, 3))
+	X := make([]float64, rows*2)
+	y := make([]float64, rows)
+	for r := range rows {
+		X[r*2], X[r*2+1] = rng.NormFloat64(), rng.NormFloat64()
+		if rng.Float64() < 1/(1+math.Exp(-(0.8*X[r*2]+0.5*X[r*2+1]))) {
+			y[r] = 1
+		}
+	}
+	a, err := FitNonNegative(X, rows, 2, y, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Fit(X, rows, 2, y, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for j := range 2 {
+		if math.Abs(a.Weights[j]-b.Weights[j]) > 1e-7 {
+			t.Errorf("weight %d = %v, Fit gives %v", j, a.Weights[j], b.Weights[j])
+		}
+	}
+}
