@@ -24,9 +24,10 @@ import (
 // excess is refused before it costs a decode or a handler. Two handlers: one that holds its slot 5 ms
 // (an interceptor sleeps, standing for a heavy model) and a one-contact Predict (about 0.1 ms of
 // scoring and 0.06 ms of gRPC). In both the excess must be shed and the admitted p99 must stay within
-// 2x the p99 at capacity plus 5 ms. The one-contact case shares two cores with its own 64 callers, so
-// its p99 bound is enforced in `make soak` (15 s of load) and only logged in the short run, which runs
-// beside other packages' tests.
+// 2x the p99 at capacity plus 5 ms. A latency bound is a performance figure, which depends on what
+// else the machine runs: it is enforced only in `make soak` (15 s of load, run alone) and logged in the
+// short run; the short run asserts what does not depend on speed (the excess shed, only OK or
+// ResourceExhausted, health never leaving SERVING).
 func TestOverload(t *testing.T) {
 	a, contacts := mustTrained(t)
 	const limit = 4
@@ -39,9 +40,9 @@ func TestOverload(t *testing.T) {
 	tests := []struct {
 		name         string
 		interceptors []grpc.UnaryServerInterceptor
-		bounded      bool // the p99 bound is required
+		bounded      bool // the p99 bound is enforced (in make soak only)
 	}{
-		{"handler holds its slot 5 ms", []grpc.UnaryServerInterceptor{slow}, true},
+		{"handler holds its slot 5 ms", []grpc.UnaryServerInterceptor{slow}, soak},
 		{"one-contact Predict", nil, soak},
 	}
 	for _, tt := range tests {
@@ -94,7 +95,7 @@ func TestOverload(t *testing.T) {
 			if !tt.bounded {
 				return
 			}
-			if got := over.quantile(0.99); got > bound {
+			if got := over.quantile(0.99); got > bound { // wallclock: soak only
 				t.Errorf("admitted p99 %v, over the bound %v (2x the p99 at capacity %v, plus 5ms)", got, bound, capRun.quantile(0.99))
 			}
 		})

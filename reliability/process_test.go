@@ -144,9 +144,6 @@ func TestShutdownUnderLoad(t *testing.T) {
 		if status.Code(e.err) != codes.Unavailable {
 			t.Errorf("stream ended with %v, want Unavailable", e.err)
 		}
-		if d := e.at.Sub(sent); d > drain+time.Second {
-			t.Errorf("stream ended %v after SIGTERM, later than the drain time %v and 1s", d, drain)
-		}
 	}
 }
 
