@@ -80,6 +80,8 @@ type testPKI struct {
 	caFile, serverCert, serverKey string
 	pool                          *x509.CertPool
 	client                        tls.Certificate
+	// reissueServer writes a new server certificate and key, with serial, over the old files.
+	reissueServer func(serial int64)
 }
 
 func newTestPKI(t *testing.T) *testPKI {
@@ -129,13 +131,16 @@ func newTestPKI(t *testing.T) *testPKI {
 	}
 	p := &testPKI{caFile: writePEM("ca.pem", "CERTIFICATE", caDER), pool: x509.NewCertPool()}
 	p.pool.AddCert(ca)
-	der, key := issue(2, x509.ExtKeyUsageServerAuth)
-	keyDER, err := x509.MarshalECPrivateKey(key)
-	if err != nil {
-		t.Fatal(err)
+	p.reissueServer = func(serial int64) {
+		der, key := issue(serial, x509.ExtKeyUsageServerAuth)
+		keyDER, err := x509.MarshalECPrivateKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.serverCert, p.serverKey = writePEM("server.pem", "CERTIFICATE", der), writePEM("server.key", "EC PRIVATE KEY", keyDER)
 	}
-	p.serverCert, p.serverKey = writePEM("server.pem", "CERTIFICATE", der), writePEM("server.key", "EC PRIVATE KEY", keyDER)
-	der, key = issue(3, x509.ExtKeyUsageClientAuth)
+	p.reissueServer(2)
+	der, key := issue(3, x509.ExtKeyUsageClientAuth)
 	p.client = tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}
 	return p
 }
@@ -154,7 +159,7 @@ func TestTLS(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			cfg, err := TLSConfig(pki.serverCert, pki.serverKey, tt.clientCA)
+			cfg, err := TLSConfig(pki.serverCert, pki.serverKey, tt.clientCA, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -177,7 +182,7 @@ func TestTLS(t *testing.T) {
 			}
 		})
 	}
-	if _, err := TLSConfig(pki.serverCert, pki.serverKey, pki.serverKey); err == nil {
+	if _, err := TLSConfig(pki.serverCert, pki.serverKey, pki.serverKey, nil); err == nil {
 		t.Error("TLSConfig with a key as client CA: no error")
 	}
 }
@@ -185,7 +190,7 @@ func TestTLS(t *testing.T) {
 // TestHealthListener checks the plaintext health-only listener beside a TLS server with auth.
 func TestHealthListener(t *testing.T) {
 	pki := newTestPKI(t)
-	cfg, err := TLSConfig(pki.serverCert, pki.serverKey, pki.caFile)
+	cfg, err := TLSConfig(pki.serverCert, pki.serverKey, pki.caFile, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -209,5 +214,76 @@ func TestHealthListener(t *testing.T) {
 	_, err = leadscorev1.NewLeadScoringClient(conn).Predict(context.Background(), &leadscorev1.PredictRequest{Model: "lead"})
 	if status.Code(err) != codes.Unimplemented {
 		t.Errorf("Predict on the health-only listener: got %v, want Unimplemented", err)
+	}
+}
+
+// TestTLSReload checks that a certificate renewed on disk is served to new connections, over gRPC's
+// listener and the REST one, without a restart, and that files that do not load keep the old one.
+func TestTLSReload(t *testing.T) {
+	pki := newTestPKI(t)
+	cfg, err := TLSConfig(pki.serverCert, pki.serverKey, "", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fx := newFixture(t, RegistryOptions{})
+	srv := mustServer(t, fx.reg, Options{TLS: cfg})
+	addr := startTCP(t, srv)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = srv.ServeREST(lis) }()
+	// serial dials addr and returns the serial number of the certificate it is shown.
+	serial := func(addr string, proto string) int64 {
+		t.Helper()
+		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: pki.pool, MinVersion: tls.VersionTLS12, NextProtos: []string{proto}})
+		if err != nil {
+			t.Fatalf("TLS dial %s: %v", addr, err)
+		}
+		defer conn.Close()
+		st := conn.ConnectionState()
+		if st.NegotiatedProtocol != proto {
+			t.Errorf("negotiated %q with %s, want %q", st.NegotiatedProtocol, addr, proto)
+		}
+		return st.PeerCertificates[0].SerialNumber.Int64()
+	}
+	if got := serial(addr, "h2"); got != 2 {
+		t.Fatalf("first certificate: serial %d, want 2", got)
+	}
+	if got := serial(lis.Addr().String(), "http/1.1"); got != 2 {
+		t.Fatalf("REST first certificate: serial %d, want 2", got)
+	}
+	// A key that does not match its certificate is refused and the old pair keeps serving.
+	if err := os.WriteFile(pki.serverKey, []byte("not a key"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	// The files are looked at once a second at most: wait for a second look, bounded.
+	for i := 0; i < 40 && serial(addr, "h2") == 2; i++ {
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := serial(addr, "h2"); got != 2 {
+		t.Fatalf("after a broken key: serial %d, want the old 2", got)
+	}
+	pki.reissueServer(7)
+	got := int64(0)
+	for i := 0; i < 100 && got != 7; i++ {
+		if got = serial(addr, "h2"); got != 7 {
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
+	if got != 7 {
+		t.Fatalf("after renewal: serial %d, want 7", got)
+	}
+	if got := serial(lis.Addr().String(), "http/1.1"); got != 7 {
+		t.Errorf("REST after renewal: serial %d, want 7", got)
+	}
+	// gRPC calls still work over the renewed certificate.
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{RootCAs: pki.pool, MinVersion: tls.VersionTLS12})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if _, err := leadscorev1.NewLeadScoringClient(conn).Predict(context.Background(), &leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}); err != nil {
+		t.Errorf("Predict after renewal: %v", err)
 	}
 }

@@ -46,7 +46,13 @@ type Server struct {
 	inflight atomic.Int64
 	limit    int64
 	shed     *prometheus.CounterVec // method; nil without metrics
+	// reqMetrics (nil without metrics) and reqLog (nil without a request log) record scoring calls;
+	// logged counts the successful calls the log has sampled from.
+	reqMetrics *requestMetrics
+	reqLog     *slog.Logger
+	logged     atomic.Int64
 	now      func() time.Time
+	tokens   *tokenSet
 	*transport
 }
 
@@ -82,7 +88,7 @@ func (s *Server) admit(ctx context.Context, info *tap.Info) (context.Context, er
 	if s.limit <= 0 || !unaryMethods[info.FullMethodName] {
 		return ctx, nil
 	}
-	if s.opts.AuthToken != "" && s.tokenIn(info.Header) != nil {
+	if s.tokens.on() && s.tokenIn(info.Header) != nil {
 		return ctx, nil
 	}
 	release, err := s.tryAcquire()
@@ -295,12 +301,22 @@ func (s *Server) PredictStream(stream leadscorev1.LeadScoring_PredictStreamServe
 		if err != nil {
 			return err
 		}
+		start := time.Now()
 		resp, err := s.streamOne(ctx, req)
+		code := codes.OK
+		var st *status.Status
 		if err != nil {
 			if ctx.Err() != nil {
 				return toStatus(s.log, "PredictStream", ctx.Err())
 			}
-			st := status.Convert(toStatus(s.log, "PredictStream", err))
+			st = status.Convert(toStatus(s.log, "PredictStream", err))
+			code = st.Code()
+		}
+		if s.reqMetrics != nil || s.reqLog != nil {
+			ci, _ := callOf("PredictStream", req, resp)
+			s.observe(ci, code, time.Since(start))
+		}
+		if err != nil {
 			resp = &leadscorev1.PredictResponse{
 				ContactId: req.GetContact().GetId(),
 				Error:     &leadscorev1.Error{Code: int32(st.Code()), Message: st.Message(), Property: propertyOf(err)},

@@ -2,15 +2,12 @@ package serve
 
 import (
 	"context"
-	"crypto/subtle"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -51,9 +48,13 @@ type Options struct {
 	// MaxMsgBytes is the largest request message accepted; 0 means DefaultMaxMsgBytes. Larger ones are
 	// refused by gRPC with ResourceExhausted.
 	MaxMsgBytes int
-	// AuthToken, if not empty, is the bearer token every call but health checks must carry in its
-	// "authorization: Bearer <token>" metadata.
+	// AuthToken, if not empty, is a bearer token every call but health checks must carry in its
+	// "authorization: Bearer <token>" metadata (or HTTP header).
 	AuthToken string
+	// AuthTokenFile, if not empty, is a file of bearer tokens, one per line (see ReadTokenFile), any of
+	// which a call may carry, with AuthToken. It is reloaded when it changes, so tokens can be added
+	// and retired without a restart; New fails when it holds no token.
+	AuthTokenFile string
 	// TLS, if not nil, serves TLS (see TLSConfig); nil serves plaintext.
 	TLS *tls.Config
 	// ShutdownDelay is how long Shutdown keeps accepting and answering calls after it has turned health
@@ -62,6 +63,15 @@ type Options struct {
 	ShutdownDelay time.Duration
 	// Now is the clock for requests without as_of; nil means time.Now.
 	Now func() time.Time
+	// RequestLog, if not nil, receives one record per logged scoring call (method, model, version,
+	// label, code, latency, contact id or contact count): every failed call and a share
+	// RequestLogSample of the rest.
+	RequestLog *slog.Logger
+	// RequestLogSample is the share of successful calls logged, evenly spread; 0 means every call.
+	RequestLogSample float64
+	// RequestLogProperties adds the contact's property values to the request log of Predict calls.
+	// Off by default: they are the CRM's personal data.
+	RequestLogProperties bool
 	// Interceptors run after the built-in ones (slot release, metrics, recovery, auth), in order.
 	Interceptors []grpc.UnaryServerInterceptor
 	// StreamWorkers is how many goroutines are kept to run calls; calls beyond them get a goroutine
@@ -116,18 +126,32 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	if opts.MaxConcurrent > 0 {
 		s.limit = int64(opts.MaxConcurrent)
 	}
+	var err error
+	if s.tokens, err = newTokenSet(opts.AuthToken, opts.AuthTokenFile, opts.Logger); err != nil {
+		return nil, err
+	}
 
+	if opts.RequestLogSample <= 0 || opts.RequestLogSample > 1 {
+		opts.RequestLogSample = 1
+	}
+	s.opts.RequestLogSample = opts.RequestLogSample
+	s.reqLog = opts.RequestLog
 	unary := []grpc.UnaryServerInterceptor{releaseUnary}
 	stream := []grpc.StreamServerInterceptor{}
 	var pm *grpcprom.ServerMetrics
 	if opts.Metrics != nil {
+		rm, err := newRequestMetrics(opts.Metrics)
+		if err != nil {
+			return nil, fmt.Errorf("serve: registering metrics: %w", err)
+		}
+		s.reqMetrics = rm
 		pm = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
-			grpcprom.WithHistogramBuckets([]float64{.00005, .0001, .00025, .0005, .001, .0025, .005, .01, .05, .25, 1}),
+			grpcprom.WithHistogramBuckets(LatencyBuckets),
 		))
 		if err := opts.Metrics.Register(pm); err != nil {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
-		unary = append(unary, pm.UnaryServerInterceptor())
+		unary = append(unary, s.observeUnary, pm.UnaryServerInterceptor())
 		stream = append(stream, pm.StreamServerInterceptor())
 		// Calls shed at the door never reach the interceptors above.
 		s.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -138,9 +162,12 @@ func New(reg *Registry, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
 	}
+	if opts.Metrics == nil && opts.RequestLog != nil {
+		unary = append(unary, s.observeUnary)
+	}
 	unary = append(unary, s.recoverUnary)
 	stream = append(stream, s.recoverStream)
-	if opts.AuthToken != "" {
+	if s.tokens.on() {
 		unary = append(unary, s.authUnary)
 		stream = append(stream, s.authStream)
 	}
@@ -170,6 +197,7 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	healthpb.RegisterHealthServer(s.healthOnly, s.health)
 
 	reg.OnChange(s.updateHealth)
+	reg.OnChange(changeLogger(s.log, reg))
 	s.updateHealth()
 	return s, nil
 }
@@ -327,18 +355,6 @@ func (s *Server) authorized(ctx context.Context, method string) error {
 	return s.tokenIn(md)
 }
 
-// tokenIn checks the bearer token in md in constant time.
-func (s *Server) tokenIn(md metadata.MD) error {
-	for _, v := range md.Get("authorization") {
-		scheme, tok, ok := strings.Cut(v, " ")
-		if ok && strings.EqualFold(scheme, "bearer") &&
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.AuthToken)) == 1 {
-			return nil
-		}
-	}
-	return errUnauthenticated
-}
-
 func (s *Server) authUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if err := s.authorized(ctx, info.FullMethod); err != nil {
 		return nil, err
@@ -370,30 +386,4 @@ func (s *Server) recoverStream(srv any, ss grpc.ServerStream, info *grpc.StreamS
 		}
 	}()
 	return h(srv, ss)
-}
-
-// TLSConfig loads a server certificate and key and, when clientCA is not empty, requires and verifies
-// client certificates signed by it (mutual TLS).
-func TLSConfig(certFile, keyFile, clientCA string) (*tls.Config, error) {
-	if certFile == "" || keyFile == "" {
-		return nil, errors.New("serve: TLS needs both a certificate and a key")
-	}
-	cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-	if err != nil {
-		return nil, fmt.Errorf("serve: loading TLS key pair: %w", err)
-	}
-	cfg := &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
-	if clientCA != "" {
-		pem, err := os.ReadFile(clientCA)
-		if err != nil {
-			return nil, fmt.Errorf("serve: reading client CA: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("serve: no certificate found in client CA %s", clientCA)
-		}
-		cfg.ClientCAs = pool
-		cfg.ClientAuth = tls.RequireAndVerifyClientCert
-	}
-	return cfg, nil
 }

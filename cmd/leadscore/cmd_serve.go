@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -29,6 +28,9 @@ type serveFlags struct {
 	poll, drain                                time.Duration
 	strict, lenient                            bool
 	shutdownDelay                              time.Duration
+	logFormat, logLevel, requestLog            string
+	requestLogSample                           float64
+	requestLogProps                            bool
 	maxBatch, maxConcurrent, gcPercent         int
 }
 
@@ -38,8 +40,16 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "serve",
 		Short: "Serve the models of a store over gRPC, reloading new versions and the rules file as they change",
 		Args:  cobra.NoArgs,
+		Long: `Serve the models of a store over gRPC (and REST/JSON with --http-addr), reloading new versions and
+the rules file as they change.
+
+Every flag can also be set by an environment variable: LEADSCORE_ and the flag's name in capitals with
+_ for - (LEADSCORE_HTTP_ADDR=0.0.0.0:8080 for --http-addr). A flag on the command line wins.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runServe(cmd.Context(), fl, stderr)
+			if err := flagsFromEnv(cmd.Flags()); err != nil {
+				return usageError{fmt.Errorf("serve: %w", err)}
+			}
+			return runServe(cmd.Context(), fl, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -53,7 +63,7 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key")
 	f.StringVar(&fl.tlsKey, "tls-key", "", "TLS private key (PEM)")
 	f.StringVar(&fl.clientCA, "client-ca", "", "require client certificates signed by this CA (mutual TLS)")
-	f.StringVar(&fl.tokenFile, "auth-token-file", "", "require \"authorization: Bearer <token>\" with the token in this file")
+	f.StringVar(&fl.tokenFile, "auth-token-file", "", "require \"authorization: Bearer <token>\" with a token in this file (one per line; reloaded when it changes)")
 	f.BoolVar(&fl.strict, "strict", false, "reject contacts with properties neither the model nor the rules know")
 	f.BoolVar(&fl.lenient, "lenient", false, "score a contact that has none of the model's properties, with a warning (by default it is INVALID_ARGUMENT)")
 	f.DurationVar(&fl.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, report health NOT_SERVING (and /readyz 503) and keep accepting calls this long before draining, so load balancers stop sending first")
@@ -62,11 +72,16 @@ func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.DurationVar(&fl.drain, "drain", 10*time.Second, "on shutdown, how long to let calls in flight finish")
 	// The server keeps little live memory (a few MB of models), so Go's default GOGC=100 collects
 	// very often under load; 400 cut server CPU per call by 10-25% in scripts/bench/serve-vs-trivial.sh.
+	f.StringVar(&fl.logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&fl.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&fl.requestLog, "request-log", "", "write a JSON request log (model, version, label, code, latency, contact id) to FILE, or - for stdout")
+	f.Float64Var(&fl.requestLogSample, "request-log-sample", 1, "share of successful calls in the request log, evenly spread (failed calls are always logged)")
+	f.BoolVar(&fl.requestLogProps, "request-log-properties", false, "also log the contact's property values in the request log (personal data: off by default)")
 	f.IntVar(&fl.gcPercent, "gc-percent", 400, "garbage collector target percentage (as GOGC); ignored when GOGC is set")
 	return cmd
 }
 
-func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
+func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) error {
 	switch {
 	case fl.models == "":
 		return usageError{errors.New("serve: --models is required")}
@@ -74,6 +89,8 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 		return usageError{errors.New("serve: --tls-cert and --tls-key go together")}
 	case fl.clientCA != "" && fl.tlsCert == "":
 		return usageError{errors.New("serve: --client-ca needs --tls-cert and --tls-key")}
+	case fl.requestLogSample <= 0 || fl.requestLogSample > 1:
+		return usageError{errors.New("serve: --request-log-sample must be in (0, 1]")}
 	case fl.poll <= 0 || fl.drain < 0 || fl.shutdownDelay < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0:
 		return usageError{errors.New("serve: --poll and --max-batch must be positive, --drain and --shutdown-delay not negative, --max-concurrent not 0")}
 	}
@@ -83,20 +100,28 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 	if _, set := os.LookupEnv("GOGC"); !set && fl.gcPercent != 0 {
 		debug.SetGCPercent(fl.gcPercent)
 	}
-	log := slog.New(slog.NewTextHandler(stderr, nil))
+	log, err := newLogger(stderr, fl.logFormat, fl.logLevel)
+	if err != nil {
+		return usageError{fmt.Errorf("serve: %w", err)}
+	}
 	opts := serve.Options{Logger: log, Strict: fl.strict, Lenient: fl.lenient, MaxBatch: fl.maxBatch, MaxConcurrent: fl.maxConcurrent,
 		ShutdownDelay: fl.shutdownDelay}
-	if fl.tokenFile != "" {
-		tok, err := os.ReadFile(fl.tokenFile)
-		if err != nil {
-			return fmt.Errorf("serve: %w", err)
+	if fl.requestLog != "" {
+		w := stdout
+		if fl.requestLog != "-" {
+			f, err := os.OpenFile(fl.requestLog, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o640)
+			if err != nil {
+				return fmt.Errorf("serve: request log: %w", err)
+			}
+			defer f.Close()
+			w = f
 		}
-		if opts.AuthToken = strings.TrimSpace(string(tok)); opts.AuthToken == "" {
-			return fmt.Errorf("serve: token file %s is empty", fl.tokenFile)
-		}
+		opts.RequestLog = slog.New(slog.NewJSONHandler(w, nil))
+		opts.RequestLogSample, opts.RequestLogProperties = fl.requestLogSample, fl.requestLogProps
 	}
+	opts.AuthTokenFile = fl.tokenFile
 	if fl.tlsCert != "" {
-		cfg, err := serve.TLSConfig(fl.tlsCert, fl.tlsKey, fl.clientCA)
+		cfg, err := serve.TLSConfig(fl.tlsCert, fl.tlsKey, fl.clientCA, log)
 		if err != nil {
 			return err
 		}
@@ -170,7 +195,7 @@ func runServe(ctx context.Context, fl serveFlags, stderr io.Writer) error {
 	runCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go reg.Run(runCtx)
-	log.Info("serve: listening", "addr", lis.Addr().String(), "models", fl.models, "tls", opts.TLS != nil, "auth", opts.AuthToken != "")
+	log.Info("serve: listening", "addr", lis.Addr().String(), "models", fl.models, "tls", opts.TLS != nil, "auth", fl.tokenFile != "")
 
 	var serveErr error
 	select {
