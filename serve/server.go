@@ -51,8 +51,8 @@ type Server struct {
 	reqMetrics *requestMetrics
 	reqLog     *slog.Logger
 	logged     atomic.Int64
-	now      func() time.Time
-	tokens   *tokenSet
+	now        func() time.Time
+	tokens     *tokenSet
 	*transport
 }
 
