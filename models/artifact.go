@@ -86,6 +86,21 @@ type Provenance struct {
 	Seed          uint64 `json:"seed"`
 	// Split is the holdout method: "random", "time" or "order".
 	Split string `json:"split"`
+	// Outcomes says where the outcome came from when it was joined from a second file.
+	Outcomes *OutcomesFile `json:"outcomes,omitempty"`
+}
+
+// OutcomesFile records an outcome taken from a second file joined by a key (see dataset.OutcomeJoin),
+// so that the training labels can be found again.
+type OutcomesFile struct {
+	File       string        `json:"file"`
+	SHA256     string        `json:"sha256"`
+	Key        string        `json:"key"`
+	Column     string        `json:"column,omitempty"`
+	Positive   []string      `json:"positive,omitempty"`
+	Negative   []string      `json:"negative,omitempty"`
+	TimeColumn string        `json:"time_column,omitempty"`
+	Window     time.Duration `json:"window,omitempty"`
 }
 
 // Validate checks that a can score contacts: a supported format, a valid spec and encoder, weights

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/leadscore/leadscore/features"
 )
@@ -48,12 +49,79 @@ func ReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features.Frame, e
 	return readCSV(r, name, opts, blockSize, runtime.GOMAXPROCS(0))
 }
 
+// textMode is how one pass of the CSV reader treats bytes that are not UTF-8.
+type textMode int
+
+const (
+	textCheck  textMode = iota // keep the bytes, and note whether the file is UTF-8
+	textStrict                 // refuse them, naming the first value's row and column
+	textDecode                 // decode every text from Windows-1252
+)
+
 // readCSV is ReadCSV with the block size in bytes and the number of parsing goroutines given.
 func readCSV(r io.ReadSeeker, name string, opts ReadOptions, size, workers int) (*features.Frame, error) {
+	enc, err := encodingOf(opts.Encoding)
+	if err != nil {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	mode := textCheck
+	switch enc {
+	case EncodingUTF8:
+		mode = textStrict
+	case EncodingWindows1252:
+		mode = textDecode
+	}
+	f, st, err := readCSVPass(r, name, opts, size, workers, mode)
+	if err != nil || mode != textCheck || !st.invalid {
+		if err == nil && mode == textDecode {
+			opts.Report.decoded(name, EncodingWindows1252)
+		}
+		if err == nil {
+			st.report(opts.Report, f)
+		}
+		return f, err
+	}
+	// Not UTF-8. With no UTF-8 characters of more than one byte it is taken for Windows-1252;
+	// a file mixing both is refused where the first bad value is.
+	mode = textDecode
+	if st.multibyte {
+		mode = textStrict
+	}
+	if f, st, err = readCSVPass(r, name, opts, size, workers, mode); err != nil {
+		return nil, err
+	}
+	if mode == textDecode {
+		opts.Report.decoded(name, EncodingWindows1252)
+	}
+	st.report(opts.Report, f)
+	return f, nil
+}
+
+// passStats is what one pass of the CSV reader learnt besides the frame.
+type passStats struct {
+	invalid, multibyte bool  // the text holds bytes that are not UTF-8; valid characters of several bytes
+	nonFinite          []int // per column of the frame, inf or nan values read as missing numbers
+}
+
+func (st passStats) report(r *Report, f *features.Frame) {
+	for c, col := range f.Columns {
+		if col.Kind == features.KindNumber && c < len(st.nonFinite) {
+			r.nonFinite(col.Name, st.nonFinite[c])
+		}
+	}
+}
+
+// readCSVPass reads the file once, treating text as mode says.
+func readCSVPass(r io.ReadSeeker, name string, opts ReadOptions, size, workers int, mode textMode) (*features.Frame, passStats, error) {
+	var st passStats
+	fail := func(err error) (*features.Frame, passStats, error) { return nil, st, err }
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return fail(&ParseError{File: name, Err: err})
+	}
 	sample := make([]byte, sampleSize)
 	n, err := io.ReadFull(r, sample)
 	if err != nil && !errors.Is(err, io.ErrUnexpectedEOF) && !errors.Is(err, io.EOF) {
-		return nil, &ParseError{File: name, Err: err}
+		return fail(&ParseError{File: name, Err: err})
 	}
 	complete := n < sampleSize
 	sample = sample[:n]
@@ -63,7 +131,7 @@ func readCSV(r io.ReadSeeker, name string, opts ReadOptions, size, workers int) 
 		sample = sample[3:]
 	}
 	if len(bytes.TrimSpace(sample)) == 0 {
-		return nil, &ParseError{File: name, Err: ErrEmpty}
+		return fail(&ParseError{File: name, Err: ErrEmpty})
 	}
 	comma := opts.Comma
 	if comma == 0 {
@@ -71,18 +139,21 @@ func readCSV(r io.ReadSeeker, name string, opts ReadOptions, size, workers int) 
 	}
 
 	if _, err := r.Seek(start, io.SeekStart); err != nil {
-		return nil, &ParseError{File: name, Err: err}
+		return fail(&ParseError{File: name, Err: err})
 	}
 	cr := csv.NewReader(r)
 	cr.Comma = comma
 	cr.FieldsPerRecord = -1
-	header, err := readHeader(cr, name)
+	header, err := readHeader(cr, name, mode)
 	if err != nil {
-		return nil, err
+		return fail(err)
+	}
+	if mode == textCheck {
+		st.invalid, st.multibyte = utf8Stats([]byte(strings.Join(header, ",")))
 	}
 	keep, err := selection(name, header, opts)
 	if err != nil {
-		return nil, err
+		return fail(err)
 	}
 	var cols []readColumn
 	for j, h := range header {
@@ -94,36 +165,38 @@ func readCSV(r io.ReadSeeker, name string, opts ReadOptions, size, workers int) 
 	// The csv.Reader read ahead: go back to the end of the header and count its lines.
 	headerEnd := cr.InputOffset()
 	if _, err := r.Seek(start, io.SeekStart); err != nil {
-		return nil, &ParseError{File: name, Err: err}
+		return fail(&ParseError{File: name, Err: err})
 	}
 	lines, err := countLines(r, headerEnd)
 	if err != nil {
-		return nil, &ParseError{File: name, Err: err}
+		return fail(&ParseError{File: name, Err: err})
 	}
 
 	fileSize, err := r.Seek(0, io.SeekEnd)
 	if err != nil {
-		return nil, &ParseError{File: name, Err: err}
+		return fail(&ParseError{File: name, Err: err})
 	}
 	if _, err := r.Seek(start+headerEnd, io.SeekStart); err != nil {
-		return nil, &ParseError{File: name, Err: err}
+		return fail(&ParseError{File: name, Err: err})
 	}
 	sp := &splitter{r: r, size: size, offset: start + headerEnd, line: lines, free: make(chan []byte, workers+1)}
-	p := &blockParser{width: len(header), comma: comma, cols: cols, missing: features.NewMissingValues(opts.MissingValues)}
+	p := &blockParser{width: len(header), comma: comma, cols: cols, missing: features.NewMissingValues(opts.MissingValues), mode: mode}
 	a := newAssembler(p, fileSize-start-headerEnd)
 	readErr := p.run(sp, workers, a)
 	if a.err != nil {
 		a.err.File = name
-		return nil, a.err
+		return fail(a.err)
 	}
 	if readErr != nil {
-		return nil, &ParseError{File: name, Row: a.rows + 1, Err: readErr}
+		return fail(&ParseError{File: name, Row: a.rows + 1, Err: readErr})
 	}
 	if a.bad != nil {
 		a.bad.File = name
-		return nil, a.bad
+		return fail(a.bad)
 	}
-	return a.frame(r, name)
+	st.invalid, st.multibyte, st.nonFinite = st.invalid || a.invalid, st.multibyte || a.multibyte, a.nonFinite
+	f, err := a.frame(r, name)
+	return f, st, err
 }
 
 // countLines reads n bytes from r and returns how many line feeds they hold.
@@ -141,7 +214,8 @@ func countLines(r io.Reader, n int64) (int, error) {
 	return lines, nil
 }
 
-func readHeader(cr *csv.Reader, name string) ([]string, error) {
+// readHeader reads the header row; mode says what to do with names that are not UTF-8.
+func readHeader(cr *csv.Reader, name string, mode textMode) ([]string, error) {
 	rec, err := cr.Read()
 	if err == io.EOF {
 		return nil, &ParseError{File: name, Err: ErrEmpty}
@@ -153,6 +227,14 @@ func readHeader(cr *csv.Reader, name string) ([]string, error) {
 	seen := make(map[string]bool, len(rec))
 	for j, h := range rec {
 		h = strings.TrimSpace(h)
+		if !utf8.ValidString(h) {
+			switch mode {
+			case textStrict:
+				return nil, &ParseError{File: name, Line: 1, Column: strings.ToValidUTF8(h, "\uFFFD"), Err: ErrEncoding}
+			case textDecode:
+				h = decode1252([]byte(h))
+			}
+		}
 		if h == "" {
 			return nil, &ParseError{File: name, Line: 1,
 				Err: fmt.Errorf("%w (field %d of %d)", ErrNoHeader, j+1, len(rec))}

@@ -52,7 +52,7 @@ func referenceReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features
 	if err != nil {
 		return nil, err
 	}
-	header, err := readHeader(cr, name)
+	header, err := readHeader(cr, name, textCheck)
 	if err != nil {
 		return nil, err
 	}

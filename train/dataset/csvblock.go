@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"unicode/utf8"
@@ -124,7 +125,10 @@ type blockResult struct {
 	rows   int
 	parts  []part
 	err    *ParseError // malformed or ragged record
-	bad    *ParseError // first value that does not fit a forced kind
+	bad    *ParseError // first value that does not fit a forced kind, or text that is not UTF-8
+	// invalid and multibyte: the block holds bytes that are not UTF-8, and valid characters of
+	// several bytes (textCheck only).
+	invalid, multibyte bool
 }
 
 // blockParser parses blocks of records with width fields into the columns cols.
@@ -133,6 +137,7 @@ type blockParser struct {
 	comma   rune
 	cols    []readColumn
 	missing *features.MissingValues
+	mode    textMode
 	// The slices of parts come back here once the assembler has copied them, sparing the
 	// garbage collector a frame's worth of short-lived slices.
 	bools  slicePool[bool]
@@ -238,6 +243,10 @@ type assembler struct {
 	rows  int
 	err   *ParseError // first malformed or ragged record
 	bad   *ParseError // first value that does not fit a forced kind
+	// invalid and multibyte gather the blocks' (see blockResult); nonFinite counts, per column,
+	// inf or nan values read as missing numbers.
+	invalid, multibyte bool
+	nonFinite          []int
 }
 
 // blockSpan says where a block is in the file and in the frame.
@@ -248,7 +257,7 @@ type blockSpan struct {
 }
 
 func newAssembler(p *blockParser, size int64) *assembler {
-	a := &assembler{p: p, cols: make([]*features.Column, len(p.cols)), size: size,
+	a := &assembler{p: p, cols: make([]*features.Column, len(p.cols)), size: size, nonFinite: make([]int, len(p.cols)),
 		typed: make([][]blockSpan, len(p.cols)), stale: make([][]blockSpan, len(p.cols))}
 	for c, col := range p.cols {
 		a.cols[c] = &features.Column{Name: col.name}
@@ -268,6 +277,7 @@ func (a *assembler) add(res *blockResult) {
 	if a.bad == nil && res.bad != nil {
 		a.bad = res.bad.at("", a.rows)
 	}
+	a.invalid, a.multibyte = a.invalid || res.invalid, a.multibyte || res.multibyte
 	if a.bad != nil {
 		a.rows += res.rows // the values are no longer needed, only the count for later errors
 		return
@@ -277,6 +287,9 @@ func (a *assembler) add(res *blockResult) {
 	room := int(float64(a.rows+res.rows)/float64(max(a.read, 1))*float64(a.size)*1.05) + 64
 	sp := blockSpan{offset: res.offset, size: res.size, line: res.line, row: a.rows, rows: res.rows}
 	for c := range a.cols {
+		if res.parts[c].kind == features.KindNumber {
+			a.nonFinite[c] += res.parts[c].nonFinite
+		}
 		a.append(c, &res.parts[c], sp, room)
 		a.p.recycle(&res.parts[c])
 	}
@@ -636,6 +649,7 @@ type worker struct {
 	interns []interner // per column
 	arena   []byte     // text of the current column's values that are not interned
 	pending []pendingText
+	badText *ParseError // first text of the block that is not UTF-8 (textStrict)
 }
 
 type pendingText struct{ row, start, end int }
@@ -661,6 +675,10 @@ func (w *worker) parse(b *block) *blockResult {
 	if res.err != nil {
 		return res
 	}
+	if w.p.mode == textCheck {
+		res.invalid, res.multibyte = utf8Stats(b.data)
+	}
+	w.badText = nil
 	res.parts = make([]part, len(w.p.cols))
 	for c, col := range w.p.cols {
 		var bad *ParseError
@@ -668,6 +686,9 @@ func (w *worker) parse(b *block) *blockResult {
 		if bad != nil && (res.bad == nil || bad.Row < res.bad.Row) {
 			res.bad = bad
 		}
+	}
+	if bad := w.badText; bad != nil && (res.bad == nil || bad.Row < res.bad.Row) {
+		res.bad = bad
 	}
 	return res
 }
@@ -771,6 +792,18 @@ func (w *worker) alloc(pt *part, k features.Kind) {
 // text sets row i of pt to a copy of raw: a shared one from the column's interner, or else a
 // piece of one string holding all such values of the column in this block (see flush).
 func (w *worker) text(pt *part, c, i int, raw []byte) {
+	if !isASCII(raw) {
+		switch w.p.mode {
+		case textDecode:
+			raw = []byte(decode1252(raw))
+		case textStrict:
+			if !utf8.Valid(raw) && (w.badText == nil || i+1 < w.badText.Row) {
+				col := w.p.cols[c]
+				w.badText = &ParseError{Line: w.fs.line(i*w.fs.width + col.index), Row: i + 1, Column: col.name,
+					Err: fmt.Errorf("%w: %q (name the file's encoding, for example windows-1252)", ErrEncoding, strings.ToValidUTF8(string(raw), "\uFFFD"))}
+			}
+		}
+	}
 	if s, ok := w.interns[c].lookup(raw); ok {
 		pt.str[i] = s
 		return

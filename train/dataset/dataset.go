@@ -74,11 +74,20 @@ type ReadOptions struct {
 	// MissingValues are the texts read as missing values, matched case-insensitively after
 	// trimming spaces, in CSV fields and Parquet strings; nil means features.DefaultMissingValues.
 	MissingValues []string
+	// Encoding is the text encoding: EncodingAuto (""), EncodingUTF8 or EncodingWindows1252 (see
+	// those constants; "latin1" is accepted for the last).
+	Encoding string
+	// Report, if not nil, is added to: the files read, those decoded, non-finite numbers read as
+	// missing.
+	Report *Report
 }
 
 // ReadFile reads a Parquet (.parquet) or CSV (.csv, .tsv, .txt) file into a frame, choosing the
 // format by extension. See ReadParquet and ReadCSV for how each format maps to column kinds.
 func ReadFile(path string, opts ReadOptions) (*features.Frame, error) {
+	if opts.Report != nil {
+		opts.Report.Files = append(opts.Report.Files, path)
+	}
 	switch formatOf(path) {
 	case "parquet":
 		f, err := os.Open(path)

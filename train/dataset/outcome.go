@@ -26,6 +26,8 @@ type OutcomeCounts struct {
 	Lost       int      `json:"lost"`
 	Open       int      `json:"open"`
 	OpenValues []string `json:"open_values,omitempty"`
+	// Unmatched counts the keys of an outcomes file that match no contact (OutcomeJoin only).
+	Unmatched int `json:"unmatched,omitempty"`
 }
 
 // openValues are outcome values that mean the deal is still undecided, whatever the lists say.
@@ -34,20 +36,23 @@ var openValues = []string{"open", "in progress", "pending", "new", "unknown", "a
 // Default value lists: for a category column when Positive and Negative are both empty, and, when
 // only one list is given, to recognise values of the other side.
 var (
-	defaultPositive = []string{"won", "closedwon", "closed won", "closed-won", "yes", "true", "1", "customer", "converted"}
-	defaultNegative = []string{"lost", "closedlost", "closed lost", "closed-lost", "no", "false", "0", "disqualified", "unqualified"}
+	defaultPositive = []string{"won", "closed won", "win", "yes", "true", "1", "customer", "converted"}
+	defaultNegative = []string{"lost", "closed lost", "loss", "no", "false", "0", "disqualified", "unqualified", "churned", "churn"}
 )
 
 // Labels labels every row of f. A missing value is always Open. Then:
 //
 //   - Positive and Negative both given: Positive values are Won, Negative values are Lost and
 //     everything else is Open.
-//   - Only Positive given: Positive values are Won, lost-looking values (lost, closedlost, closed
-//     lost, closed-lost, no, false, 0, disqualified, unqualified) are Lost, and every other value is
+//   - Only Positive given: Positive values are Won, lost-looking values (lost, closed lost, loss,
+//     no, false, 0, disqualified, unqualified, churned, churn) are Lost, and every other value is
 //     Open: a deal stage such as "contractsent" is still open, never silently lost. A column whose
 //     lost values look like none of these needs Negative.
-//   - Only Negative given: the mirror image, with won-looking values (won, closedwon, closed won,
-//     closed-won, yes, true, 1, customer, converted) Won.
+//   - Only Negative given: the mirror image, with won-looking values (won, closed won, win, yes,
+//     true, 1, customer, converted) Won.
+//
+// Values match whatever their case and punctuation: "Closed Lost", "closed_lost", "closed-lost"
+// and "ClosedLost" are one value.
 //   - Neither given: a flag column is Won when true and Lost when false; a number column is Won
 //     for 1 and Lost for 0; a category column uses the won-looking values for Won, the
 //     lost-looking values for Lost and the open-looking values for Open. Any other value is an
@@ -187,13 +192,29 @@ func flagAliases(list []string) []string {
 }
 
 func contains(list []string, s string) bool {
-	s = strings.TrimSpace(s)
+	s = outcomeKey(s)
 	for _, v := range list {
-		if strings.EqualFold(strings.TrimSpace(v), s) {
+		if outcomeKey(v) == s {
 			return true
 		}
 	}
 	return false
+}
+
+// outcomeKey is an outcome value folded (see features.Fold) and, unless it is a number, stripped of
+// spaces, underscores, hyphens and slashes, so that "Closed Lost", "closed_lost" and "ClosedLost" are
+// one value.
+func outcomeKey(s string) string {
+	s = features.Fold(s)
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == ' ' || r == '_' || r == '-' || r == '/' {
+			return -1
+		}
+		return r
+	}, s)
 }
 
 func columnNamesOf(f *features.Frame) []string {

@@ -45,7 +45,7 @@ func TestOutcomeLabels(t *testing.T) {
 		wantErr error
 	}{
 		{"positive only: lost-looking values lost, the rest open", Outcome{Column: "stage", Positive: []string{"closedwon", "closed won"}},
-			frame(stage), []features.Label{W, L, O, O, W, O, O}, oc(2, 1, 4, "In Progress", "churned", "open"), nil},
+			frame(stage), []features.Label{W, L, O, O, W, L, O}, oc(2, 2, 3, "In Progress", "open"), nil},
 		{"positive only: HubSpot's open deal stages stay open", Outcome{Column: "stage", Positive: []string{"closedwon"}},
 			frame(categoryColumn("stage", "closedwon", "appointmentscheduled", "closedlost", "contractsent", "closedlost")),
 			[]features.Label{W, O, L, O, L}, oc(1, 2, 2, "appointmentscheduled", "contractsent"), nil},
@@ -59,13 +59,18 @@ func TestOutcomeLabels(t *testing.T) {
 			frame(categoryColumn("y", "yes", "skip", "open", "buy")),
 			[]features.Label{W, L, O, O}, oc(1, 1, 2, "buy", "open"), nil},
 		{"positive and negative: rest open", Outcome{Column: "stage", Positive: []string{"closedwon"}, Negative: []string{"closedlost"}},
-			frame(stage), []features.Label{W, L, O, O, O, O, O}, oc(1, 1, 5, "Closed Won", "In Progress", "churned", "open"), nil},
+			frame(stage), []features.Label{W, L, O, O, W, O, O}, oc(2, 1, 4, "In Progress", "churned", "open"), nil},
 		{"negative only: rest won except open-looking", Outcome{Column: "stage", Negative: []string{" CLOSEDLOST ", "churned"}},
 			frame(stage), []features.Label{W, L, O, O, W, L, O}, oc(2, 2, 3, "In Progress", "open"), nil},
 		{"category defaults", Outcome{Column: "stage"},
 			frame(categoryColumn("stage", "closedwon", "closedlost", "open", "", "Closed Won", "yes", "no")),
 			[]features.Label{W, L, O, O, W, W, L}, oc(3, 2, 2, "open"), nil},
-		{"category defaults reject unknown value", Outcome{Column: "stage"}, frame(stage), nil, OutcomeCounts{}, ErrLabelValue},
+		{"category defaults reject unknown value", Outcome{Column: "stage"},
+			frame(categoryColumn("stage", "closedwon", "closedlost", "demo booked")), nil, OutcomeCounts{}, ErrLabelValue},
+		// Issue 10: the outcome words of real exports, in any case and punctuation.
+		{"category defaults: lost words", Outcome{Column: "stage"},
+			frame(categoryColumn("stage", "Won", "Loss", "Closed_Lost", "closed-lost", "Unqualified", "DISQUALIFIED", "Churned", "Closed Won", "Open")),
+			[]features.Label{W, L, L, L, L, L, L, W, O}, oc(2, 6, 1, "Open"), nil},
 		{"flag", Outcome{Column: "y"}, frame(flag), []features.Label{W, L, O, W}, oc(2, 1, 1), nil},
 		{"flag with file values", Outcome{Column: "y", Positive: []string{"Yes"}}, frame(flag),
 			[]features.Label{W, L, O, W}, oc(2, 1, 1), nil},
@@ -83,7 +88,7 @@ func TestOutcomeLabels(t *testing.T) {
 			frame(stage), nil, OutcomeCounts{}, ErrLabelValue},
 		{"missing column", Outcome{Column: "deal_stage"}, frame(stage, flag), nil, OutcomeCounts{}, ErrNoLabelColumn},
 		{"no lost rows", Outcome{Column: "stage", Positive: []string{"closedwon"}, Negative: []string{"nothing"}},
-			frame(stage), nil, oc(1, 0, 6, "Closed Won", "In Progress", "churned", "closedlost", "open"), ErrOneClass},
+			frame(stage), nil, oc(2, 0, 5, "In Progress", "churned", "closedlost", "open"), ErrOneClass},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

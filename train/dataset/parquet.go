@@ -11,6 +11,7 @@ import (
 	"reflect"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/parquet-go/parquet-go"
 	"github.com/parquet-go/parquet-go/format"
@@ -106,6 +107,11 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 	}
 
 	missing := features.NewMissingValues(opts.MissingValues)
+	enc, err := encodingOf(opts.Encoding)
+	if err != nil {
+		return nil, &ParseError{File: name, Err: err}
+	}
+	mode := map[string]textMode{EncodingAuto: textCheck, EncodingUTF8: textStrict, EncodingWindows1252: textDecode}[enc]
 	prealloc := int(min(max(pf.NumRows(), 0), preallocMax))
 	var readers []*leafReader
 	frame = &features.Frame{}
@@ -121,6 +127,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		if err != nil {
 			return nil, &ParseError{File: name, Column: names[i], Err: err}
 		}
+		lr.mode = mode
 		readers = append(readers, lr)
 		frame.Columns = append(frame.Columns, lr.col)
 	}
@@ -146,6 +153,20 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		}
 		row += n
 	}
+	decoded := false
+	for _, lr := range readers {
+		if lr.bad != nil {
+			lr.bad.File = name
+			return nil, lr.bad
+		}
+		decoded = decoded || lr.decoded > 0
+		if lr.col.Kind == features.KindNumber {
+			opts.Report.nonFinite(lr.col.Name, lr.nonFinite)
+		}
+	}
+	if decoded {
+		opts.Report.decoded(name, EncodingWindows1252)
+	}
 	for i, c := range frame.Columns {
 		if k, ok := opts.Kinds[c.Name]; ok {
 			if frame.Columns[i], err = convertColumn(name, c, k, missing); err != nil {
@@ -165,6 +186,11 @@ type leafReader struct {
 	in    interner
 	// missing are the texts read as missing in string columns, as in a CSV file.
 	missing *features.MissingValues
+	mode    textMode // what to do with strings that are not UTF-8; textCheck decodes them
+	// decoded counts strings decoded from Windows-1252, nonFinite NaN or infinite numbers read as
+	// missing; bad is the first string refused in textStrict mode.
+	decoded, nonFinite int
+	bad                *ParseError
 }
 
 func newLeafReader(leaf *parquet.Column, name string, n int, missing *features.MissingValues) (*leafReader, error) {
@@ -281,6 +307,15 @@ func (lr *leafReader) readPage(page parquet.Page, buf []parquet.Value) error {
 					c.Str = append(c.Str, "")
 					c.Valid = append(c.Valid, false)
 					continue
+				} else if !isASCII(b) && (lr.mode == textDecode || !utf8.Valid(b)) {
+					if lr.mode == textStrict {
+						if lr.bad == nil {
+							lr.bad = &ParseError{Row: len(c.Valid) + 1, Column: c.Name,
+								Err: fmt.Errorf("%w: %q (name the file's encoding, for example windows-1252)", ErrEncoding, strings.ToValidUTF8(string(b), "\uFFFD"))}
+						}
+					}
+					lr.decoded++
+					s = decode1252(b)
 				} else {
 					s = lr.in.internBytes(b)
 				}
@@ -294,6 +329,7 @@ func (lr *leafReader) readPage(page parquet.Page, buf []parquet.Value) error {
 				ok := !math.IsNaN(x) && !math.IsInf(x, 0)
 				if !ok {
 					x = 0
+					lr.nonFinite++
 				}
 				c.Num = append(c.Num, x)
 				c.Valid = append(c.Valid, ok)

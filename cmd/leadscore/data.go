@@ -1,0 +1,203 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/dataset"
+)
+
+// dataHelp is the --data flag's help for commands that read contacts.
+const dataHelp = "contacts: a .parquet or .csv file, several separated by commas, a folder of Parquet parts or a glob such as 'export/part-*.parquet'"
+
+// readFlags are how every command that reads contacts reads text.
+type readFlags struct {
+	missing    []string
+	missingSet bool // --missing-values was given (an empty list means only blank text is missing)
+	encoding   string
+}
+
+func (r *readFlags) register(f *pflag.FlagSet) {
+	f.StringSliceVar(&r.missing, "missing-values", nil, "texts read as missing values, in any case (default: blank, NA, N/A, null, none, NaN, -, Select, unknown, ...: see README)")
+	f.StringVar(&r.encoding, "encoding", "", "text encoding of CSV files: utf-8 or windows-1252/latin1 (default: UTF-8, else Windows-1252, said on stderr)")
+}
+
+// options returns the read options of the flags; set is the flag set, to tell an empty
+// --missing-values from none.
+func (r *readFlags) options(f *pflag.FlagSet, rep *dataset.Report) dataset.ReadOptions {
+	opts := dataset.ReadOptions{Encoding: r.encoding, Report: rep}
+	if f != nil && f.Changed("missing-values") {
+		opts.MissingValues = append([]string{}, r.missing...)
+	}
+	return opts
+}
+
+// outcomeFlags take the outcome from a second file joined by a key.
+type outcomeFlags struct {
+	file, key, column  string
+	positive, negative []string
+	window             time.Duration
+}
+
+func (o *outcomeFlags) register(f *pflag.FlagSet) {
+	f.StringVar(&o.file, "outcomes", "", "take the outcome from this second file (closed deals, customers) joined by --key; only the outcome crosses the join")
+	f.StringVar(&o.key, "key", "", "with --outcomes: the column identifying a contact in both files")
+	f.StringVar(&o.column, "outcome-label", "", "with --outcomes: the file's outcome column (default: every contact found there is won)")
+	f.StringSliceVar(&o.positive, "outcome-positive", nil, "with --outcome-label: its values that mean won")
+	f.StringSliceVar(&o.negative, "outcome-negative", nil, "with --outcome-label: its values that mean lost")
+	f.DurationVar(&o.window, "outcome-window", 0, "with --outcomes: a contact not found is lost once this old by --time-column (e.g. 2160h for 90 days), open before; 0: lost at once")
+}
+
+// source returns the recorded form of the join, nil without --outcomes.
+func (o *outcomeFlags) source(timeColumn string) (*models.OutcomesFile, error) {
+	if o.file == "" {
+		if o.key != "" || o.column != "" || o.window != 0 {
+			return nil, usageError{errors.New("--key, --outcome-label and --outcome-window go with --outcomes")}
+		}
+		return nil, nil
+	}
+	if o.key == "" {
+		return nil, usageError{errors.New("--outcomes needs --key, the column that identifies a contact in both files")}
+	}
+	if o.window > 0 && timeColumn == "" {
+		return nil, usageError{errors.New("--outcome-window needs --time-column, the contacts' time to measure the window from")}
+	}
+	sum, err := dataSHA256([]string{o.file})
+	if err != nil {
+		return nil, err
+	}
+	return &models.OutcomesFile{File: absPath(o.file), SHA256: sum, Key: o.key, Column: o.column,
+		Positive: o.positive, Negative: o.negative, TimeColumn: timeColumn, Window: o.window}, nil
+}
+
+// dataLocations splits a --data value into its locations.
+func dataLocations(data string) []string {
+	var out []string
+	for _, s := range strings.Split(data, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// absData is data with every location made absolute, as provenance records it.
+func absData(data string) string {
+	locs := dataLocations(data)
+	for i, l := range locs {
+		locs[i] = absPath(l)
+	}
+	return strings.Join(locs, ",")
+}
+
+// dataSHA256 is the SHA-256 of the files the locations name, read one after the other: for one file,
+// that file's SHA-256.
+func dataSHA256(locations []string) (string, error) {
+	files, err := dataset.Expand(locations)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// labelled says how to read contacts and their outcome.
+type labelled struct {
+	data               string // --data
+	label              string // the outcome column; with outcomes, the name the joined outcome takes
+	positive, negative []string
+	read               dataset.ReadOptions
+	outcomes           *models.OutcomesFile
+}
+
+// readLabelled reads the contacts and their outcome labels: from the outcome column, or joined from
+// a second file, in which case the frame gains the outcome as column label (won, lost, or missing
+// when open) and nothing else of that file.
+func readLabelled(in labelled) (*features.Frame, []features.Label, dataset.OutcomeCounts, error) {
+	var none dataset.OutcomeCounts
+	opts := in.read
+	if in.outcomes == nil && len(in.positive)+len(in.negative) > 0 {
+		// Read the outcome as text so --positive yes matches a column the reader would call a flag.
+		opts.Kinds = map[string]features.Kind{in.label: features.KindCategory}
+	}
+	frame, err := dataset.ReadFiles(dataLocations(in.data), opts)
+	if err != nil {
+		return nil, nil, none, err
+	}
+	if in.outcomes == nil {
+		out := dataset.Outcome{Column: in.label, Positive: in.positive, Negative: in.negative}
+		labels, counts, err := out.Labels(frame)
+		if err != nil {
+			return nil, nil, counts, fmt.Errorf("%s: %w%s", in.data, err, outcomeHint(err))
+		}
+		return frame, labels, counts, nil
+	}
+	o := in.outcomes
+	if frame.Column(in.label) != nil {
+		return nil, nil, none, usageError{fmt.Errorf("%s already has a column %q; name the joined outcome with --label", in.data, in.label)}
+	}
+	join := dataset.OutcomeJoin{File: o.File, Key: o.Key, Column: o.Column, Positive: o.Positive, Negative: o.Negative,
+		TimeColumn: o.TimeColumn, Window: o.Window}
+	read := in.read
+	read.Report = nil
+	labels, counts, err := join.Labels(frame, read)
+	if err != nil {
+		return nil, nil, counts, fmt.Errorf("%w%s", err, outcomeHint(err))
+	}
+	frame.Columns = append(frame.Columns, dataset.LabelColumn(in.label, labels))
+	return frame, labels, counts, nil
+}
+
+// outcomeHint names the flags that fix an outcome error.
+func outcomeHint(err error) string {
+	switch {
+	case errors.Is(err, dataset.ErrLabelValue), errors.Is(err, dataset.ErrOneClass):
+		return " (name the won and lost values with --positive and --negative)"
+	case errors.Is(err, train.ErrTooFewRows):
+		return " (lower --min-class to train on fewer)"
+	}
+	return ""
+}
+
+// printReport says on w what reading did beyond parsing: files decoded, inf and nan read as missing.
+func printReport(w io.Writer, cmd string, rep *dataset.Report) {
+	files := make([]string, 0, len(rep.Decoded))
+	for f := range rep.Decoded {
+		files = append(files, f)
+	}
+	slices.Sort(files)
+	for _, f := range files {
+		fmt.Fprintf(w, "%s: %s is not UTF-8; read it as %s (Latin-1); set --encoding to choose\n", cmd, f, rep.Decoded[f])
+	}
+	cols := make([]string, 0, len(rep.NonFinite))
+	for c := range rep.NonFinite {
+		cols = append(cols, c)
+	}
+	slices.Sort(cols)
+	for _, c := range cols {
+		fmt.Fprintf(w, "%s: column %q: %d inf or nan values read as missing\n", cmd, c, rep.NonFinite[c])
+	}
+}
