@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/leadscore/leadscore/features"
@@ -144,7 +145,7 @@ func cmpOr(x, def float64) float64 {
 	return def
 }
 
-// NewProvenance records where a model came from: the data file (made absolute, so that compare and
+// NewProvenance records where a model came from: the data (its locations made absolute, so that compare and
 // rules suggest find it again from any directory) and its SHA-256, the outcome and its counts, the
 // seed and split, the training time and the leadscore version that trained it.
 func NewProvenance(dataFile string, f *features.Frame, out dataset.Outcome, counts dataset.OutcomeCounts, res *Result, seed uint64, version string) (models.Provenance, error) {
@@ -152,27 +153,38 @@ func NewProvenance(dataFile string, f *features.Frame, out dataset.Outcome, coun
 	if err != nil {
 		return models.Provenance{}, err
 	}
-	abs, err := filepath.Abs(dataFile)
-	if err != nil {
-		abs = dataFile
+	locs := dataset.Locations(dataFile)
+	for i, l := range locs {
+		if abs, err := filepath.Abs(l); err == nil {
+			locs[i] = abs
+		}
 	}
 	return models.Provenance{
-		DataFile: abs, DataSHA256: sum, Rows: f.Len(), Won: counts.Won, Lost: counts.Lost, Open: counts.Open,
+		DataFile: strings.Join(locs, ","), DataSHA256: sum, Rows: f.Len(), Won: counts.Won, Lost: counts.Lost, Open: counts.Open,
 		Label: out.Column, Positive: slices.Clone(out.Positive), Negative: slices.Clone(out.Negative),
 		TrainedAt: time.Now().UTC(), LeadscoreVersion: version, Seed: seed, Split: res.Artifact.Holdout.Method,
 	}, nil
 }
 
-// FileSHA256 is the hex SHA-256 of a file's bytes.
-func FileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
+// FileSHA256 is the hex SHA-256 of the bytes of the files that data names (comma-separated
+// locations, see dataset.Locations and dataset.Expand), read one after another: for one file, that
+// file's SHA-256.
+func FileSHA256(data string) (string, error) {
+	files, err := dataset.Expand(dataset.Locations(data))
 	if err != nil {
 		return "", err
 	}
-	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("%s: %w", path, err)
+	for _, path := range files {
+		f, err := os.Open(path)
+		if err != nil {
+			return "", err
+		}
+		_, err = io.Copy(h, f)
+		f.Close()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/compare"
+	"github.com/leadscore/leadscore/train/dataset"
 )
 
 type compareFlags struct {
@@ -119,7 +120,8 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 		if label == "" {
 			return nil, nil, nil, "", usageError{fmt.Errorf("compare: model %s version %d records no outcome column; give --label", a.Name, a.Version)}
 		}
-		frame, labels, _, err := readLabelled(fl.data, label, positive, negative)
+		frame, labels, _, err := readLabelled(labelled{data: fl.data, label: label, positive: positive, negative: negative,
+			read: dataset.ReadOptions{MissingValues: a.Encoder.MissingValues}})
 		if err != nil {
 			return nil, nil, nil, "", err
 		}

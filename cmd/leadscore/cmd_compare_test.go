@@ -32,7 +32,7 @@ func publishCompareModel(t *testing.T) (root, data string, closed, holdout int) 
 	if err := dataset.WriteFile(data, f); err != nil {
 		t.Fatal(err)
 	}
-	frame, labels, counts, err := readLabelled(data, "deal_stage", []string{"closedwon"}, []string{"closedlost"})
+	frame, labels, counts, err := readLabelled(labelled{data: data, label: "deal_stage", positive: []string{"closedwon"}, negative: []string{"closedlost"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,9 @@ type ratesFlags struct {
 	positive, negative  []string
 	columns             []string
 	minContacts         int
+	timeColumn          string
+	read                readFlags
+	outcomes            outcomeFlags
 }
 
 func newRatesCmd(stdout, _ io.Writer) *cobra.Command {
@@ -38,20 +41,26 @@ information value, strongest first: above 0.5, suspect the property leaks the ou
 			}
 			return nil
 		},
-		RunE: func(cmd *cobra.Command, _ []string) error { return runRates(fl, stdout, cmd.ErrOrStderr()) },
+		RunE: func(cmd *cobra.Command, _ []string) error { return runRates(cmd, fl, stdout, cmd.ErrOrStderr()) },
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.data, "data", "", "contacts file: .parquet, .csv, .tsv or .txt (required)")
-	f.StringVar(&fl.label, "label", "", "outcome column (required)")
+	f.StringVar(&fl.data, "data", "", dataHelp+" (required)")
+	f.StringVar(&fl.label, "label", "", "outcome column (required, unless --outcomes)")
+	f.StringVar(&fl.timeColumn, "time-column", "", "with --outcome-window: the contacts' time column")
 	f.StringSliceVar(&fl.positive, "positive", nil, "outcome values that mean won (default: true/1 for flags and 0/1 columns)")
 	f.StringSliceVar(&fl.negative, "negative", nil, "outcome values that mean lost; with it, any other value is open")
 	f.StringVar(&fl.format, "format", "table", "output format: table, csv or json")
 	f.IntVar(&fl.minContacts, "min-contacts", 0, fmt.Sprintf("fewest closed contacts for a value row or a range (0: %d)", features.DefaultMinContacts))
 	f.StringSliceVar(&fl.columns, "columns", nil, "only these properties (default: all but the outcome)")
+	fl.read.register(f)
+	fl.outcomes.register(f)
 	return cmd
 }
 
-func runRates(fl ratesFlags, stdout, stderr io.Writer) error {
+func runRates(cmd *cobra.Command, fl ratesFlags, stdout, stderr io.Writer) error {
+	if fl.outcomes.file != "" && fl.label == "" {
+		fl.label = "outcome"
+	}
 	switch {
 	case fl.data == "":
 		return usageError{errors.New("rates: --data is required")}
@@ -62,19 +71,28 @@ func runRates(fl ratesFlags, stdout, stderr io.Writer) error {
 	case !slices.Contains([]string{"table", "csv", "json"}, fl.format):
 		return usageError{fmt.Errorf("rates: --format must be table, csv or json, got %q", fl.format)}
 	}
-	// The outcome is read as text, so --positive and --negative name values as the file writes them
-	// ("yes", not the "true" a yes/no column would otherwise be inferred as).
-	read := dataset.ReadOptions{Kinds: map[string]features.Kind{fl.label: features.KindCategory}}
-	if len(fl.columns) > 0 {
-		read.Columns = append(slices.Clone(fl.columns), fl.label)
-		slices.Sort(read.Columns)
-		read.Columns = slices.Compact(read.Columns)
-	}
-	f, err := dataset.ReadFile(fl.data, read)
+	joined, err := fl.outcomes.source(fl.timeColumn)
 	if err != nil {
 		return err
 	}
-	labels, counts, err := dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}.Labels(f)
+	var rep dataset.Report
+	read := fl.read.options(cmd.Flags(), &rep)
+	if len(fl.columns) > 0 {
+		read.Columns = append(slices.Clone(fl.columns), fl.label)
+		if joined != nil {
+			read.Columns = append(read.Columns[:len(read.Columns)-1], joined.Key)
+			if fl.timeColumn != "" {
+				read.Columns = append(read.Columns, fl.timeColumn)
+			}
+		}
+		slices.Sort(read.Columns)
+		read.Columns = slices.Compact(read.Columns)
+	}
+	// The outcome is read as text, so --positive and --negative name values as the file writes them
+	// ("yes", not the "true" a yes/no column would otherwise be inferred as).
+	f, labels, counts, err := readLabelled(labelled{data: fl.data, label: fl.label, positive: fl.positive, negative: fl.negative,
+		read: read, outcomes: joined})
+	printReport(stderr, "rates", &rep)
 	if err != nil {
 		return err
 	}
@@ -82,18 +100,22 @@ func runRates(fl ratesFlags, stdout, stderr io.Writer) error {
 		// On stderr, so CSV and JSON on stdout stay machine-readable.
 		fmt.Fprintf(stderr, "rates: %d rows are still open and left out (%s = %s, or missing)\n", counts.Open, fl.label, strings.Join(counts.OpenValues, ", "))
 	}
-	rep, err := features.ComputeRates(f, labels, features.RateOptions{
+	exclude := []string{fl.label}
+	if joined != nil {
+		exclude = append(exclude, joined.Key)
+	}
+	rates, err := features.ComputeRates(f, labels, features.RateOptions{
 		MinContacts: fl.minContacts,
-		Exclude:     []string{fl.label},
+		Exclude:     exclude,
 	})
 	if err != nil {
 		return fmt.Errorf("rates: %w", err)
 	}
 	switch fl.format {
 	case "csv":
-		return report.WriteRatesCSV(stdout, rep)
+		return report.WriteRatesCSV(stdout, rates)
 	case "json":
-		return report.WriteRatesJSON(stdout, rep)
+		return report.WriteRatesJSON(stdout, rates)
 	}
-	return report.WriteRatesText(stdout, rep)
+	return report.WriteRatesText(stdout, rates)
 }

@@ -18,6 +18,7 @@ type scoreFlags struct {
 	models, name, data, out, id, rulesFile, asOf string
 	version                                      int
 	label                                        string
+	read                                         readFlags
 }
 
 func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -27,7 +28,7 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Score every contact of a file with a stored model (and the manual rules) into a new file",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runScore(fl, stdout, stderr)
+			return runScore(cmd, fl, stdout, stderr)
 		},
 	}
 	f := cmd.Flags()
@@ -35,10 +36,11 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.name, "name", "", "model name")
 	f.IntVar(&fl.version, "version", 0, "model version (0 = the serving one: label stable, else the highest valid)")
 	f.StringVar(&fl.label, "label", "", "model version label (stable, canary, ...)")
-	f.StringVar(&fl.data, "data", "", "contacts file (.parquet or .csv)")
+	f.StringVar(&fl.data, "data", "", dataHelp)
 	f.StringVar(&fl.out, "out", "", "output file (.csv or .parquet)")
 	f.StringVar(&fl.id, "id", "", "id column copied to the output (default: row number)")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: add the manual score and stage")
+	fl.read.register(f)
 	f.StringVar(&fl.asOf, "as-of", "", "scoring time for recency features and time rules, RFC 3339 (default: the model's reference time)")
 	return cmd
 }
@@ -76,7 +78,7 @@ func loadModel(root, name string, version int, label string) (*models.Artifact, 
 	return a, nil
 }
 
-func runScore(fl scoreFlags, stdout, stderr io.Writer) error {
+func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error {
 	if fl.data == "" || fl.out == "" {
 		return usageError{errors.New("score: --data and --out are required")}
 	}
@@ -96,7 +98,14 @@ func runScore(fl scoreFlags, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	frame, err := dataset.ReadFile(fl.data, dataset.ReadOptions{})
+	// Text is read as the model was trained: its missing values, unless --missing-values says.
+	var rep dataset.Report
+	read := fl.read.options(cmd.Flags(), &rep)
+	if !cmd.Flags().Changed("missing-values") {
+		read.MissingValues = a.Encoder.MissingValues
+	}
+	frame, err := dataset.ReadFiles(dataset.Locations(fl.data), read)
+	printReport(stderr, "score", &rep)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
@@ -60,7 +61,8 @@ func modelData(a *models.Artifact) (*features.Frame, []features.Label, []int, er
 		return nil, nil, nil, fmt.Errorf("%s has changed since model %s version %d was trained on it (sha256 %s, the model recorded %s), so its holdout cannot be found again",
 			p.DataFile, a.Name, a.Version, sum, p.DataSHA256)
 	}
-	frame, labels, _, err := readLabelled(p.DataFile, p.Label, p.Positive, p.Negative)
+	frame, labels, _, err := readLabelled(labelled{data: p.DataFile, label: p.Label, positive: p.Positive, negative: p.Negative,
+		read: dataset.ReadOptions{MissingValues: a.Encoder.MissingValues}, outcomes: p.Outcomes})
 	if err != nil {
 		return nil, nil, nil, err
 	}

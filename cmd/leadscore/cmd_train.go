@@ -27,6 +27,8 @@ type trainFlags struct {
 	seed                                           uint64
 	minClass, folds                                int
 	force, jsonOut, quiet                          bool
+	read                                           readFlags
+	outcomes                                       outcomeFlags
 }
 
 func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -40,8 +42,8 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.data, "data", "", "contacts file (.parquet or .csv)")
-	f.StringVar(&fl.label, "label", "", "outcome column")
+	f.StringVar(&fl.data, "data", "", dataHelp)
+	f.StringVar(&fl.label, "label", "", "outcome column (with --outcomes: the joined outcome's name, default outcome)")
 	f.StringSliceVar(&fl.positive, "positive", nil, "values of the outcome column that mean won (booleans and 1/0 need none)")
 	f.StringSliceVar(&fl.negative, "negative", nil, "values that mean lost; without it every other non-open value is lost")
 	f.StringVar(&fl.models, "models", "", "model store directory")
@@ -62,17 +64,30 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&fl.force, "force", false, "publish even if worse than the serving version")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the result as JSON")
 	f.BoolVar(&fl.quiet, "quiet", false, "no progress bar")
+	fl.read.register(f)
+	fl.outcomes.register(f)
 	return cmd
 }
 
 func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error {
+	if fl.outcomes.file != "" && fl.label == "" {
+		fl.label = "outcome"
+	}
 	if fl.data == "" || fl.label == "" {
-		return usageError{errors.New("train: --data and --label are required")}
+		return usageError{errors.New("train: --data and --label (or --outcomes) are required")}
 	}
 	if fl.writeSpec == "" && (fl.models == "" || fl.name == "") {
 		return usageError{errors.New("train: --models and --name are required (or --write-spec)")}
 	}
-	frame, labels, counts, err := readLabelled(fl.data, fl.label, fl.positive, fl.negative)
+	joined, err := fl.outcomes.source(fl.timeColumn)
+	if err != nil {
+		return err
+	}
+	var rep dataset.Report
+	read := fl.read.options(cmd.Flags(), &rep)
+	frame, labels, counts, err := readLabelled(labelled{data: fl.data, label: fl.label, positive: fl.positive,
+		negative: fl.negative, read: read, outcomes: joined})
+	printReport(stderr, "train", &rep)
 	if err != nil {
 		return err
 	}
@@ -83,6 +98,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	cfg := train.Config{
 		Label: fl.label, TimeColumn: fl.timeColumn, OrderBy: fl.orderBy, HoldoutShare: fl.holdout,
 		Seed: fl.seed, Allow: fl.allow, Exclude: fl.exclude, MinClass: fl.minClass, Folds: fl.folds, Model: fl.model,
+		Encoder: features.EncoderOptions{MissingValues: read.MissingValues},
 	}
 	if fl.model != train.ModelOneHot && fl.model != train.ModelScorecard {
 		return usageError{fmt.Errorf("train: --model %q: want %s or %s", fl.model, train.ModelOneHot, train.ModelScorecard)}
@@ -122,13 +138,14 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	res, err := train.Train(cmd.Context(), frame, labels, cfg)
 	if err != nil {
-		return err
+		return fmt.Errorf("%w%s", err, outcomeHint(err))
 	}
 	a := res.Artifact
 	out := dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}
 	if a.Provenance, err = train.NewProvenance(fl.data, frame, out, counts, res, fl.seed, version); err != nil {
 		return err
 	}
+	a.Provenance.Outcomes = joined
 	v, gate, err := train.Publish(&models.Store{Root: fl.models}, fl.name, res, frame, labels, train.PublishOptions{Force: fl.force})
 	if err != nil && gate == nil {
 		return err
@@ -163,25 +180,6 @@ func versionPath(root, name string, v int) string {
 		return ""
 	}
 	return filepath.Join(root, name, fmt.Sprint(v))
-}
-
-// readLabelled reads a contacts file and its outcome labels.
-func readLabelled(path, label string, positive, negative []string) (*features.Frame, []features.Label, dataset.OutcomeCounts, error) {
-	opts := dataset.ReadOptions{}
-	if len(positive)+len(negative) > 0 {
-		// Read the outcome as text so --positive yes matches a column the reader would call a flag.
-		opts.Kinds = map[string]features.Kind{label: features.KindCategory}
-	}
-	frame, err := dataset.ReadFile(path, opts)
-	if err != nil {
-		return nil, nil, dataset.OutcomeCounts{}, err
-	}
-	out := dataset.Outcome{Column: label, Positive: positive, Negative: negative}
-	labels, counts, err := out.Labels(frame)
-	if err != nil {
-		return nil, nil, counts, fmt.Errorf("%s: %w", path, err)
-	}
-	return frame, labels, counts, nil
 }
 
 func readSpecFile(path string) (*features.Spec, error) {

@@ -1,14 +1,11 @@
 package main
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"os"
+	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -74,54 +71,16 @@ func (o *outcomeFlags) source(timeColumn string) (*models.OutcomesFile, error) {
 	if o.window > 0 && timeColumn == "" {
 		return nil, usageError{errors.New("--outcome-window needs --time-column, the contacts' time to measure the window from")}
 	}
-	sum, err := dataSHA256([]string{o.file})
+	sum, err := train.FileSHA256(o.file)
 	if err != nil {
 		return nil, err
 	}
-	return &models.OutcomesFile{File: absPath(o.file), SHA256: sum, Key: o.key, Column: o.column,
-		Positive: o.positive, Negative: o.negative, TimeColumn: timeColumn, Window: o.window}, nil
-}
-
-// dataLocations splits a --data value into its locations.
-func dataLocations(data string) []string {
-	var out []string
-	for _, s := range strings.Split(data, ",") {
-		if s = strings.TrimSpace(s); s != "" {
-			out = append(out, s)
-		}
-	}
-	return out
-}
-
-// absData is data with every location made absolute, as provenance records it.
-func absData(data string) string {
-	locs := dataLocations(data)
-	for i, l := range locs {
-		locs[i] = absPath(l)
-	}
-	return strings.Join(locs, ",")
-}
-
-// dataSHA256 is the SHA-256 of the files the locations name, read one after the other: for one file,
-// that file's SHA-256.
-func dataSHA256(locations []string) (string, error) {
-	files, err := dataset.Expand(locations)
+	abs, err := filepath.Abs(o.file)
 	if err != nil {
-		return "", err
+		abs = o.file
 	}
-	h := sha256.New()
-	for _, path := range files {
-		f, err := os.Open(path)
-		if err != nil {
-			return "", err
-		}
-		_, err = io.Copy(h, f)
-		f.Close()
-		if err != nil {
-			return "", fmt.Errorf("%s: %w", path, err)
-		}
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return &models.OutcomesFile{File: abs, SHA256: sum, Key: o.key, Column: o.column,
+		Positive: o.positive, Negative: o.negative, TimeColumn: timeColumn, Window: o.window}, nil
 }
 
 // labelled says how to read contacts and their outcome.
@@ -143,7 +102,7 @@ func readLabelled(in labelled) (*features.Frame, []features.Label, dataset.Outco
 		// Read the outcome as text so --positive yes matches a column the reader would call a flag.
 		opts.Kinds = map[string]features.Kind{in.label: features.KindCategory}
 	}
-	frame, err := dataset.ReadFiles(dataLocations(in.data), opts)
+	frame, err := dataset.ReadFiles(dataset.Locations(in.data), opts)
 	if err != nil {
 		return nil, nil, none, err
 	}

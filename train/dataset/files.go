@@ -14,6 +14,18 @@ import (
 // ErrSchema: files read as one dataset do not have the same columns.
 var ErrSchema = errors.New("dataset: files do not have the same columns")
 
+// Locations splits a comma-separated list of data locations (files, folders, globs), as a command
+// line gives them, dropping blanks.
+func Locations(list string) []string {
+	var out []string
+	for _, s := range strings.Split(list, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
 // Expand turns data locations into the files they name, in order: a file is itself; a folder is
 // its .parquet and .csv files (a Spark or warehouse export: names starting with "_" or "." such
 // as _SUCCESS are skipped), sorted by name; anything else is a glob (filepath.Match syntax) whose
