@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"path/filepath"
 
@@ -45,7 +46,7 @@ closed contact of that file, labelled with --label/--positive/--negative (by def
 	f.StringVar(&fl.models, "models", "", "model store directory")
 	f.StringVar(&fl.name, "name", "", "model name in the store")
 	f.IntVar(&fl.version, "version", 0, "model version (0: the serving version)")
-	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file (YAML)")
+	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file (YAML); without it the predictive score is judged alone, against no order")
 	f.StringVar(&fl.data, "data", "", "contacts file (.parquet or .csv); default: the model's holdout in its training data")
 	f.StringVar(&fl.label, "label", "", "outcome column of --data (default: the model's)")
 	f.StringSliceVar(&fl.positive, "positive", nil, "values of the outcome column that mean won (default: the model's)")
@@ -55,8 +56,8 @@ closed contact of that file, labelled with --label/--positive/--negative (by def
 }
 
 func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
-	if fl.models == "" || fl.name == "" || fl.rulesFile == "" || fl.out == "" {
-		return usageError{errors.New("compare: --models, --name, --rules and --out are required")}
+	if fl.models == "" || fl.name == "" || fl.out == "" {
+		return usageError{errors.New("compare: --models, --name and --out are required")}
 	}
 	if fl.data == "" && (fl.label != "" || len(fl.positive)+len(fl.negative) > 0) {
 		return usageError{errors.New("compare: --label, --positive and --negative describe --data; without it the model's own labels are used")}
@@ -65,9 +66,13 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	rs, err := readRulesFile(fl.rulesFile)
-	if err != nil {
-		return err
+	// Without a rules file the predictive score is judged alone, against no prioritisation at all:
+	// a manual side where every contact scores 0 ranks them in no order.
+	rs := &rules.Rules{Name: "no manual rules (every contact scores 0)", Stages: rules.Stages{MQL: 1, SQL: 2}, TotalLimit: math.Inf(1)}
+	if fl.rulesFile != "" {
+		if rs, err = readRulesFile(fl.rulesFile); err != nil {
+			return err
+		}
 	}
 	frame, labels, rows, source, err := compareData(a, fl)
 	if err != nil {

@@ -137,3 +137,20 @@ func thousandsText(n int) string {
 	}
 	return s
 }
+
+// TestCompareWithoutRules: a team with no manual rules file still gets the report, the predictive
+// score judged against no order (issue 10, case 8).
+func TestCompareWithoutRules(t *testing.T) {
+	root, _, _, _ := publishCompareModel(t)
+	out := filepath.Join(t.TempDir(), "report")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"compare", "--models", root, "--name", "leads", "--version", "1", "--out", out}, &stdout, &stderr); err != nil {
+		t.Fatalf("compare without --rules: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(out, "report.html")); err != nil {
+		t.Error(err)
+	}
+	if !strings.Contains(stdout.String(), "predictive") {
+		t.Errorf("summary %q says nothing of the predictive score", stdout.String())
+	}
+}

@@ -8,9 +8,9 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
+	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 )
 
@@ -18,6 +18,7 @@ type scoreFlags struct {
 	models, name, data, out, id, rulesFile, asOf string
 	version                                      int
 	label                                        string
+	keep                                         []string
 	read                                         readFlags
 }
 
@@ -38,7 +39,8 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.label, "label", "", "model version label (stable, canary, ...)")
 	f.StringVar(&fl.data, "data", "", dataHelp)
 	f.StringVar(&fl.out, "out", "", "output file (.csv or .parquet)")
-	f.StringVar(&fl.id, "id", "", "id column copied to the output (default: row number)")
+	f.StringVar(&fl.id, "id", "", "id column copied first to the output under its own name, for a CRM re-import to match on (default: \"id\", the row number)")
+	f.StringSliceVar(&fl.keep, "keep", nil, "further columns copied to the output as they are")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: add the manual score and stage")
 	fl.read.register(f)
 	f.StringVar(&fl.asOf, "as-of", "", "scoring time for recency features and time rules, RFC 3339 (default: the model's reference time)")
@@ -109,17 +111,17 @@ func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	if fl.id != "" && frame.Column(fl.id) == nil {
-		return fmt.Errorf("score: %s has no id column %q", fl.data, fl.id)
+	out, failed, err := train.Score(a, frame, train.ScoreOptions{IDColumn: fl.id, Keep: fl.keep, Rules: rs, AsOf: asOf})
+	if err != nil {
+		return usageError{fmt.Errorf("score: %s: %w (see --id and --keep)", fl.data, err)}
 	}
-	out, failed := scoreFrame(a, rs, frame, fl.id, asOf)
 	if err := dataset.WriteFile(fl.out, out); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "scored %d contacts with %s version %d into %s\n", frame.Len()-len(failed), a.Name, a.Version, fl.out)
 	if len(failed) > 0 {
 		for _, f := range failed[:min(20, len(failed))] {
-			fmt.Fprintf(stderr, "row %d: %v\n", f.row, f.err)
+			fmt.Fprintln(stderr, f.Error())
 		}
 		if len(failed) > 20 {
 			fmt.Fprintf(stderr, "... and %d more\n", len(failed)-20)
@@ -127,71 +129,4 @@ func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error
 		return fmt.Errorf("score: %d of %d rows could not be scored; they are in %s with the reason in column \"error\"", len(failed), frame.Len(), fl.out)
 	}
 	return nil
-}
-
-type rowError struct {
-	row int // 1-based data row
-	err error
-}
-
-// scoreFrame scores every row through the same Predict path the server uses.
-func scoreFrame(a *models.Artifact, rs *rules.Rules, frame *features.Frame, idCol string, asOf time.Time) (*features.Frame, []rowError) {
-	n := frame.Len()
-	newCol := func(name string, kind features.Kind) *features.Column {
-		c := &features.Column{Name: name, Kind: kind, Valid: make([]bool, n)}
-		if kind == features.KindCategory {
-			c.Str = make([]string, n)
-		} else {
-			c.Num = make([]float64, n)
-		}
-		return c
-	}
-	id := newCol("id", features.KindCategory)
-	prob := newCol("probability", features.KindNumber)
-	prio := newCol("priority", features.KindCategory)
-	fitGrade := newCol("fit_grade", features.KindCategory)
-	engLevel := newCol("engagement_level", features.KindNumber)
-	errCol := newCol("error", features.KindCategory)
-	out := &features.Frame{Columns: []*features.Column{id, prob, prio, fitGrade, engLevel}}
-	var manual, stage *features.Column
-	if rs != nil {
-		manual = newCol("manual_score", features.KindNumber)
-		stage = newCol("manual_stage", features.KindCategory)
-		out.Columns = append(out.Columns, manual, stage)
-	}
-	out.Columns = append(out.Columns, errCol)
-	ruleTime := asOf
-	if ruleTime.IsZero() {
-		ruleTime = a.Spec.ReferenceTime
-	}
-	var failed []rowError
-	for i := 0; i < n; i++ {
-		c := frame.Contact(i, idCol)
-		id.Valid[i] = true
-		if idCol == "" {
-			id.Str[i] = fmt.Sprint(i + 1)
-		} else {
-			id.Str[i] = c.ID
-		}
-		if rs != nil {
-			r := rs.Score(c, ruleTime)
-			if !r.Excluded {
-				manual.Num[i], manual.Valid[i] = r.Total, true
-				stage.Str[i], stage.Valid[i] = r.Stage, true
-			} else {
-				stage.Str[i], stage.Valid[i] = "EXCLUDED", true
-			}
-		}
-		p, err := a.Predict(c, asOf)
-		if err != nil {
-			failed = append(failed, rowError{i + 1, err})
-			errCol.Str[i], errCol.Valid[i] = err.Error(), true
-			continue
-		}
-		prob.Num[i], prob.Valid[i] = p.Probability, true
-		prio.Str[i], prio.Valid[i] = p.Priority.String(), true
-		fitGrade.Str[i], fitGrade.Valid[i] = p.FitGrade, true
-		engLevel.Num[i], engLevel.Valid[i] = float64(p.EngagementLevel), true
-	}
-	return out, failed
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/csv"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -103,9 +105,14 @@ func TestScoreWritesEveryRow(t *testing.T) {
 				t.Errorf("stdout %q, want %q", stdout, want)
 			}
 			header, rows := readCSVTable(t, out)
-			wantHeader := "id,probability,priority,fit_grade,engagement_level,error"
+			// --id keeps the column's own name, so a CRM re-import matches on it (issue 10).
+			idName := "id"
+			if tt.id {
+				idName = "contact_id"
+			}
+			wantHeader := idName + ",probability,priority,fit_grade,engagement_level,error"
 			if tt.rules {
-				wantHeader = "id,probability,priority,fit_grade,engagement_level,manual_score,manual_stage,error"
+				wantHeader = idName + ",probability,priority,fit_grade,engagement_level,manual_score,manual_stage,error"
 			}
 			if got := strings.Join(header, ","); got != wantHeader {
 				t.Errorf("header %s, want %s", got, wantHeader)
@@ -119,8 +126,8 @@ func TestScoreWritesEveryRow(t *testing.T) {
 				if tt.id {
 					wantID = ids.Str[r]
 				}
-				if row["id"] != wantID {
-					t.Errorf("row %d: id %q, want %q", r+1, row["id"], wantID)
+				if row[idName] != wantID {
+					t.Errorf("row %d: %s %q, want %q", r+1, idName, row[idName], wantID)
 				}
 				if p, err := strconv.ParseFloat(row["probability"], 64); err != nil || p < 0 || p > 1 {
 					t.Errorf("row %d: probability %q, want a number in [0, 1]", r+1, row["probability"])
@@ -253,8 +260,8 @@ func TestScoreReportsBadRows(t *testing.T) {
 				if got := row["probability"] == ""; got != failed {
 					t.Errorf("row %d: probability %q", r+1, row["probability"])
 				}
-				if want := rowValue(records, r+1, "contact_id"); row["id"] != want {
-					t.Errorf("row %d: id %q, want %q", r+1, row["id"], want)
+				if want := rowValue(records, r+1, "contact_id"); row["contact_id"] != want {
+					t.Errorf("row %d: contact_id %q, want %q", r+1, row["contact_id"], want)
 				}
 			}
 			if row := rows[badRow-1]; !strings.Contains(row["error"], tt.reason) || row["manual_stage"] == "" {
@@ -272,4 +279,36 @@ func rowValue(records [][]string, i int, name string) string {
 		}
 	}
 	return ""
+}
+
+// TestScoreKeep: --keep passes columns through as they are, after the id; a column the data lacks or
+// one named like an output column is a usage error.
+func TestScoreKeep(t *testing.T) {
+	dir := t.TempDir()
+	store := filepath.Join(dir, "models")
+	trainLeads(t, store)
+	out := filepath.Join(dir, "kept.csv")
+	mustRun(t, "score", "--models", store, "--name", "leads", "--data", fixture, "--out", out,
+		"--id", "contact_id", "--keep", "industry,country")
+	header, rows := readCSVTable(t, out)
+	if got, want := strings.Join(header[:3], ","), "contact_id,industry,country"; got != want {
+		t.Errorf("header starts %s, want %s", got, want)
+	}
+	data, err := dataset.ReadFile(fixture, dataset.ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for r, row := range rows[:50] {
+		if want := data.Column("industry").Value(r).Text(); row["industry"] != want {
+			t.Errorf("row %d: industry %q, want %q", r+1, row["industry"], want)
+		}
+	}
+	for _, keep := range []string{"no_such_column", "probability"} {
+		err := run(context.Background(), []string{"score", "--models", store, "--name", "leads", "--data", fixture,
+			"--out", filepath.Join(dir, "bad.csv"), "--keep", keep}, io.Discard, io.Discard)
+		var u usageError
+		if !errors.As(err, &u) {
+			t.Errorf("--keep %s: error %v, want a usage error", keep, err)
+		}
+	}
 }
