@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +20,10 @@ type generateFlags struct {
 	out       string
 	withTruth bool
 	openShare float64
+	// Shapes of real exports (issue 10).
+	outcomesOut  string
+	encoding     string
+	placeholders float64
 }
 
 func newGenerateCmd(stdout, _ io.Writer) *cobra.Command {
@@ -46,6 +52,9 @@ audits to catch. The same --seed gives the same file.`,
 	f.StringVarP(&fl.out, "out", "o", "", "output file: .parquet, .csv or .tsv (required)")
 	f.BoolVar(&fl.withTruth, "with-truth", false, "add the column true_probability")
 	f.Float64Var(&fl.openShare, "open-share", synth.DefaultOpenShare, "share of contacts whose deal is still open, 0 to 1")
+	f.StringVar(&fl.outcomesOut, "outcomes-out", "", "write the won deals apart to this file (contact_id, deal_amount, deal_owner, close_date) and leave the outcome out of --out")
+	f.StringVar(&fl.encoding, "encoding", "", "write a CSV --out in this encoding (windows-1252/latin1) with a city column outside ASCII")
+	f.Float64Var(&fl.placeholders, "placeholders", 0, "share of category values replaced by form placeholders (Select, none, -, unknown) and of numbers by NaN or Inf, 0 to 1")
 	return cmd
 }
 
@@ -62,9 +71,32 @@ func runGenerate(fl generateFlags, stdout io.Writer) error {
 	if share == 0 {
 		share = -1 // synth reads 0 as the default and any negative share as none
 	}
-	f, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed, OpenShare: share, WithTruth: fl.withTruth})
+	if ext := strings.ToLower(filepath.Ext(fl.out)); fl.encoding != "" && ext != ".csv" && ext != ".tsv" && ext != ".txt" {
+		return usageError{fmt.Errorf("generate: --encoding writes text: give a .csv --out, not %s", fl.out)}
+	}
+	if !(fl.placeholders >= 0 && fl.placeholders <= 1) {
+		return usageError{fmt.Errorf("generate: --placeholders must be within [0, 1], got %g", fl.placeholders)}
+	}
+	full, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed, OpenShare: share, WithTruth: fl.withTruth})
 	if err != nil {
 		return err
+	}
+	f := full
+	if fl.placeholders > 0 {
+		synth.AddPlaceholders(f, fl.placeholders, fl.seed)
+	}
+	if fl.encoding != "" {
+		synth.AddCity(f, fl.seed)
+	}
+	if fl.outcomesOut != "" {
+		contacts, deals, err := synth.SplitOutcomes(f, fl.seed)
+		if err != nil {
+			return err
+		}
+		if err := dataset.WriteFile(fl.outcomesOut, deals); err != nil {
+			return err
+		}
+		f = contacts
 	}
 	if err := dataset.WriteFile(fl.out, f); err != nil {
 		if errors.Is(err, dataset.ErrFormat) {
@@ -72,6 +104,12 @@ func runGenerate(fl generateFlags, stdout io.Writer) error {
 		}
 		return err
 	}
+	if fl.encoding != "" {
+		if err := dataset.Transcode(fl.out, fl.encoding); err != nil {
+			return err
+		}
+	}
+	f = full
 	counts := map[string]int{}
 	for _, s := range f.Column(synth.LabelColumn).Str {
 		counts[s]++

@@ -3,6 +3,7 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"unicode/utf8"
 
@@ -120,4 +121,39 @@ func utf8Stats(data []byte) (invalid, multibyte bool) {
 		i += size
 	}
 	return invalid, multibyte
+}
+
+// Transcode rewrites the text file at path, UTF-8, in the named encoding (EncodingWindows1252; see
+// encodingOf for its other names), atomically. A character the encoding cannot hold is an error naming
+// it, and the file is left as it was. It makes test exports in the encodings real CRMs write.
+func Transcode(path, encoding string) error {
+	enc, err := encodingOf(encoding)
+	if err != nil {
+		return &ParseError{File: path, Err: err}
+	}
+	if enc != EncodingWindows1252 {
+		return &ParseError{File: path, Err: fmt.Errorf("dataset: cannot write %q text", encoding)}
+	}
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return fileError(path, err)
+	}
+	out, err := charmap.Windows1252.NewEncoder().Bytes(data)
+	if err != nil {
+		return &ParseError{File: path, Err: fmt.Errorf("dataset: text does not fit %s: %w", enc, err)}
+	}
+	tmp, err := createTemp(path)
+	if err != nil {
+		return fileError(path, err)
+	}
+	if _, err := tmp.Write(out); err != nil {
+		tmp.Close()
+		os.Remove(tmp.Name())
+		return fileError(path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		os.Remove(tmp.Name())
+		return fileError(path, err)
+	}
+	return os.Rename(tmp.Name(), path)
 }

@@ -1,0 +1,101 @@
+package synth
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/leadscore/leadscore/features"
+)
+
+// This file turns a generated frame into the shapes real CRM exports take (issue 10): the outcome in a
+// second file, text placeholders and non-finite numbers, city names outside ASCII for a Latin-1
+// export. Each keeps the contacts and their truth; only the form changes.
+
+// Placeholders are the form placeholders and missing-value spellings AddPlaceholders writes.
+var Placeholders = []string{"Select", "none", "-", "unknown", "N/A", "NULL"}
+
+// AddPlaceholders replaces about share of the values of the category columns industry, country and
+// source with a form placeholder, and of the number columns employees and visits with NaN or an
+// infinity, the way exports from web forms and spreadsheets hold "no value". The frame is changed in
+// place; a reader that treats placeholders and non-finite numbers as missing recovers Generate's
+// columns with those values missing.
+func AddPlaceholders(f *features.Frame, share float64, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, seed^0x706c6163))
+	for _, name := range []string{"industry", "country", "source"} {
+		if c := f.Column(name); c != nil && c.Kind == features.KindCategory {
+			for i := range c.Str {
+				if rng.Float64() < share {
+					c.Str[i], c.Valid[i] = Placeholders[rng.IntN(len(Placeholders))], true
+				}
+			}
+		}
+	}
+	specials := []float64{math.NaN(), math.Inf(1), math.Inf(-1)}
+	for _, name := range []string{"employees", "visits"} {
+		if c := f.Column(name); c != nil && c.Kind == features.KindNumber {
+			for i := range c.Num {
+				if rng.Float64() < share {
+					c.Num[i], c.Valid[i] = specials[rng.IntN(len(specials))], true
+				}
+			}
+		}
+	}
+}
+
+// Cities are the values of the column AddCity adds: most are not ASCII, so that a Latin-1 export
+// differs from UTF-8.
+var Cities = []string{"Köln", "München", "Zürich", "Málaga", "São Paulo", "Göteborg", "Besançon", "Berlin"}
+
+// AddCity adds the column city, drawn from Cities independently of the outcome.
+func AddCity(f *features.Frame, seed uint64) {
+	rng := rand.New(rand.NewPCG(seed, seed^0x63697479))
+	n := f.Len()
+	c := &features.Column{Name: "city", Kind: features.KindCategory, Str: make([]string, n), Valid: make([]bool, n)}
+	for i := range n {
+		c.Str[i], c.Valid[i] = Cities[rng.IntN(len(Cities))], true
+	}
+	f.Columns = append(f.Columns, c)
+}
+
+// SplitOutcomes splits f into the two exports of a CRM that keeps leads and closed deals apart: the
+// contacts without their outcome (and without lifecycle_stage and close_date, which state it), and
+// the won deals keyed by contact_id with columns of their own (deal_amount, deal_owner, close_date)
+// that must never reach a model. Lost and open contacts are in no deal file, as in a CRM where only
+// customers become deals.
+func SplitOutcomes(f *features.Frame, seed uint64) (contacts, deals *features.Frame, err error) {
+	ids, stage := f.Column("contact_id"), f.Column(LabelColumn)
+	if ids == nil || stage == nil {
+		return nil, nil, fmt.Errorf("%w: SplitOutcomes needs contact_id and %s", ErrConfig, LabelColumn)
+	}
+	contacts = &features.Frame{}
+	for _, c := range f.Columns {
+		switch c.Name {
+		case LabelColumn, "lifecycle_stage", "close_date":
+		default:
+			contacts.Columns = append(contacts.Columns, c)
+		}
+	}
+	rng := rand.New(rand.NewPCG(seed, seed^0x6465616c))
+	id := &features.Column{Name: "contact_id", Kind: features.KindCategory}
+	amount := &features.Column{Name: "deal_amount", Kind: features.KindNumber}
+	owner := &features.Column{Name: "deal_owner", Kind: features.KindCategory}
+	closed := &features.Column{Name: "close_date", Kind: features.KindTime}
+	closeDates := f.Column("close_date")
+	for i := range f.Len() {
+		if !stage.Valid[i] || stage.Str[i] != StageWon {
+			continue
+		}
+		id.Str, id.Valid = append(id.Str, ids.Str[i]), append(id.Valid, true)
+		amount.Num, amount.Valid = append(amount.Num, float64(1000+rng.IntN(50000))), append(amount.Valid, true)
+		owner.Str, owner.Valid = append(owner.Str, fmt.Sprintf("rep%02d", rng.IntN(12))), append(owner.Valid, true)
+		var t float64
+		ok := closeDates != nil && closeDates.Valid[i]
+		if ok {
+			t = closeDates.Num[i]
+		}
+		closed.Num, closed.Valid = append(closed.Num, t), append(closed.Valid, ok)
+	}
+	deals = &features.Frame{Columns: []*features.Column{id, amount, owner, closed}}
+	return contacts, deals, nil
+}
