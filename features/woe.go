@@ -1,6 +1,7 @@
 package features
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"slices"
@@ -166,38 +167,6 @@ func WoE(customers, contacts int, overall, prior float64) float64 {
 
 func logOdds(p float64) float64 { return math.Log(p) - math.Log1p(-p) }
 
-// MonotoneCuts merges neighbouring ranges whose conversion rates break a monotone trend, as
-// scorecard binning does (pool-adjacent-violators in the direction that keeps more information
-// value), and returns the cut points that remain. contacts and customers count each of the
-// len(cuts)+1 ranges. The merge is taken only when it keeps at least keep (in (0, 1]) of the ranges'
-// information value: where the data is not monotone (a rate that peaks in the middle), the ranges
-// stay as they are.
-func MonotoneCuts(cuts []float64, contacts, customers []int, keep float64) []float64 {
-	if len(contacts) != len(cuts)+1 || len(customers) != len(contacts) || len(cuts) == 0 {
-		return slices.Clone(cuts)
-	}
-	won, all := 0, 0
-	for i := range contacts {
-		won += customers[i]
-		all += contacts[i]
-	}
-	if won == 0 || won == all {
-		return slices.Clone(cuts)
-	}
-	before := infoValue(contacts, customers, won, all)
-	best, bestIV := []float64(nil), math.Inf(-1)
-	for _, up := range []bool{true, false} {
-		c, iv := pava(cuts, contacts, customers, up, won, all)
-		if iv > bestIV {
-			best, bestIV = c, iv
-		}
-	}
-	if len(best) == len(cuts) || bestIV >= keep*before {
-		return best
-	}
-	return slices.Clone(cuts)
-}
-
 // pava pools adjacent ranges until their rates increase (up) or decrease, and returns the remaining
 // cuts and their information value.
 func pava(cuts []float64, contacts, customers []int, up bool, won, all int) ([]float64, float64) {
@@ -248,3 +217,88 @@ func infoValue(contacts, customers []int, won, all int) float64 {
 // AgeDays is the age a binned time column bins: the days from t to asOf (both Unix seconds, as
 // UnixSeconds gives them), 0 for a time after asOf.
 func AgeDays(asOf, t float64) float64 { return max(0, (asOf-t)/86400) }
+
+// ScorecardCuts chooses the cut points of a number (or an age in days) for a scorecard, as
+// optbinning does: the values are first cut into fine pre-bins (candidate cuts as ComputeRates makes
+// them, pre-bins smaller than minSize merged into their neighbour), the pre-bins are pooled until
+// their rates are monotone (pool-adjacent-violators, in the direction that keeps more information
+// value), and that monotone binning is taken when its information value is at least keep times that
+// of the supervised ranges mdl (typically the rate table's). Otherwise the data is not monotone (a
+// rate that peaks in the middle) and mdl is returned as it is. xs are the values of the contacts
+// with a value, won their outcomes; NaN values are ignored.
+func ScorecardCuts(xs []float64, won []bool, mdl []float64, minSize int, keep float64) []float64 {
+	type xy struct {
+		x   float64
+		won bool
+	}
+	var v []xy
+	for i, x := range xs {
+		if !math.IsNaN(x) {
+			v = append(v, xy{x, won[i]})
+		}
+	}
+	if len(v) < 2*minSize {
+		return slices.Clone(mdl)
+	}
+	slices.SortFunc(v, func(a, b xy) int { return cmp.Compare(a.x, b.x) })
+	sorted := make([]float64, len(v))
+	for i := range v {
+		sorted[i] = v[i].x
+	}
+	// Pre-bins with at least minSize contacts.
+	var cuts []float64
+	var ns, ks []int
+	n, k, i := 0, 0, 0
+	for _, c := range append(candidateCuts(sorted, false), math.Inf(1)) {
+		for ; i < len(v) && v[i].x < c; i++ {
+			n++
+			if v[i].won {
+				k++
+			}
+		}
+		if n >= minSize && len(v)-i >= minSize {
+			cuts, ns, ks = append(cuts, c), append(ns, n), append(ks, k)
+			n, k = 0, 0
+		}
+	}
+	if len(ns) == 0 {
+		return slices.Clone(mdl)
+	}
+	// The tail joins the last pre-bin (its cut was only taken with minSize left beyond it).
+	ns, ks = append(ns, n), append(ks, k)
+	for ; i < len(v); i++ { // values equal to +Inf
+		ns[len(ns)-1]++
+		if v[i].won {
+			ks[len(ks)-1]++
+		}
+	}
+	totalWon, total := 0, len(v)
+	for _, x := range v {
+		if x.won {
+			totalWon++
+		}
+	}
+	if totalWon == 0 || totalWon == total {
+		return slices.Clone(mdl)
+	}
+	best, bestIV := []float64(nil), math.Inf(-1)
+	for _, up := range []bool{true, false} {
+		c, iv := pava(cuts, ns, ks, up, totalWon, total)
+		if iv > bestIV {
+			best, bestIV = c, iv
+		}
+	}
+	// The information value of the mdl ranges, counted on the same values.
+	mn, mk := make([]int, len(mdl)+1), make([]int, len(mdl)+1)
+	for _, x := range v {
+		r := rangeIndex(mdl, x.x)
+		mn[r]++
+		if x.won {
+			mk[r]++
+		}
+	}
+	if bestIV >= keep*infoValue(mn, mk, totalWon, total) {
+		return best
+	}
+	return slices.Clone(mdl)
+}

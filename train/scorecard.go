@@ -31,9 +31,11 @@ const (
 	woePrior = 10
 	// woeFolds is how many folds the weights of evidence of the design are cross-fitted over.
 	woeFolds = 5
-	// monotoneKeep is the share of a property's information value a monotone merge of its ranges
-	// must keep to be taken.
+	// monotoneKeep is the share of the information value of a property's rate-table ranges that
+	// its monotone bins must keep to be taken.
 	monotoneKeep = 0.9
+	// minBin is the fewest training contacts a bin of a number may hold.
+	minBin = features.DefaultMinContacts
 	// scorecardC is the inverse L2 penalty of the scorecard fit: the columns are few and already on
 	// the log-odds scale, so the penalty only steadies collinear ones.
 	scorecardC = 1
@@ -60,17 +62,7 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 	if err != nil {
 		return nil, err
 	}
-	// Ranges whose rates break a monotone trend are merged, when that keeps most of their signal.
 	bins := binCounts(x, enc.Width(), y, nil)
-	if merged := monotoneCuts(enc, bins, cuts); merged != nil {
-		if enc, err = plain.Binned(levels, merged); err != nil {
-			return nil, err
-		}
-		if x, err = enc.EncodeFrame(f, rows, time.Time{}); err != nil {
-			return nil, err
-		}
-		bins = binCounts(x, enc.Width(), y, nil)
-	}
 	width := enc.Width()
 	won := 0
 	for _, v := range y {
@@ -135,15 +127,18 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 }
 
 // scorecardBins chooses the bins of every used property: a category keeps the values with a row of
-// their own in its conversion-rate table (the rest are "other"), a number the ranges of its table,
-// and a time the ranges of a table of its age in days at the reference time.
+// their own in its conversion-rate table (the rest are "other"); a number, and a time by its age in
+// days at the reference time, gets monotone bins where its rate is monotone and the ranges of its
+// rate table otherwise (features.ScorecardCuts).
 func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec *features.Spec, rates *features.RateReport) (map[string][]string, map[string][]float64) {
 	levels := map[string][]string{}
-	cuts := rangeCuts(rates)
+	mdl := rangeCuts(rates)
+	cuts := map[string][]float64{}
 	ages := &features.Frame{}
 	asOf := features.UnixSeconds(spec.ReferenceTime)
 	for _, cs := range spec.Columns {
-		if !cs.Use {
+		src := f.Column(cs.Name)
+		if !cs.Use || src == nil {
 			continue
 		}
 		switch cs.Kind {
@@ -157,25 +152,46 @@ func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec 
 				}
 			}
 			levels[cs.Name] = ls
-		case features.KindTime:
-			src := f.Column(cs.Name)
-			if src == nil {
-				continue
+		case features.KindNumber, features.KindTime:
+			if src.Kind != features.KindNumber && src.Kind != features.KindTime {
+				continue // read through the encoder's parser: binned by the rate table alone
 			}
 			c := &features.Column{Name: cs.Name, Kind: features.KindNumber, Num: make([]float64, len(rows)), Valid: make([]bool, len(rows))}
 			for r, i := range rows {
 				if src.Valid[i] {
-					c.Num[r], c.Valid[r] = features.AgeDays(asOf, src.Num[i]), true
+					c.Num[r], c.Valid[r] = src.Num[i], true
+					if cs.Kind == features.KindTime {
+						c.Num[r] = features.AgeDays(asOf, src.Num[i])
+					}
 				}
 			}
 			ages.Columns = append(ages.Columns, c)
 		}
 	}
 	if len(ages.Columns) > 0 {
+		// The rate tables of times are by date; their ages need ranges of their own.
 		if t, err := features.ComputeRates(ages, subLabels(labels, rows), features.RateOptions{}); err == nil {
 			for k, v := range rangeCuts(t) {
-				cuts[k] = v
+				if spec.Column(k).Kind == features.KindTime {
+					mdl[k] = v
+				}
 			}
+		}
+	}
+	won := labelBools(labels, rows)
+	for _, c := range ages.Columns {
+		var xs []float64
+		var ys []bool
+		for r := range rows {
+			if c.Valid[r] {
+				xs, ys = append(xs, c.Num[r]), append(ys, won[r])
+			}
+		}
+		cuts[c.Name] = features.ScorecardCuts(xs, ys, mdl[c.Name], minBin, monotoneKeep)
+	}
+	for k, v := range mdl {
+		if _, ok := cuts[k]; !ok {
+			cuts[k] = v
 		}
 	}
 	return levels, cuts
@@ -197,42 +213,6 @@ func binCounts(x []float64, width int, y []float64, skip []bool) []binCount {
 				out[j].k += int(y[r])
 			}
 		}
-	}
-	return out
-}
-
-// monotoneCuts returns the cut points after monotone merging (features.MonotoneCuts) of every
-// number and time column of the binned encoder enc, or nil when none changes.
-func monotoneCuts(enc *features.Encoder, bins []binCount, cuts map[string][]float64) map[string][]float64 {
-	out := map[string][]float64{}
-	changed := false
-	j := 0
-	for _, ce := range enc.Columns {
-		w := 0
-		switch ce.Kind {
-		case features.KindCategory:
-			w = len(ce.Levels) + 2
-		case features.KindFlag:
-			w = 3
-		default:
-			w = len(ce.Cuts) + 2
-			n, k := make([]int, len(ce.Cuts)+1), make([]int, len(ce.Cuts)+1)
-			for i := range n {
-				n[i], k[i] = bins[j+i].n, bins[j+i].k
-			}
-			m := features.MonotoneCuts(ce.Cuts, n, k, monotoneKeep)
-			out[ce.Property] = m
-			changed = changed || len(m) != len(ce.Cuts)
-		}
-		j += w
-	}
-	for k, v := range cuts {
-		if _, ok := out[k]; !ok {
-			out[k] = v
-		}
-	}
-	if !changed {
-		return nil
 	}
 	return out
 }
