@@ -128,6 +128,10 @@ func appendPercent(buf []byte, rate float64) []byte {
 	return append(buf, '%')
 }
 
+// Thousands formats n with comma separators: 1203 -> "1,203". It is the one thousands formatter of
+// leadscore's reasons, reports and summaries.
+func Thousands(n int) string { return string(appendThousands(nil, n)) }
+
 // appendThousands appends n with comma separators: 1203 -> "1,203".
 func appendThousands(buf []byte, n int) []byte {
 	var tmp [24]byte

@@ -1,11 +1,15 @@
 package train_test
 
 import (
+	"cmp"
 	"context"
 	"math"
 	"os"
+	"slices"
 	"testing"
 	"time"
+
+	"gonum.org/v1/gonum/stat"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
@@ -119,6 +123,7 @@ func TestScorecardAcceptance(t *testing.T) {
 			checkHonestReasons(t, a, set.frame, card.HoldoutRows)
 			checkHonestReasons(t, d, set.frame, def.HoldoutRows)
 			checkPointsSheet(t, a, set.frame, card.HoldoutRows)
+			checkSuggestedRules(t, a, set.frame, card.TrainRows, card.HoldoutRows)
 		})
 	}
 }
@@ -189,4 +194,50 @@ func checkPointsSheet(t *testing.T, a *models.Artifact, f *features.Frame, rows 
 	if worst > 1e-9 {
 		t.Errorf("the points sheet misses a probability by %.3g, want <= 1e-9", worst)
 	}
+}
+
+// checkSuggestedRules turns the scorecard into a rules file with train.Suggest and checks that the
+// rules engine's totals rank the holdout as the model's probabilities do: Spearman >= 0.995.
+func checkSuggestedRules(t *testing.T, a *models.Artifact, f *features.Frame, trainRows, hold []int) {
+	t.Helper()
+	s, err := train.Suggest(a, f, trainRows, train.SuggestOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	scores, err := a.ScoreFrame(f, hold, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	prob := make([]float64, len(hold))
+	total := make([]float64, len(hold))
+	for r, i := range hold {
+		prob[r] = scores[r].Probability
+		total[r] = s.Rules.Score(f.Contact(i, ""), a.Spec.ReferenceTime).Total
+	}
+	rho := stat.Correlation(ranks(prob), ranks(total), nil)
+	t.Logf("suggested rules: Spearman %.4f against the model on %d holdout contacts", rho, len(hold))
+	if rho < 0.995 {
+		t.Errorf("the suggested rules rank the holdout with Spearman %.4f against the model, want >= 0.995", rho)
+	}
+}
+
+// ranks returns the ranks of xs from 1, ties sharing their mean rank (as scipy.stats.rankdata).
+func ranks(xs []float64) []float64 {
+	idx := make([]int, len(xs))
+	for i := range idx {
+		idx[i] = i
+	}
+	slices.SortFunc(idx, func(a, b int) int { return cmp.Compare(xs[a], xs[b]) })
+	out := make([]float64, len(xs))
+	for i := 0; i < len(idx); {
+		j := i
+		for j < len(idx) && xs[idx[j]] == xs[idx[i]] {
+			j++
+		}
+		for k := i; k < j; k++ {
+			out[idx[k]] = float64(i+j+1) / 2
+		}
+		i = j
+	}
+	return out
 }

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
+	"github.com/leadscore/leadscore/train/report"
 )
 
 // SuggestOptions configures Suggest. The zero value scales 20 points to a doubling of the odds and
@@ -42,8 +44,11 @@ type Suggestion struct {
 // PDO points double the odds, and rounded. f and rows are the training contacts (from the model's data
 // file); they give the average contributions and the threshold shares. Derived properties get a rule
 // per class, with the email_class and seniority operators; time properties are left out.
+//
+// A scorecard's rules are its points sheet itself (scorecardRules), rescaled to PDO: scored by the
+// rules engine they rank contacts as the model does, up to the rounding of points.
 func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOptions) (*Suggestion, error) {
-	if a.Rates == nil {
+	if a.Rates == nil && a.Scorecard == nil {
 		return nil, fmt.Errorf("train: model %s version %d has no conversion-rate tables to suggest rules from", a.Name, a.Version)
 	}
 	pdo := opts.PDO
@@ -64,7 +69,13 @@ func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOpti
 	b.WriteString("stages: {mql: MQL_PLACEHOLDER, sql: SQL_PLACEHOLDER}\n")
 	b.WriteString("groups:\n  - name: fit\n  - name: engagement\n")
 	b.WriteString("rules:\n")
-	for _, t := range a.Rates.Tables {
+	var tables []features.RateTable
+	if a.Scorecard != nil {
+		scorecardRules(&b, a, factor)
+	} else {
+		tables = a.Rates.Tables
+	}
+	for _, t := range tables {
 		cs := a.Spec.Column(t.Property)
 		if cs == nil || !cs.Use {
 			continue
@@ -230,3 +241,93 @@ func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOpti
 }
 
 func num(x float64) string { return strconv.FormatFloat(x, 'g', -1, 64) }
+
+// scorecardRules writes one rule per bin of a scorecard with its points (factor times its weight,
+// rounded; bins of 0 points are left out): categories by equals, their other bin by not_in, derived
+// classes by email_class or seniority, flags by is, missing values by unknown, number ranges by
+// at_least and below. A time's bins are ranges of age, which rules read with within_days: the last
+// bin's points go to every known time and each cut adds the difference to the next bin's points for
+// times within it, so the points add up to the bin's.
+func scorecardRules(b *strings.Builder, a *models.Artifact, factor float64) {
+	pts := a.Points()
+	classes := map[string][]string{
+		features.DeriveEmailDomain:    {features.EmailFreeMail, features.EmailEducation, features.EmailCompany, features.EmailInvalid},
+		features.DeriveTitleSeniority: {features.SeniorityExecutive, features.SeniorityDirector, features.SeniorityManager, features.SeniorityIndividual, features.SeniorityStudent, features.SeniorityUnknown},
+	}
+	classOp := map[string]string{features.DeriveEmailDomain: "email_class", features.DeriveTitleSeniority: "seniority"}
+	for _, pp := range pts.Properties {
+		prop := strconv.Quote(pp.Property)
+		rule := func(name string, points float64, cond string, bin models.BinPoints) {
+			p := math.Round(points * factor / a.Scorecard.Factor())
+			if p == 0 {
+				return
+			}
+			fmt.Fprintf(b, "  - name: %s\n    group: %s\n    points: %s  # %.1f%% of %d became customers\n    when: {%s: %s}\n",
+				strconv.Quote(pp.Property+" "+name), pp.Group, num(p), 100*bin.Rate(), bin.Contacts, prop, cond)
+		}
+		var named []string
+		for _, bin := range pp.Bins {
+			if v := bin.Feature.Value; v != features.LevelOther && v != features.LevelMissing && !bin.Feature.Range() {
+				named = append(named, v)
+			}
+		}
+		if pp.Kind == features.KindTime {
+			last := pp.Bins[len(pp.Bins)-2] // the bins are the ranges, then missing
+			rule("is known", last.Points, "{known: true}", last)
+			for k := len(pp.Bins) - 3; k >= 0; k-- {
+				bin := pp.Bins[k]
+				rule("within "+num(bin.Feature.Hi)+" days", bin.Points-pp.Bins[k+1].Points, "{within_days: "+num(bin.Feature.Hi)+"}", bin)
+			}
+			rule("is missing", pp.Bins[len(pp.Bins)-1].Points, "{unknown: true}", pp.Bins[len(pp.Bins)-1])
+			continue
+		}
+		for _, bin := range pp.Bins {
+			v := bin.Feature.Value
+			var cond string
+			switch {
+			case v == features.LevelMissing:
+				cond = "{unknown: true}"
+			case bin.Feature.Range():
+				var bounds []string
+				if !math.IsInf(bin.Feature.Lo, -1) {
+					bounds = append(bounds, "at_least: "+num(bin.Feature.Lo))
+				}
+				if !math.IsInf(bin.Feature.Hi, 1) {
+					bounds = append(bounds, "below: "+num(bin.Feature.Hi))
+				}
+				cond = "{known: true}"
+				if len(bounds) > 0 {
+					cond = "{" + strings.Join(bounds, ", ") + "}"
+				}
+			case classOp[pp.Derive] != "":
+				in := []string{v}
+				if v == features.LevelOther {
+					in = nil
+					for _, c := range classes[pp.Derive] {
+						if !slices.Contains(named, c) {
+							in = append(in, c)
+						}
+					}
+				}
+				if len(in) == 0 {
+					continue
+				}
+				cond = "{" + classOp[pp.Derive] + ": [" + strings.Join(in, ", ") + "]}"
+			case pp.Kind == features.KindFlag:
+				cond = "{is: " + v + "}"
+			case v == features.LevelOther:
+				cond = "{known: true}"
+				if len(named) > 0 {
+					q := make([]string, len(named))
+					for i, n := range named {
+						q[i] = strconv.Quote(n)
+					}
+					cond = "{known: true, not_in: [" + strings.Join(q, ", ") + "]}"
+				}
+			default:
+				cond = "{equals: " + strconv.Quote(v) + "}"
+			}
+			rule("is "+report.BinLabel(bin.Feature), bin.Points, cond, bin)
+		}
+	}
+}

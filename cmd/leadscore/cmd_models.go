@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/train/report"
 )
 
 func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -213,6 +214,12 @@ func showModel(w io.Writer, a *models.Artifact) error {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	if pts := a.Points(); pts != nil {
+		fmt.Fprintln(w)
+		if err := report.WritePoints(w, pts); err != nil {
+			return err
+		}
 	}
 	fmt.Fprintln(w, "\nleakage audit:")
 	for _, e := range a.Audit {

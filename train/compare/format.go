@@ -20,26 +20,6 @@ func decimal3(x float64) string {
 	return fmt.Sprintf("%.3f", x)
 }
 
-// thousands formats n with comma separators: 12345 -> "12,345".
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := n < 0
-	if neg {
-		s = s[1:]
-	}
-	out := make([]byte, 0, len(s)+len(s)/3+1)
-	if neg {
-		out = append(out, '-')
-	}
-	for i := range len(s) {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			out = append(out, ',')
-		}
-		out = append(out, s[i])
-	}
-	return string(out)
-}
-
 // points formats a manual total: whole numbers without decimals, others with one.
 func points(x float64) string {
 	if x == math.Trunc(x) {

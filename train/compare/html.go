@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 )
 
 //go:embed report.tmpl
@@ -18,7 +19,7 @@ var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
 	"pct0":     wholePercent,
 	"pct1":     percent1,
 	"dec3":     decimal3,
-	"num":      thousands,
+	"num":      models.Thousands,
 	"points":   points,
 	"signed":   signedPoints,
 	"heat":     heatStyle,

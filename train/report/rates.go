@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 )
 
 // OverallLine summarises the overall conversion rate of r in one sentence, for example
 // "Overall: 4,640 of 41,188 closed contacts became customers: 11.27% (95% CI 10.96%-11.57%); 0 open skipped".
 func OverallLine(r *features.RateReport) string {
 	return fmt.Sprintf("Overall: %s of %s closed contacts became customers: %s (95%% CI %s-%s); %s open skipped",
-		thousands(r.Customers), thousands(r.Contacts), percent(r.Rate), percent(r.Lower), percent(r.Upper), thousands(r.Open))
+		models.Thousands(r.Customers), models.Thousands(r.Contacts), percent(r.Rate), percent(r.Lower), percent(r.Upper), models.Thousands(r.Open))
 }
 
 // StrengthWord names an information value with the usual credit-scoring bands (Siddiqi, Credit Risk
@@ -49,12 +50,12 @@ func WriteRatesText(w io.Writer, r *features.RateReport) error {
 		for _, row := range t.Rows {
 			label := row.Label
 			if row.Pooled {
-				label = fmt.Sprintf("(other: %s values)", thousands(row.Values))
+				label = fmt.Sprintf("(other: %s values)", models.Thousands(row.Values))
 				if row.Values == 1 {
 					label = "(other: 1 value)"
 				}
 			}
-			cells = append(cells, []string{label, thousands(row.Contacts), thousands(row.Customers), percent(row.Rate),
+			cells = append(cells, []string{label, models.Thousands(row.Contacts), models.Thousands(row.Customers), percent(row.Rate),
 				percent(row.Lower) + "-" + percent(row.Upper), strconv.FormatFloat(row.Lift, 'f', 2, 64)})
 		}
 		writeAligned(&b, cells)
@@ -141,21 +142,3 @@ func WriteRatesJSON(w io.Writer, r *features.RateReport) error {
 
 // percent prints a fraction as a percentage with two decimals.
 func percent(x float64) string { return strconv.FormatFloat(100*x, 'f', 2, 64) + "%" }
-
-// thousands prints n with commas between groups of three digits.
-func thousands(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	if neg {
-		b.WriteByte('-')
-	}
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	return b.String()
-}

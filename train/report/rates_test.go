@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata")
@@ -120,8 +121,8 @@ func TestThousands(t *testing.T) {
 		{0, "0"}, {999, "999"}, {1000, "1,000"}, {41188, "41,188"}, {1234567, "1,234,567"}, {-4640, "-4,640"},
 	}
 	for _, tt := range tests {
-		if got := thousands(tt.n); got != tt.want {
-			t.Errorf("thousands(%d) = %q, want %q", tt.n, got, tt.want)
+		if got := models.Thousands(tt.n); got != tt.want {
+			t.Errorf("models.Thousands(%d) = %q, want %q", tt.n, got, tt.want)
 		}
 	}
 }
