@@ -132,7 +132,7 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 		}
 		return frame, labels, nil, "every closed contact of " + fl.data, nil
 	}
-	frame, labels, rows, err := modelData(a)
+	frame, labels, rows, err := train.ModelData(a)
 	if err != nil {
 		return nil, nil, nil, "", fmt.Errorf("compare: %w; pass --data FILE", err)
 	}
@@ -150,7 +150,7 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 func compareSuggestion(a *models.Artifact, rs *rules.Rules, fl compareFlags, frame *features.Frame, labels []features.Label, hold []int) (*train.Suggestion, error) {
 	if fl.data != "" {
 		var err error
-		if frame, labels, hold, err = modelData(a); err != nil {
+		if frame, labels, hold, err = train.ModelData(a); err != nil {
 			return nil, err
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"slices"
 
 	"github.com/spf13/cobra"
@@ -13,7 +12,6 @@ import (
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
-	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
@@ -43,36 +41,6 @@ func newRulesSuggestCmd(stdout io.Writer) *cobra.Command {
 	return cmd
 }
 
-// modelData reads a model's training data file again, checks it is unchanged, labels it and finds
-// the model's holdout rows in it.
-func modelData(a *models.Artifact) (*features.Frame, []features.Label, []int, error) {
-	p := a.Provenance
-	if p.DataFile == "" {
-		return nil, nil, nil, fmt.Errorf("model %s version %d records no training data file", a.Name, a.Version)
-	}
-	sum, err := train.FileSHA256(p.DataFile)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil, nil, fmt.Errorf("model %s version %d was trained on %s, which is gone", a.Name, a.Version, p.DataFile)
-	}
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	if sum != p.DataSHA256 {
-		return nil, nil, nil, fmt.Errorf("%s has changed since model %s version %d was trained on it (sha256 %s, the model recorded %s), so its holdout cannot be found again",
-			p.DataFile, a.Name, a.Version, sum, p.DataSHA256)
-	}
-	frame, labels, _, err := readLabelled(labelled{data: p.DataFile, label: p.Label, positive: p.Positive, negative: p.Negative,
-		read: dataset.ReadOptions{MissingValues: a.Encoder.MissingValues}, outcomes: p.Outcomes})
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	hold, err := train.HoldoutRows(frame, labels, a.Holdout)
-	if err != nil {
-		return nil, nil, nil, err
-	}
-	return frame, labels, hold, nil
-}
-
 func runSuggest(fl suggestFlags, stdout io.Writer) error {
 	if fl.pdo <= 0 {
 		return usageError{errors.New("rules suggest: --pdo must be positive")}
@@ -87,7 +55,7 @@ func runSuggest(fl suggestFlags, stdout io.Writer) error {
 			return err
 		}
 	}
-	frame, labels, hold, err := modelData(a)
+	frame, labels, hold, err := train.ModelData(a)
 	if err != nil {
 		return fmt.Errorf("rules suggest: %w", err)
 	}

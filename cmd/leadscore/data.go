@@ -83,7 +83,7 @@ func (o *outcomeFlags) source(timeColumn string) (*models.OutcomesFile, error) {
 		Positive: o.positive, Negative: o.negative, TimeColumn: timeColumn, Window: o.window}, nil
 }
 
-// labelled says how to read contacts and their outcome.
+// labelled says how to read contacts and their outcome, as flags give it.
 type labelled struct {
 	data               string // --data
 	label              string // the outcome column; with outcomes, the name the joined outcome takes
@@ -92,41 +92,17 @@ type labelled struct {
 	outcomes           *models.OutcomesFile
 }
 
-// readLabelled reads the contacts and their outcome labels: from the outcome column, or joined from
-// a second file, in which case the frame gains the outcome as column label (won, lost, or missing
-// when open) and nothing else of that file.
+// readLabelled is train.ReadLabelled with the flags that fix an outcome error named.
 func readLabelled(in labelled) (*features.Frame, []features.Label, dataset.OutcomeCounts, error) {
-	var none dataset.OutcomeCounts
-	opts := in.read
-	if in.outcomes == nil && len(in.positive)+len(in.negative) > 0 {
-		// Read the outcome as text so --positive yes matches a column the reader would call a flag.
-		opts.Kinds = map[string]features.Kind{in.label: features.KindCategory}
-	}
-	frame, err := dataset.ReadFiles(dataset.Locations(in.data), opts)
-	if err != nil {
-		return nil, nil, none, err
-	}
-	if in.outcomes == nil {
-		out := dataset.Outcome{Column: in.label, Positive: in.positive, Negative: in.negative}
-		labels, counts, err := out.Labels(frame)
-		if err != nil {
-			return nil, nil, counts, fmt.Errorf("%s: %w%s", in.data, err, outcomeHint(err))
-		}
-		return frame, labels, counts, nil
-	}
-	o := in.outcomes
-	if frame.Column(in.label) != nil {
-		return nil, nil, none, usageError{fmt.Errorf("%s already has a column %q; name the joined outcome with --label", in.data, in.label)}
-	}
-	join := dataset.OutcomeJoin{File: o.File, Key: o.Key, Column: o.Column, Positive: o.Positive, Negative: o.Negative,
-		TimeColumn: o.TimeColumn, Window: o.Window}
-	read := in.read
-	read.Report = nil
-	labels, counts, err := join.Labels(frame, read)
-	if err != nil {
+	frame, labels, counts, err := train.ReadLabelled(train.Data{Locations: in.data,
+		Outcome:  dataset.Outcome{Column: in.label, Positive: in.positive, Negative: in.negative},
+		Outcomes: in.outcomes, Read: in.read})
+	switch {
+	case errors.Is(err, train.ErrJoinedColumn):
+		return nil, nil, counts, usageError{fmt.Errorf("%w; name the joined outcome with --label", err)}
+	case err != nil:
 		return nil, nil, counts, fmt.Errorf("%w%s", err, outcomeHint(err))
 	}
-	frame.Columns = append(frame.Columns, dataset.LabelColumn(in.label, labels))
 	return frame, labels, counts, nil
 }
 

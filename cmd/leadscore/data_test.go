@@ -80,6 +80,11 @@ func TestTrainOutcomesFile(t *testing.T) {
 	if p := a.Provenance; p.Open == 0 || p.Won == 0 || p.Lost == 0 {
 		t.Errorf("won %d, lost %d, open %d: want recent unconverted contacts open", p.Won, p.Lost, p.Open)
 	}
+	// The holdout is found again through the join (train.ModelData), so compare needs no --data.
+	if err := run(context.Background(), []string{"compare", "--models", store, "--name", "leads", "--out", filepath.Join(dir, "report")},
+		&stdout, &stderr); err != nil {
+		t.Errorf("compare on the joined model's holdout: %v", err)
+	}
 	var levels []string
 	for _, ce := range a.Encoder.Columns {
 		if ce.Property == "city" || ce.Property == "source" {

@@ -1,0 +1,117 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/train/dataset"
+)
+
+// Errors of finding a model's training data again.
+var (
+	// ErrNoData: the model records no training data, or its data is gone.
+	ErrNoData = errors.New("train: the model's training data cannot be read again")
+	// ErrDataChanged: the data's SHA-256 differs from the one the model recorded.
+	ErrDataChanged = errors.New("train: the model's training data has changed")
+	// ErrJoinedColumn: the contacts already hold a column named like the joined outcome.
+	ErrJoinedColumn = errors.New("train: the contacts already have the joined outcome's column")
+)
+
+// Data says where contacts and their outcome come from.
+type Data struct {
+	// Locations are the data files: comma-separated files, folders of parts or globs (see
+	// dataset.Locations and dataset.Expand).
+	Locations string
+	// Outcome names the outcome column and its values. With Outcomes, Outcome.Column is the name
+	// the joined outcome takes in the frame.
+	Outcome dataset.Outcome
+	// Outcomes, if set, takes the outcome from a second file joined by a key (dataset.OutcomeJoin).
+	Outcomes *models.OutcomesFile
+	// Read says how to read the files.
+	Read dataset.ReadOptions
+}
+
+// ReadLabelled reads the contacts and their outcome labels: from the outcome column, or joined from a
+// second file, in which case the frame gains the outcome as the column Outcome.Column (won, lost, or
+// missing when open; see dataset.LabelColumn) and nothing else of that file.
+func ReadLabelled(d Data) (*features.Frame, []features.Label, dataset.OutcomeCounts, error) {
+	var none dataset.OutcomeCounts
+	opts := d.Read
+	if d.Outcomes == nil && len(d.Outcome.Positive)+len(d.Outcome.Negative) > 0 {
+		// The outcome is read as text, so that the value "yes" matches a column the reader would
+		// otherwise call a flag.
+		opts.Kinds = map[string]features.Kind{d.Outcome.Column: features.KindCategory}
+	}
+	frame, err := dataset.ReadFiles(dataset.Locations(d.Locations), opts)
+	if err != nil {
+		return nil, nil, none, err
+	}
+	if d.Outcomes == nil {
+		labels, counts, err := d.Outcome.Labels(frame)
+		if err != nil {
+			return nil, nil, counts, fmt.Errorf("%s: %w", d.Locations, err)
+		}
+		return frame, labels, counts, nil
+	}
+	o := d.Outcomes
+	if frame.Column(d.Outcome.Column) != nil {
+		return nil, nil, none, fmt.Errorf("%w: %s has a column %q", ErrJoinedColumn, d.Locations, d.Outcome.Column)
+	}
+	join := dataset.OutcomeJoin{File: o.File, Key: o.Key, Column: o.Column, Positive: o.Positive, Negative: o.Negative,
+		TimeColumn: o.TimeColumn, Window: o.Window}
+	read := d.Read
+	read.Report = nil
+	labels, counts, err := join.Labels(frame, read)
+	if err != nil {
+		return nil, nil, counts, err
+	}
+	frame.Columns = append(frame.Columns, dataset.LabelColumn(d.Outcome.Column, labels))
+	return frame, labels, counts, nil
+}
+
+// ModelData reads a model's training data again, as its provenance records it (files, outcome or
+// joined outcomes file, the missing values its encoder keeps), checks that it is unchanged, labels it
+// and finds the model's holdout rows in it: the contacts the model was evaluated on and never saw in
+// training. Errors wrap ErrNoData or ErrDataChanged when the data cannot be trusted to be the same.
+func ModelData(a *models.Artifact) (*features.Frame, []features.Label, []int, error) {
+	p := a.Provenance
+	if p.DataFile == "" {
+		return nil, nil, nil, fmt.Errorf("%w: model %s version %d records no training data file", ErrNoData, a.Name, a.Version)
+	}
+	check := func(data, want string) error {
+		sum, err := FileSHA256(data)
+		if errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("%w: model %s version %d was trained on %s, which is gone", ErrNoData, a.Name, a.Version, data)
+		}
+		if err != nil {
+			return err
+		}
+		if sum != want {
+			return fmt.Errorf("%w: %s has changed since model %s version %d was trained on it (sha256 %s, the model recorded %s), so its holdout cannot be found again",
+				ErrDataChanged, data, a.Name, a.Version, sum, want)
+		}
+		return nil
+	}
+	if err := check(p.DataFile, p.DataSHA256); err != nil {
+		return nil, nil, nil, err
+	}
+	if p.Outcomes != nil {
+		if err := check(p.Outcomes.File, p.Outcomes.SHA256); err != nil {
+			return nil, nil, nil, err
+		}
+	}
+	d := Data{Locations: p.DataFile, Outcome: dataset.Outcome{Column: p.Label, Positive: p.Positive, Negative: p.Negative},
+		Outcomes: p.Outcomes, Read: dataset.ReadOptions{MissingValues: a.Encoder.MissingValues}}
+	frame, labels, _, err := ReadLabelled(d)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	hold, err := HoldoutRows(frame, labels, a.Holdout)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	return frame, labels, hold, nil
+}
