@@ -1,6 +1,8 @@
 package models
 
 import (
+	"cmp"
+	"slices"
 	"bytes"
 	"strings"
 	"time"
@@ -56,6 +58,30 @@ func abs(x float64) float64 {
 		return -x
 	}
 	return x
+}
+
+// ReasonsLine puts the n strongest of a prediction's reasons (by the size of their contribution,
+// raising and lowering alike) in one line for a CRM field: each sentence after "+ " or "- ", joined
+// by " | ". n <= 0 means all.
+func ReasonsLine(rs []Reason, n int) string {
+	rs = slices.Clone(rs)
+	slices.SortStableFunc(rs, func(a, b Reason) int { return cmp.Compare(abs(b.Contribution), abs(a.Contribution)) })
+	if n > 0 && len(rs) > n {
+		rs = rs[:n]
+	}
+	var b strings.Builder
+	for i, r := range rs {
+		if i > 0 {
+			b.WriteString(" | ")
+		}
+		if r.Contribution > 0 {
+			b.WriteString("+ ")
+		} else {
+			b.WriteString("- ")
+		}
+		b.WriteString(r.Text)
+	}
+	return b.String()
 }
 
 // quoted is the rate row a reason for property k would quote for contact c.

@@ -25,6 +25,9 @@ type ScoreOptions struct {
 	Keep []string
 	// Rules, if set, add the manual score and stage (manual_score, manual_stage).
 	Rules *rules.Rules
+	// Reasons, if positive, adds the column "reasons": the prediction's strongest Reasons reasons in
+	// one line (models.ReasonsLine), for a CRM field.
+	Reasons int
 	// AsOf is the scoring time of recency features and time rules; zero means the model's reference
 	// time.
 	AsOf time.Time
@@ -40,11 +43,11 @@ func (e *ScoreError) Error() string { return fmt.Sprintf("row %d: %v", e.Row, e.
 func (e *ScoreError) Unwrap() error { return e.Err }
 
 // scoreColumns are the columns Score writes besides the copied ones.
-var scoreColumns = []string{"probability", "priority", "fit_grade", "engagement_level", "manual_score", "manual_stage", "error"}
+var scoreColumns = []string{"probability", "priority", "fit_grade", "engagement_level", "reasons", "manual_score", "manual_stage", "error"}
 
 // Score scores every row of f with a, through the same Predict path the server uses (and with the
 // manual rules when given), into a new frame: the id (or row number) and kept columns, probability,
-// priority, fit_grade, engagement_level, manual_score and manual_stage with rules, and error. A row
+// priority, fit_grade, engagement_level, reasons when asked, manual_score and manual_stage with rules, and error. A row
 // that cannot be scored is kept with its error and also returned. A copied column absent from f, or
 // named like an output column, wraps ErrScoreColumns.
 func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.Frame, []ScoreError, error) {
@@ -86,6 +89,10 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 	prio := newCol("priority", features.KindCategory)
 	fitGrade := newCol("fit_grade", features.KindCategory)
 	engLevel := newCol("engagement_level", features.KindNumber)
+	var reasons *features.Column
+	if opts.Reasons > 0 {
+		reasons = newCol("reasons", features.KindCategory)
+	}
 	var manual, stage *features.Column
 	if opts.Rules != nil {
 		manual = newCol("manual_score", features.KindNumber)
@@ -121,6 +128,9 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 		prio.Str[i], prio.Valid[i] = p.Priority.String(), true
 		fitGrade.Str[i], fitGrade.Valid[i] = p.FitGrade, true
 		engLevel.Num[i], engLevel.Valid[i] = float64(p.EngagementLevel), true
+		if reasons != nil {
+			reasons.Str[i], reasons.Valid[i] = models.ReasonsLine(p.Reasons, opts.Reasons), true
+		}
 	}
 	return out, failed, nil
 }

@@ -16,7 +16,7 @@ import (
 
 type scoreFlags struct {
 	models, name, data, out, id, rulesFile, asOf string
-	version                                      int
+	version, reasons                             int
 	label                                        string
 	keep                                         []string
 	read                                         readFlags
@@ -41,6 +41,7 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.out, "out", "", "output file (.csv or .parquet)")
 	f.StringVar(&fl.id, "id", "", "id column copied first to the output under its own name, for a CRM re-import to match on (default: \"id\", the row number)")
 	f.StringSliceVar(&fl.keep, "keep", nil, "further columns copied to the output as they are")
+	f.IntVar(&fl.reasons, "reasons", 0, "add a column \"reasons\" with the N strongest reasons of each score in one line, for a CRM field")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: add the manual score and stage")
 	fl.read.register(f)
 	f.StringVar(&fl.asOf, "as-of", "", "scoring time for recency features and time rules, RFC 3339 (default: the model's reference time)")
@@ -111,7 +112,7 @@ func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	out, failed, err := train.Score(a, frame, train.ScoreOptions{IDColumn: fl.id, Keep: fl.keep, Rules: rs, AsOf: asOf})
+	out, failed, err := train.Score(a, frame, train.ScoreOptions{IDColumn: fl.id, Keep: fl.keep, Rules: rs, AsOf: asOf, Reasons: fl.reasons})
 	if err != nil {
 		return usageError{fmt.Errorf("score: %s: %w (see --id and --keep)", fl.data, err)}
 	}
