@@ -1,9 +1,9 @@
 package models
 
 import (
+	"bytes"
 	"cmp"
 	"slices"
-	"bytes"
 	"strings"
 	"time"
 
