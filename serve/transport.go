@@ -20,6 +20,7 @@ import (
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/health"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/keepalive"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
@@ -79,6 +80,12 @@ type Options struct {
 	// (runtime.morestack was about 7% of server CPU under load). 0 means DefaultStreamWorkers;
 	// negative means a fresh goroutine for every call.
 	StreamWorkers int
+	// MaxConnectionAge, if positive, is how long a client connection may live (plus or minus 10%, as
+	// gRPC jitters it) before the server asks the client to reconnect (GOAWAY). Calls in flight run to
+	// completion. gRPC balances per connection, so behind a load balancer or a Kubernetes Service this
+	// is what spreads long-lived clients over replicas that were added after they connected. 0 means
+	// connections live as long as the client keeps them.
+	MaxConnectionAge time.Duration
 }
 
 // transport is the gRPC plumbing of a Server: the main server, health, and the health-only server.
@@ -185,6 +192,10 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	}
 	if opts.TLS != nil {
 		so = append(so, grpc.Creds(credentials.NewTLS(opts.TLS)))
+	}
+	if opts.MaxConnectionAge > 0 {
+		// MaxConnectionAgeGrace stays 0 (no limit): a long PredictStream finishes on its old connection.
+		so = append(so, grpc.KeepaliveParams(keepalive.ServerParameters{MaxConnectionAge: opts.MaxConnectionAge}))
 	}
 	s.grpc = grpc.NewServer(so...)
 	leadscorev1.RegisterLeadScoringServer(s.grpc, s)

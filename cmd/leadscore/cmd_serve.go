@@ -25,7 +25,7 @@ type serveFlags struct {
 	models, rules, addr, httpAddr, metricsAddr string
 	healthAddr                                 string
 	tlsCert, tlsKey, clientCA, tokenFile       string
-	poll, drain                                time.Duration
+	poll, drain, maxConnAge                    time.Duration
 	strict, lenient                            bool
 	shutdownDelay                              time.Duration
 	logFormat, logLevel, requestLog            string
@@ -69,6 +69,7 @@ _ for - (LEADSCORE_HTTP_ADDR=0.0.0.0:8080 for --http-addr). A flag on the comman
 	f.DurationVar(&fl.shutdownDelay, "shutdown-delay", 0, "on SIGTERM, report health NOT_SERVING (and /readyz 503) and keep accepting calls this long before draining, so load balancers stop sending first")
 	f.IntVar(&fl.maxBatch, "max-batch", serve.DefaultMaxBatch, "most contacts in one PredictBatch")
 	f.IntVar(&fl.maxConcurrent, "max-concurrent", serve.DefaultMaxConcurrent, "most LeadScoring calls (and stream messages) in the server at once, counted from when their headers arrive; more are refused with RESOURCE_EXHAUSTED (-1: no limit)")
+	f.DurationVar(&fl.maxConnAge, "max-connection-age", 0, "ask clients to reconnect after a connection has lived this long (GOAWAY; calls in flight finish), so a load balancer can spread them over new replicas (0: never)")
 	f.DurationVar(&fl.drain, "drain", 10*time.Second, "on shutdown, how long to let calls in flight finish")
 	// The server keeps little live memory (a few MB of models), so Go's default GOGC=100 collects
 	// very often under load; 400 cut server CPU per call by 10-25% in scripts/bench/serve-vs-trivial.sh.
@@ -91,8 +92,8 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 		return usageError{errors.New("serve: --client-ca needs --tls-cert and --tls-key")}
 	case fl.requestLogSample <= 0 || fl.requestLogSample > 1:
 		return usageError{errors.New("serve: --request-log-sample must be in (0, 1]")}
-	case fl.poll <= 0 || fl.drain < 0 || fl.shutdownDelay < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0:
-		return usageError{errors.New("serve: --poll and --max-batch must be positive, --drain and --shutdown-delay not negative, --max-concurrent not 0")}
+	case fl.poll <= 0 || fl.drain < 0 || fl.shutdownDelay < 0 || fl.maxConnAge < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0:
+		return usageError{errors.New("serve: --poll and --max-batch must be positive, --drain, --shutdown-delay and --max-connection-age not negative, --max-concurrent not 0")}
 	}
 	if fi, err := os.Stat(fl.models); err != nil || !fi.IsDir() {
 		return fmt.Errorf("serve: model store %s is not a directory", fl.models)
@@ -105,7 +106,7 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 		return usageError{fmt.Errorf("serve: %w", err)}
 	}
 	opts := serve.Options{Logger: log, Strict: fl.strict, Lenient: fl.lenient, MaxBatch: fl.maxBatch, MaxConcurrent: fl.maxConcurrent,
-		ShutdownDelay: fl.shutdownDelay}
+		ShutdownDelay: fl.shutdownDelay, MaxConnectionAge: fl.maxConnAge}
 	if fl.requestLog != "" {
 		w := stdout
 		if fl.requestLog != "-" {
