@@ -4,7 +4,7 @@ PKG := github.com/leadscore/leadscore
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: build test demo lint bench proto proto-check deps-check fmt-check vet
+.PHONY: build test demo lint bench proto proto-check deps-check fmt-check vet deploy-check deploy-render
 
 build:
 	CGO_ENABLED=0 $(GO) build -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/leadscore
@@ -76,3 +76,21 @@ fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./train/dataset
 	$(GO) test -run '^$$' -fuzz '^FuzzReadParquet$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./train/dataset
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeArtifact$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./reliability
+
+# helm from PATH, else where scripts/ci-deps.sh installs it.
+HELM ?= $(shell command -v helm 2>/dev/null || echo "$$($(GO) env GOPATH)/bin/helm")
+CHART := deploy/helm/leadscore
+
+# deploy-check checks the Helm chart offline: helm lint with its defaults and every ci/*-values.yaml,
+# then deploy/check (a module of its own, so k8s.io/api stays out of ours) renders each value set with
+# helm template and strict-decodes every object with k8s.io/api types, runs every leadscore command
+# line the chart holds through the built binary's flag parser, and fails when deploy/kustomize is stale.
+deploy-check: build
+	@[ -x "$(HELM)" ] || { echo "deploy-check: helm not found; scripts/ci-deps.sh installs it (go install helm.sh/helm/v4/cmd/helm@v4.3.2)"; exit 1; }
+	$(HELM) lint --strict $(CHART)
+	@for f in $(CHART)/ci/*-values.yaml; do echo "$(HELM) lint --strict $(CHART) -f $$f"; $(HELM) lint --strict $(CHART) -f $$f || exit 1; done
+	cd deploy/check && $(GO) vet ./... && HELM=$(HELM) LEADSCORE_BIN=$(CURDIR)/$(BIN) $(GO) test -count=1 ./...
+
+# deploy-render regenerates deploy/kustomize/leadscore.yaml from the chart's defaults.
+deploy-render:
+	cd deploy/check && HELM=$(HELM) $(GO) test -count=1 -run '^TestKustomizeUpToDate$$' . -update

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs the third-party tools the tests drive: scikit-learn and pandas (numeric cross-checks and the
 # training benchmark's peer), Python grpcio (a third-party gRPC client), Chromium (the report is opened
-# headless) and grpcurl (reflection). Tests that need one skip with a message when it is absent, so
-# `make test` also runs without them; CI installs them so nothing skips there.
+# headless), grpcurl (reflection) and helm (make deploy-check). Tests that need one skip with a message
+# when it is absent, so `make test` also runs without them; CI installs them so nothing skips there.
 set -uo pipefail
 pkgs=()
 /usr/bin/python3 -c 'import sklearn, pandas' 2>/dev/null || pkgs+=(python3-sklearn python3-pandas)
@@ -21,4 +21,8 @@ gobin=$(go env GOBIN)
 [ -x "$gobin/grpcurl" ] || command -v grpcurl >/dev/null \
 	|| (cd / && go install github.com/fullstorydev/grpcurl/cmd/grpcurl@v1.9.4) \
 	|| echo "ci-deps: grpcurl install failed; the grpcurl test will skip" >&2
+# helm v4 builds with go install (about 90 s and 1.2 GB of module cache); make deploy-check needs it.
+[ -x "$gobin/helm" ] || command -v helm >/dev/null \
+	|| (cd / && go install helm.sh/helm/v4/cmd/helm@v4.3.2) \
+	|| echo "ci-deps: helm install failed; make deploy-check will fail" >&2
 exit 0
