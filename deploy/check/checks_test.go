@@ -273,9 +273,12 @@ func checkPod(c *checker, where string, spec *corev1.PodSpec, image string, m *m
 // checkServe checks the serving container: its listen flags match its named ports, and its three
 // probes are gRPC health checks on the plaintext health port.
 func checkServe(c *checker, serve *corev1.Container) {
-	for flagName, portName := range map[string]string{"--addr": "grpc", "--health-addr": "health", "--metrics-addr": "metrics"} {
+	for flagName, portName := range map[string]string{"--addr": "grpc", "--health-addr": "health", "--metrics-addr": "metrics", "--http-addr": "http"} {
 		want := port(serve, portName)
 		got := flagPort(serve.Args, flagName)
+		if flagName == "--http-addr" && want == 0 && got == 0 {
+			continue // REST is optional
+		}
 		if want == 0 || got != want {
 			c.errorf("serve: %s listens on port %d, the container port named %s is %d", flagName, got, portName, want)
 		}
