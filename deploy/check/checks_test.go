@@ -229,7 +229,8 @@ func checkPod(c *checker, where string, spec *corev1.PodSpec, image string, m *m
 	volumes := map[string]bool{}
 	for _, v := range spec.Volumes {
 		volumes[v.Name] = true
-		if cm := v.ConfigMap; cm != nil && m.configMaps[cm.Name] == nil {
+		// The chart's own ConfigMaps are named after the release; others are the operator's.
+		if cm := v.ConfigMap; cm != nil && strings.HasPrefix(cm.Name, m.deployment.Name) && m.configMaps[cm.Name] == nil {
 			c.errorf("%s: volume %s mounts ConfigMap %s, which is not rendered", where, v.Name, cm.Name)
 		}
 	}
@@ -545,6 +546,10 @@ func TestChecksCatch(t *testing.T) {
 		{"missing ConfigMap key", func(d *appsv1.Deployment, _ *batchv1.CronJob, _ *autoscalingv2.HorizontalPodAutoscaler, _ *corev1.Service) {
 			d.Spec.Template.Spec.Containers[0].Env[0].ValueFrom.ConfigMapKeyRef.Key = "store"
 		}, "refers to key store"},
+		{"volume of a ConfigMap the chart does not render", func(d *appsv1.Deployment, _ *batchv1.CronJob, _ *autoscalingv2.HorizontalPodAutoscaler, _ *corev1.Service) {
+			d.Spec.Template.Spec.Volumes = append(d.Spec.Template.Spec.Volumes, corev1.Volume{Name: "rules",
+				VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: d.Name + "-rules"}}}})
+		}, "mounts ConfigMap leadscore-rules, which is not rendered"},
 		{"mount without a volume", func(_ *appsv1.Deployment, cj *batchv1.CronJob, _ *autoscalingv2.HorizontalPodAutoscaler, _ *corev1.Service) {
 			c := &cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0]
 			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "exports", MountPath: "/exports"})
