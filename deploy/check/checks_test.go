@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -141,6 +142,7 @@ func checkObjects(t *testing.T, objs []runtime.Object) []string {
 
 	checkPod(c, "Deployment "+dep.Name, &dep.Spec.Template.Spec, image, m)
 	checkServe(c, serve)
+	checkGrace(c, dep, serve)
 	if cj := m.cronJob; cj != nil {
 		spec := &cj.Spec.JobTemplate.Spec.Template.Spec
 		checkPod(c, "CronJob "+cj.Name, spec, image, m)
@@ -297,6 +299,42 @@ func checkServe(c *checker, serve *corev1.Container) {
 	}
 }
 
+// checkGrace checks that the pod's termination grace period covers the shutdown delay and the drain,
+// so the kubelet never kills a replica that is still finishing calls.
+func checkGrace(c *checker, dep *appsv1.Deployment, serve *corev1.Container) {
+	var sum time.Duration
+	for _, name := range []string{"--shutdown-delay", "--drain"} {
+		v, ok := flagValue(serve.Args, name)
+		d, err := time.ParseDuration(v)
+		if !ok || err != nil {
+			c.errorf("serve: %s must be given as a duration (%q)", name, v)
+			return
+		}
+		sum += d
+	}
+	grace := dep.Spec.Template.Spec.TerminationGracePeriodSeconds
+	if grace == nil || time.Duration(*grace)*time.Second <= sum {
+		c.errorf("Deployment %s: terminationGracePeriodSeconds %v does not exceed --shutdown-delay plus --drain (%v)", dep.Name, ptrString(grace), sum)
+	}
+}
+
+func ptrString(p *int64) string {
+	if p == nil {
+		return "unset"
+	}
+	return strconv.FormatInt(*p, 10)
+}
+
+// flagValue returns the value of --flag=VALUE in args.
+func flagValue(args []string, flag string) (string, bool) {
+	for _, a := range args {
+		if v, ok := strings.CutPrefix(a, flag+"="); ok {
+			return v, true
+		}
+	}
+	return "", false
+}
+
 func container(spec *corev1.PodSpec, name string) *corev1.Container {
 	for i := range spec.Containers {
 		if spec.Containers[i].Name == name {
@@ -318,13 +356,10 @@ func port(c *corev1.Container, name string) int32 {
 
 // flagPort returns the port of the address given to flag as --flag=ADDR, or 0.
 func flagPort(args []string, flag string) int32 {
-	for _, a := range args {
-		if v, ok := strings.CutPrefix(a, flag+"="); ok {
-			if _, p, err := net.SplitHostPort(v); err == nil {
-				if n, err := strconv.ParseInt(p, 10, 32); err == nil {
-					return int32(n)
-				}
-			}
+	v, _ := flagValue(args, flag)
+	if _, p, err := net.SplitHostPort(v); err == nil {
+		if n, err := strconv.ParseInt(p, 10, 32); err == nil {
+			return int32(n)
 		}
 	}
 	return 0
@@ -550,6 +585,10 @@ func TestChecksCatch(t *testing.T) {
 			d.Spec.Template.Spec.Volumes = append(d.Spec.Template.Spec.Volumes, corev1.Volume{Name: "rules",
 				VolumeSource: corev1.VolumeSource{ConfigMap: &corev1.ConfigMapVolumeSource{LocalObjectReference: corev1.LocalObjectReference{Name: d.Name + "-rules"}}}})
 		}, "mounts ConfigMap leadscore-rules, which is not rendered"},
+		{"grace period shorter than the drain", func(d *appsv1.Deployment, _ *batchv1.CronJob, _ *autoscalingv2.HorizontalPodAutoscaler, _ *corev1.Service) {
+			short := int64(20)
+			d.Spec.Template.Spec.TerminationGracePeriodSeconds = &short
+		}, "terminationGracePeriodSeconds 20 does not exceed"},
 		{"mount without a volume", func(_ *appsv1.Deployment, cj *batchv1.CronJob, _ *autoscalingv2.HorizontalPodAutoscaler, _ *corev1.Service) {
 			c := &cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0]
 			c.VolumeMounts = append(c.VolumeMounts, corev1.VolumeMount{Name: "exports", MountPath: "/exports"})
