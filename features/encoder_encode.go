@@ -131,6 +131,15 @@ func (ce *ColumnEncoding) scale(t float64) float64 {
 	return z
 }
 
+// level returns the output of category value s among levels (the index's map of the column).
+func (ce *ColumnEncoding) level(levels map[string]int, s string) (int, bool) {
+	j, ok := levels[s] // a level's own spelling needs no folding
+	if !ok || ce.Derive != "" {
+		j, ok = levels[ce.key(s)]
+	}
+	return j, ok
+}
+
 // put writes the outputs of one value into dst, the column's zeroed slice of the vector. Both
 // EncodeContact and EncodeFrame go through it.
 func (ce *ColumnEncoding) put(levels map[string]int, c cell, asOf float64, dst []float64) {
@@ -146,11 +155,7 @@ func (ce *ColumnEncoding) put(levels map[string]int, c cell, asOf float64, dst [
 			}
 			return
 		}
-		j, ok := levels[c.s] // a level's own spelling needs no folding
-		if !ok || ce.Derive != "" {
-			j, ok = levels[ce.key(c.s)]
-		}
-		if ok {
+		if j, ok := ce.level(levels, c.s); ok {
 			dst[j] = 1
 		} else if ce.Other {
 			dst[len(ce.Levels)] = 1

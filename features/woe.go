@@ -98,7 +98,7 @@ func (ce *ColumnEncoding) putBin(levels map[string]int, c cell, asOf float64, ds
 	}
 	switch ce.Kind {
 	case KindCategory:
-		if j, ok := levels[ce.key(c.s)]; ok {
+		if j, ok := ce.level(levels, c.s); ok {
 			dst[j] = 1
 		} else {
 			dst[len(ce.Levels)] = 1

@@ -87,9 +87,23 @@ func ReasonsLine(rs []Reason, n int) string {
 // quoted is the rate row a reason for property k would quote for contact c.
 type quoted struct {
 	row features.RateRow
-	ri  int    // index of row in the property's rates, or -1
-	ok  bool   // false: no row (no table, or no training contact in it)
-	cls string // the derived class the model read, for derived properties
+	ri  int  // index of row in the property's rates, or -1
+	ok  bool // false: no row (no table, or no training contact in it)
+}
+
+// class returns the class the model reads from a derived property's value (the e-mail domain class,
+// the title seniority), and whether it has one: not for other properties or a missing value.
+func (prop *propPlan) class(v features.Value) (string, bool) {
+	if v.Missing() || v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
+		return "", false
+	}
+	switch prop.derive {
+	case features.DeriveEmailDomain:
+		return features.EmailDomainClass(v.Text()), true
+	case features.DeriveTitleSeniority:
+		return features.TitleSeniority(v.Text()), true
+	}
+	return "", false
 }
 
 // quote finds the row property k's reason quotes: a scorecard's bin, or the rate table's row of the
@@ -97,19 +111,6 @@ type quoted struct {
 func (p *plan) quote(c features.Contact, k int, s *scratch) quoted {
 	prop := &p.props[k]
 	q := quoted{ri: -1}
-	v := c.Props[prop.name]
-	if !v.Missing() && !(v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "") {
-		switch prop.derive {
-		case features.DeriveEmailDomain:
-			q.cls = features.EmailDomainClass(v.Text())
-			v = features.String(q.cls)
-		case features.DeriveTitleSeniority:
-			q.cls = features.TitleSeniority(v.Text())
-			v = features.String(q.cls)
-		}
-	} else {
-		v = features.Value{}
-	}
 	if prop.rates == nil {
 		return q
 	}
@@ -117,6 +118,13 @@ func (p *plan) quote(c features.Contact, k int, s *scratch) quoted {
 		q.ri = p.binRow[s.active[k]]
 		q.row = prop.rates.Rows[q.ri]
 	} else {
+		v := c.Props[prop.name]
+		if v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
+			v = features.Value{} // the encoder reads a blank string as missing
+		}
+		if cls, ok := prop.class(v); ok {
+			v = features.String(cls)
+		}
 		q.row, q.ok = prop.rates.Lookup(v)
 		if !q.ok {
 			return q
@@ -244,7 +252,7 @@ func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, q *quote
 	}
 	missing := v.Missing()
 	email := prop.derive == features.DeriveEmailDomain
-	class := q.cls
+	class, _ := prop.class(v)
 	row, haveRow, ri := q.row, q.ok, q.ri
 	if haveRow {
 		r.ConversionRate, r.Contacts = row.Rate, row.Contacts
