@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 )
 
 // ErrConfig is wrapped by the error Generate returns for an invalid Config.
@@ -260,7 +261,7 @@ func Generate(cfg Config) (*features.Frame, error) {
 			Careers:    e.Careers > 0,
 			Unsub:      e.Unsub,
 		}
-		p := sigmoid(in.logit())
+		p := models.Sigmoid(in.logit())
 		if cfg.WithTruth {
 			setNum(TruthColumn, i, p)
 		}
@@ -361,32 +362,32 @@ func engage(rng *rand.Rand, intent float64, jobSeeker bool) engagement {
 	var e engagement
 	e.Visits = 1 + poisson(rng, math.Min(200, math.Exp(0.5+0.8*intent)*logNormal(rng, 0.6)))
 	e.PageViews = e.Visits + poisson(rng, e.Visits*math.Exp(0.3+0.15*intent))
-	e.Pricing = poisson(rng, e.Visits*sigmoid(-2.2+0.9*intent))
-	e.Demo = poisson(rng, e.Visits*sigmoid(-3.2+1.0*intent))
+	e.Pricing = poisson(rng, e.Visits*models.Sigmoid(-2.2+0.9*intent))
+	e.Demo = poisson(rng, e.Visits*models.Sigmoid(-3.2+1.0*intent))
 	if jobSeeker {
 		e.Careers = 1 + poisson(rng, 1.5)
 	} else {
 		e.Careers = poisson(rng, 0.01*e.Visits)
 	}
-	e.Unsub = rng.Float64() < sigmoid(-2.6-0.6*intent)
+	e.Unsub = rng.Float64() < models.Sigmoid(-2.6-0.6*intent)
 	if e.Unsub {
 		e.Opens = poisson(rng, 0.5)
 	} else {
 		e.Opens = poisson(rng, math.Min(100, math.Exp(1.2+0.35*intent)*logNormal(rng, 0.7)))
 	}
-	pc := sigmoid(-2.2 + 0.6*intent)
+	pc := models.Sigmoid(-2.2 + 0.6*intent)
 	for range int(e.Opens) {
 		if rng.Float64() < pc {
 			e.Clicks++
 		}
 	}
 	e.Tofu = poisson(rng, 0.25+0.08*e.Visits)
-	e.Mofu = poisson(rng, math.Min(e.Visits, 15)*sigmoid(-3.5+0.8*intent))
+	e.Mofu = poisson(rng, math.Min(e.Visits, 15)*models.Sigmoid(-3.5+0.8*intent))
 	demo := 0.0
 	if e.Demo > 0 {
 		demo = 0.8
 	}
-	if rng.Float64() < sigmoid(-3.6+1.1*intent+demo) {
+	if rng.Float64() < models.Sigmoid(-3.6+1.1*intent+demo) {
 		e.Bofu = 1
 		if rng.Float64() < 0.15 {
 			e.Bofu = 2

@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 )
 
 // The coefficients of the true logit; TRUTH.md gives the formula they belong to. Industry terms are
@@ -158,7 +159,7 @@ func TrueProbability(c features.Contact) (float64, error) {
 	if err != nil {
 		return 0, err
 	}
-	return sigmoid(z), nil
+	return models.Sigmoid(z), nil
 }
 
 func number(c features.Contact, name string) (float64, error) {
@@ -171,5 +172,3 @@ func number(c features.Contact, name string) (float64, error) {
 	}
 	return v.Num, nil
 }
-
-func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }
