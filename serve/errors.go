@@ -20,6 +20,9 @@ var (
 	ErrBadRequest = errors.New("serve: bad request")
 	// ErrOverloaded marks a call shed because the concurrency limit was reached (ResourceExhausted).
 	ErrOverloaded = errors.New("serve: too many concurrent requests")
+	// ErrTooLargeAnswer marks a batch whose answer would be over Options.MaxResponseBytes
+	// (ResourceExhausted).
+	ErrTooLargeAnswer = errors.New("serve: answer too large")
 	// ErrUnknownProperty is the cause of a *features.PropertyError for a property the model and the
 	// rules do not read, returned instead of a warning in strict mode (InvalidArgument).
 	ErrUnknownProperty = errors.New("serve: unknown property")
@@ -42,7 +45,7 @@ func toStatus(log *slog.Logger, method string, err error) error {
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, ErrBadRequest):
 		return status.Error(codes.InvalidArgument, err.Error())
-	case errors.Is(err, ErrOverloaded):
+	case errors.Is(err, ErrOverloaded), errors.Is(err, ErrTooLargeAnswer):
 		return status.Error(codes.ResourceExhausted, err.Error())
 	case errors.Is(err, context.DeadlineExceeded):
 		return status.Error(codes.DeadlineExceeded, err.Error())

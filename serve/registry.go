@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
-	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -34,8 +32,13 @@ var _ Store = (*models.Store)(nil)
 type RegistryOptions struct {
 	// Poll is the interval between two looks at the store and the rules file in Run; 0 means 2s.
 	Poll time.Duration
-	// RulesFile is the manual rules file; empty means no manual score.
+	// RulesFile is the manual rules file of every model without its own in ModelRules; empty means
+	// no manual score for them.
 	RulesFile string
+	// ModelRules maps a model name to its own manual rules file, checked against the properties of
+	// the model's serving version whenever either changes (rules that read a property the model does
+	// not know, or with a criterion its kind cannot match, are refused and the previous rules kept).
+	ModelRules map[string]string
 	// Logger receives reload events; nil discards them.
 	Logger *slog.Logger
 	// Metrics, if not nil, receives the registry's collectors (versions loaded, reloads).
@@ -55,6 +58,10 @@ type Registry struct {
 
 	snap  atomic.Pointer[snapshot]    // swapped whole, never mutated
 	rules atomic.Pointer[loadedRules] // swapped whole, never mutated; nil without a rules file
+	// byModel holds the rules of the models that have their own file (RegistryOptions.ModelRules);
+	// swapped whole, never mutated. modelRules is the state of those files, guarded by mu.
+	byModel    atomic.Pointer[map[string]*loadedRules]
+	modelRules map[string]*modelRulesFile
 
 	mu        sync.Mutex                   // serialises Refresh
 	loaded    map[versionKey]*versionState // guarded by mu: every version seen, loaded or failed
@@ -78,8 +85,10 @@ type versionState struct {
 
 // loadedRules is a parsed rules file and the properties it reads.
 type loadedRules struct {
-	rules *rules.Rules
-	props map[string]bool
+	rules   *rules.Rules
+	props   map[string]bool
+	sum     [sha256.Size]byte
+	checked *models.Artifact // for a model's own rules: the version they were checked against
 }
 
 // modelState is one model name in a snapshot.
@@ -186,6 +195,7 @@ func (r *Registry) Refresh(ctx context.Context) error {
 	r.mu.Lock()
 	errRules := r.refreshRules()
 	errModels := r.refreshModels(ctx)
+	errRules = errors.Join(errRules, r.refreshModelRules())
 	listeners := slices.Clone(r.listeners)
 	r.mu.Unlock()
 	for _, fn := range listeners {
@@ -374,49 +384,14 @@ func warmUp(a *models.Artifact) (err error) {
 // refreshRules reloads the rules file when its size, time or content changed, keeping the old rules
 // when the new file does not parse.
 func (r *Registry) refreshRules() error {
-	path := r.opts.RulesFile
-	if path == "" {
+	if r.opts.RulesFile == "" {
 		return nil
 	}
-	fi, err := os.Stat(path)
-	if err != nil {
-		return fmt.Errorf("serve: rules file: %w", err)
+	lr, err := r.loadRules(r.opts.RulesFile, &r.rulesStat, r.rules.Load() != nil)
+	if lr != nil {
+		r.rules.Store(lr)
 	}
-	st := &r.rulesStat
-	if fi.ModTime().Equal(st.modTime) && fi.Size() == st.size && r.rules.Load() != nil {
-		return st.err
-	}
-	f, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("serve: rules file: %w", err)
-	}
-	data, err := io.ReadAll(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("serve: rules file: %w", err)
-	}
-	sum := sha256.Sum256(data)
-	st.modTime, st.size = fi.ModTime(), fi.Size()
-	if sum == st.sum && (r.rules.Load() != nil || st.err != nil) {
-		return st.err
-	}
-	st.sum = sum
-	rs, err := rules.Parse(data)
-	if err != nil {
-		st.err = fmt.Errorf("serve: rules file %s: %w", path, err)
-		r.met.rulesReloads.WithLabelValues("failure").Inc()
-		r.log.Error("serve: rules file rejected, previous rules kept", "file", path, "err", err)
-		return st.err
-	}
-	st.err = nil
-	lr := &loadedRules{rules: rs, props: make(map[string]bool)}
-	for _, p := range rs.Properties() {
-		lr.props[p] = true
-	}
-	r.rules.Store(lr)
-	r.met.rulesReloads.WithLabelValues("success").Inc()
-	r.log.Info("serve: rules loaded", "file", path, "sha256", fmt.Sprintf("%x", sum[:8]))
-	return nil
+	return err
 }
 
 // resolve picks the version a request asks for: version if not 0, else label if not empty, else the

@@ -15,6 +15,7 @@ import (
 
 	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials"
@@ -49,6 +50,14 @@ type Options struct {
 	// MaxMsgBytes is the largest request message accepted; 0 means DefaultMaxMsgBytes. Larger ones are
 	// refused by gRPC with ResourceExhausted.
 	MaxMsgBytes int
+	// MaxBatchContacts bounds the contacts of PredictBatch calls (gRPC or REST) being scored at once,
+	// summed over the calls, so that the memory they hold stays predictable; a batch waits for room
+	// until its deadline. 0 means DefaultMaxBatchContacts; it is raised to MaxBatch if below.
+	MaxBatchContacts int
+	// MaxResponseBytes is the largest answer sent; 0 means DefaultMaxResponseBytes. A PredictBatch whose
+	// answer would be larger fails with ResourceExhausted as soon as that is known. Clients set their
+	// receive limit to it to take the largest answer.
+	MaxResponseBytes int
 	// AuthToken, if not empty, is a bearer token every call but health checks must carry in its
 	// "authorization: Bearer <token>" metadata (or HTTP header).
 	AuthToken string
@@ -120,13 +129,20 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	if opts.MaxMsgBytes <= 0 {
 		opts.MaxMsgBytes = DefaultMaxMsgBytes
 	}
+	if opts.MaxBatchContacts <= 0 {
+		opts.MaxBatchContacts = DefaultMaxBatchContacts
+	}
+	opts.MaxBatchContacts = max(opts.MaxBatchContacts, opts.MaxBatch)
+	if opts.MaxResponseBytes <= 0 {
+		opts.MaxResponseBytes = DefaultMaxResponseBytes
+	}
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
 	if opts.StreamWorkers == 0 {
 		opts.StreamWorkers = DefaultStreamWorkers
 	}
-	s := &Server{reg: reg, opts: opts, log: opts.Logger, now: opts.Now, transport: &transport{
+	s := &Server{reg: reg, opts: opts, log: opts.Logger, now: opts.Now, batchContacts: semaphore.NewWeighted(int64(opts.MaxBatchContacts)), transport: &transport{
 		health:  health.NewServer(),
 		healthy: make(map[string]bool),
 	}}
@@ -185,6 +201,7 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		grpc.UnaryInterceptor(s.unary),
 		grpc.ChainStreamInterceptor(stream...),
 		grpc.MaxRecvMsgSize(opts.MaxMsgBytes),
+		grpc.MaxSendMsgSize(opts.MaxResponseBytes),
 		grpc.InTapHandle(s.admit),
 	}
 	if opts.StreamWorkers > 0 {

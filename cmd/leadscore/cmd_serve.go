@@ -10,6 +10,8 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -22,16 +24,19 @@ import (
 )
 
 type serveFlags struct {
-	models, rules, addr, httpAddr, metricsAddr string
-	healthAddr                                 string
-	tlsCert, tlsKey, clientCA, tokenFile       string
-	poll, drain, maxConnAge                    time.Duration
-	strict, lenient                            bool
-	shutdownDelay                              time.Duration
-	logFormat, logLevel, requestLog            string
-	requestLogSample                           float64
-	requestLogProps                            bool
-	maxBatch, maxConcurrent, gcPercent         int
+	models, addr, httpAddr, metricsAddr  string
+	rules                                []string
+	healthAddr                           string
+	tlsCert, tlsKey, clientCA, tokenFile string
+	poll, drain, maxConnAge              time.Duration
+	strict, lenient                      bool
+	shutdownDelay                        time.Duration
+	logFormat, logLevel, requestLog      string
+	memoryLimit                          string
+	maxResponseBytes, maxBatchContacts   int
+	requestLogSample                     float64
+	requestLogProps                      bool
+	maxBatch, maxConcurrent, gcPercent   int
 }
 
 func newServeCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -54,7 +59,7 @@ _ for - (LEADSCORE_HTTP_ADDR=0.0.0.0:8080 for --http-addr). A flag on the comman
 	}
 	f := cmd.Flags()
 	f.StringVar(&fl.models, "models", "", "model store directory (required)")
-	f.StringVar(&fl.rules, "rules", "", "manual rules file (YAML); reloaded when it changes")
+	f.StringArrayVar(&fl.rules, "rules", nil, "manual rules file (YAML) of every model, or NAME=FILE: the rules of model NAME only, checked against its properties; repeatable; reloaded when they change")
 	f.StringVar(&fl.addr, "addr", "127.0.0.1:50051", "gRPC listen address")
 	f.StringVar(&fl.httpAddr, "http-addr", "", "also serve the REST/JSON API (POST /v1/models/{model}:predict, /healthz, /readyz, /openapi.json) on ADDR, with the same TLS and token")
 	f.DurationVar(&fl.poll, "poll", 2*time.Second, "how often to look for new model versions and rules")
@@ -73,6 +78,9 @@ _ for - (LEADSCORE_HTTP_ADDR=0.0.0.0:8080 for --http-addr). A flag on the comman
 	f.DurationVar(&fl.drain, "drain", 10*time.Second, "on shutdown, how long to let calls in flight finish")
 	// The server keeps little live memory (a few MB of models), so Go's default GOGC=100 collects
 	// very often under load; 400 cut server CPU per call by 10-25% in scripts/bench/serve-vs-trivial.sh.
+	f.StringVar(&fl.memoryLimit, "memory-limit", "auto", "soft memory limit for the Go runtime (as GOMEMLIMIT), such as 512MiB or 2GiB; auto: 90% of the container's memory limit when there is one (GOMEMLIMIT, if set, is left alone); off: none")
+	f.IntVar(&fl.maxBatchContacts, "max-batch-contacts", serve.DefaultMaxBatchContacts, "most contacts of PredictBatch calls scored at once, summed over the calls; more wait (bounds the memory batches hold)")
+	f.IntVar(&fl.maxResponseBytes, "max-response-bytes", serve.DefaultMaxResponseBytes, "largest answer sent; a batch whose answer would be larger fails with RESOURCE_EXHAUSTED (clients set their receive limit to this)")
 	f.StringVar(&fl.logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&fl.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&fl.requestLog, "request-log", "", "write a JSON request log (model, version, label, code, latency, contact id) to FILE, or - for stdout")
@@ -101,12 +109,20 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 	if _, set := os.LookupEnv("GOGC"); !set && fl.gcPercent != 0 {
 		debug.SetGCPercent(fl.gcPercent)
 	}
+	memLimit, err := memoryLimit(fl.memoryLimit)
+	if err != nil {
+		return usageError{fmt.Errorf("serve: --memory-limit: %w", err)}
+	}
+	if memLimit > 0 {
+		debug.SetMemoryLimit(memLimit)
+	}
 	log, err := newLogger(stderr, fl.logFormat, fl.logLevel)
 	if err != nil {
 		return usageError{fmt.Errorf("serve: %w", err)}
 	}
 	opts := serve.Options{Logger: log, Strict: fl.strict, Lenient: fl.lenient, MaxBatch: fl.maxBatch, MaxConcurrent: fl.maxConcurrent,
-		ShutdownDelay: fl.shutdownDelay, MaxConnectionAge: fl.maxConnAge}
+		ShutdownDelay: fl.shutdownDelay, MaxConnectionAge: fl.maxConnAge, MaxResponseBytes: fl.maxResponseBytes,
+		MaxBatchContacts: fl.maxBatchContacts}
 	if fl.requestLog != "" {
 		w := stdout
 		if fl.requestLog != "-" {
@@ -132,8 +148,12 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 	promReg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	opts.Metrics = promReg
 
+	shared, own, err := rulesFlags(fl.rules)
+	if err != nil {
+		return usageError{err}
+	}
 	reg, err := serve.NewRegistry(&models.Store{Root: fl.models}, serve.RegistryOptions{
-		Poll: fl.poll, RulesFile: fl.rules, Logger: log, Metrics: promReg,
+		Poll: fl.poll, RulesFile: shared, ModelRules: own, Logger: log, Metrics: promReg,
 	})
 	if err != nil {
 		return err
@@ -196,7 +216,7 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 	runCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go reg.Run(runCtx)
-	log.Info("serve: listening", "addr", lis.Addr().String(), "models", fl.models, "tls", opts.TLS != nil, "auth", fl.tokenFile != "")
+	log.Info("serve: listening", "addr", lis.Addr().String(), "models", fl.models, "tls", opts.TLS != nil, "auth", fl.tokenFile != "", "memory_limit", memLimit)
 
 	var serveErr error
 	select {
@@ -221,4 +241,68 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 		return fmt.Errorf("serve: %w", serveErr)
 	}
 	return nil
+}
+
+// memoryLimit turns --memory-limit into bytes: 0 for none.
+func memoryLimit(flag string) (int64, error) {
+	switch strings.ToLower(flag) {
+	case "off", "0", "none":
+		return 0, nil
+	case "auto", "":
+		if _, set := os.LookupEnv("GOMEMLIMIT"); set {
+			return 0, nil // the runtime already read it
+		}
+		if n, ok := serve.ContainerMemoryLimit(); ok {
+			return serve.DefaultMemoryLimit(n), nil
+		}
+		return 0, nil
+	}
+	return parseBytes(flag)
+}
+
+// parseBytes reads a size: a number of bytes, or one with a unit (KiB, MiB, GiB and K, M, G as
+// powers of 1024; KB, MB, GB as powers of 1000).
+func parseBytes(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   float64
+	}{
+		{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9},
+		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
+	}
+	num, mult := strings.ToUpper(strings.TrimSpace(s)), 1.0
+	for _, u := range units {
+		if strings.HasSuffix(num, u.suffix) {
+			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
+			break
+		}
+	}
+	f, err := strconv.ParseFloat(num, 64)
+	if err != nil || f <= 0 || f*mult >= 1<<62 {
+		return 0, fmt.Errorf("%q is not a size (such as 512MiB, 2GiB or a number of bytes), auto or off", s)
+	}
+	return int64(f * mult), nil
+}
+
+// rulesFlags splits the --rules values into the shared file and the files of single models
+// (NAME=FILE; a value that names an existing file is a shared file even when it holds "=").
+func rulesFlags(values []string) (shared string, own map[string]string, err error) {
+	for _, v := range values {
+		name, file, ok := strings.Cut(v, "=")
+		if _, statErr := os.Stat(v); statErr == nil || !ok || name == "" || strings.ContainsAny(name, `/\`) {
+			if shared != "" {
+				return "", nil, fmt.Errorf("serve: --rules: two files for every model (%s, %s); name a model with NAME=FILE", shared, v)
+			}
+			shared = v
+			continue
+		}
+		if own == nil {
+			own = make(map[string]string)
+		}
+		if _, dup := own[name]; dup || file == "" {
+			return "", nil, fmt.Errorf("serve: --rules %s: model %s needs exactly one file", v, name)
+		}
+		own[name] = file
+	}
+	return shared, own, nil
 }
