@@ -16,17 +16,19 @@ import (
 var reportTemplate string
 
 var pageTemplate = template.Must(template.New("report").Funcs(template.FuncMap{
-	"pct0":     wholePercent,
-	"pct1":     percent1,
-	"dec3":     decimal3,
-	"num":      models.Thousands,
-	"points":   points,
-	"signed":   signedPoints,
-	"heat":     heatStyle,
-	"better":   better,
-	"outcome":  outcomeWord,
-	"date":     func(r *Report) string { return r.AsOf.UTC().Format("2 January 2006") },
-	"strength": strengthWord,
+	"pct0":    wholePercent,
+	"pct1":    percent1,
+	"dec3":    decimal3,
+	"num":     models.Thousands,
+	"points":  points,
+	"signed":  signedPoints,
+	"heat":    heatStyle,
+	"better":  better,
+	"outcome": outcomeWord,
+	"date":    func(r *Report) string { return r.AsOf.UTC().Format("2 January 2006") },
+	// The leakage audit has already dropped the columns too strong to be true, so "very strong"
+	// carries no warning here, unlike report.StrengthWord.
+	"strength": features.StrengthBand,
 	"joinHits": joinHits,
 	"list":     func(ds ...Disagreements) []Disagreements { return ds },
 	"heatArgs": func(m *Matrix, overall, top float64, id string) heatArgs {
@@ -135,11 +137,6 @@ func outcomeWord(won bool) string {
 	}
 	return "lost"
 }
-
-// strengthWord names a rate table's strength (its information value) with the usual credit-scoring
-// bands (Siddiqi, Credit Risk Scorecards, 2006). The model's leakage audit has already dropped the
-// columns that were too strong to be true, so "very strong" carries no warning here.
-func strengthWord(iv float64) string { return features.StrengthBand(iv) }
 
 // joinHits words a contact's rule hits: "Bottom-of-funnel form +50, Free e-mail address -10".
 func joinHits(d Disagreement) string {
