@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"strings"
 	"time"
 	"unicode"
@@ -215,14 +216,21 @@ const (
 //   - the label column is excluded ("label");
 //   - a column with fewer than two states (all missing, or one value and never missing) is excluded
 //     ("constant");
-//   - a column whose name is an id word (id, *_id, *Id, uuid, guid) is excluded ("identifier");
+//   - a time column is excluded ("time"): its only feature would be its age at the export snapshot,
+//     and the age of a closed contact at export time is a censoring artefact (older contacts had
+//     longer to close), not a trait of the contact. A user who wants it sets use: true (train's
+//     recency option does), and train's audit then checks it against still-open contacts;
+//   - an identifier is excluded by its content, whatever its name: a category column whose sampled
+//     values are at least 95% distinct, or a column of whole numbers that are (and that is filled in
+//     at least as often: a sparse amount is no identifier), or that rise or fall
+//     with row order while at least half distinct (a sequential number); a column whose name is an
+//     id word (id, *_id, *Id, uuid, guid) needs only more than half of its values distinct. With
+//     fewer distinct values an id-named column is an attribute (a landing page id, a campaign id);
 //   - a category column named like an e-mail (email, e_mail, mail, ...), or whose values are mostly
 //     addresses, gets Derive DeriveEmailDomain; one named like a job title (title, job_title,
 //     position) gets DeriveTitleSeniority;
-//   - another category column whose sampled values are at least 95% distinct is excluded
-//     ("identifier"); one with more than 50 distinct sampled values making up more than half of them
-//     is excluded ("free text");
-//   - a time column gets DeriveRecency.
+//   - another category column with more than 50 distinct sampled values making up more than half of
+//     them is excluded ("free text").
 //
 // Group is GroupEngagement when a word of the name (split at _, -, ., spaces and camelCase) says
 // behaviour: visit, view, page, open, click, form, session, activity, email counts (emails, sent,
@@ -230,15 +238,17 @@ const (
 // since, recency, previous, campaign, contacted, (un)subscribed, opt-out, engagement; else, or when a
 // word is "name" (last_name), GroupFit.
 // Suspect is set when a word says outcome: stage, status, won, lost, close(d), converted, conversion,
-// customer, lifecycle, outcome, opportunity, churn(ed). Distinct values are counted on at most 50,000
-// evenly spaced rows. ReferenceTime is the latest timestamp in the used time columns (zero without).
+// customer, lifecycle, outcome, opportunity, churn(ed), tag(s), result, duration(s): a call or stage
+// duration is known once the call or stage, and often the outcome, is over. Distinct values are
+// counted on at most 50,000 evenly spaced rows. ReferenceTime, the export snapshot, is the latest
+// timestamp in any time column (zero without); train bounds it by the clock.
 func InferSpec(f *Frame, label string) *Spec {
 	s := &Spec{Label: label, Columns: make([]ColumnSpec, 0, len(f.Columns))}
 	var latest float64
 	haveTime := false
 	for _, col := range f.Columns {
 		cs := inferColumn(col, label)
-		if cs.Use && cs.Kind == KindTime {
+		if col.Kind == KindTime && col.Name != label {
 			for i, ok := range col.Valid {
 				if ok && (!haveTime || col.Num[i] > latest) {
 					latest, haveTime = col.Num[i], true
@@ -272,27 +282,44 @@ func inferColumn(col *Column, label string) ColumnSpec {
 		return exclude("no kind")
 	case isConstant(col):
 		return exclude("constant")
-	case hasWord(words, idWords, nil):
-		return exclude("identifier (by name)")
-	}
-	switch col.Kind {
-	case KindTime:
+	case col.Kind == KindTime:
 		cs.Derive = DeriveRecency
-	case KindCategory:
-		st := sampleCategory(col)
+		cs.Use, cs.Reason = false, ReasonTime
+		return cs
+	}
+	st := sampleColumn(col)
+	if col.Kind == KindCategory {
+		// An address or a title is near-unique but derives a real attribute: derive before judging.
 		switch {
 		case (hasWord(words, emailWords, nil) && st.emails > 0) || st.emails*10 >= st.values*8:
 			cs.Derive = DeriveEmailDomain
+			return cs
 		case hasWord(words, titleNameWords, nil) || strings.Contains(strings.ToLower(col.Name), "jobtitle"):
 			cs.Derive = DeriveTitleSeniority
-		case st.values >= minIDRows && float64(st.distinct) >= idShare*float64(st.values):
-			return exclude(fmt.Sprintf("identifier (%d distinct in %d sampled values)", st.distinct, st.values))
-		case st.distinct > freeTextMin && float64(st.distinct) > freeTextShare*float64(st.values):
-			return exclude(fmt.Sprintf("free text (%d distinct in %d sampled values)", st.distinct, st.values))
+			return cs
 		}
+	}
+	switch {
+	case hasWord(words, idWords, nil) && 2*st.distinct > st.values:
+		return exclude(fmt.Sprintf(ReasonIdentifier+" (named like one, %d distinct in %d sampled values)", st.distinct, st.values))
+	case st.values < minIDRows:
+	case col.Kind == KindCategory && float64(st.distinct) >= idShare*float64(st.values):
+		return exclude(fmt.Sprintf(ReasonIdentifier+" (%d distinct in %d sampled values)", st.distinct, st.values))
+	case st.whole && float64(st.distinct) >= idShare*float64(st.values) && float64(st.values) >= idShare*float64(st.rows):
+		return exclude(fmt.Sprintf(ReasonIdentifier+" (whole numbers, %d distinct in %d sampled values)", st.distinct, st.values))
+	case st.monotone && 2*st.distinct > st.values && (st.whole || col.Kind == KindCategory):
+		return exclude(fmt.Sprintf(ReasonIdentifier+" (%d distinct in %d sampled values, in row order)", st.distinct, st.values))
+	case col.Kind == KindCategory && st.distinct > freeTextMin && float64(st.distinct) > freeTextShare*float64(st.values):
+		return exclude(fmt.Sprintf("free text (%d distinct in %d sampled values)", st.distinct, st.values))
 	}
 	return cs
 }
+
+// ReasonIdentifier starts the reason InferSpec gives a column it takes for an identifier.
+const ReasonIdentifier = "identifier"
+
+// ReasonTime is the reason InferSpec gives a time column it leaves out.
+const ReasonTime = "time: its age at the export snapshot is a censoring artefact (older contacts had longer to close), not a trait of the contact"
 
 var (
 	engagementWords = wordSet("visit", "visits", "visited", "view", "views", "viewed", "pageview",
@@ -306,7 +333,7 @@ var (
 	engagementPrefixes = []string{"activit", "engag", "unsubscri", "bounce"}
 	suspectWords       = wordSet("stage", "status", "won", "lost", "close", "closed", "closedate",
 		"closedwon", "closedlost", "converted", "conversion", "customer", "customers", "lifecycle",
-		"lifecyclestage", "outcome", "opportunity", "churn", "churned")
+		"lifecyclestage", "outcome", "opportunity", "churn", "churned", "tag", "tags", "result", "duration", "durations")
 	idWords        = wordSet("id", "ids", "uuid", "guid")
 	nameWordSet    = wordSet("name") // "last_name" is not about the last activity
 	emailWords     = wordSet("email", "mail", "emailaddress")
@@ -397,33 +424,57 @@ func isConstant(col *Column) bool {
 	return first < 0 || !missing
 }
 
-type categoryStats struct {
-	values, distinct, emails int
+// columnStats are counts of a column's sampled values.
+type columnStats struct {
+	rows, values, distinct, emails int
+	// whole: every sampled value is a whole number (number columns only).
+	whole bool
+	// monotone: the sampled values never fall, or never rise, in row order (ties allowed).
+	monotone bool
 }
 
-// sampleCategory counts values, distinct values and e-mail-like values in at most inferSample
-// evenly spaced rows of a category column.
-func sampleCategory(col *Column) categoryStats {
+// sampleColumn counts values, distinct values and e-mail-like values in at most inferSample evenly
+// spaced rows of a category or number column, and whether they are whole numbers and in row order.
+func sampleColumn(col *Column) columnStats {
 	n := col.Len()
 	step := 1
 	if n > inferSample {
 		step = n / inferSample
 	}
-	var st categoryStats
+	st := columnStats{whole: col.Kind == KindNumber}
+	if col.Kind != KindCategory && col.Kind != KindNumber {
+		return st
+	}
 	seen := make(map[string]struct{})
+	seenNum := make(map[float64]struct{})
+	up, down := true, true
+	prev := -1
 	for i := 0; i < n; i += step {
+		st.rows++
 		if !col.Valid[i] {
 			continue
 		}
-		v := col.Str[i]
 		st.values++
-		if _, ok := seen[v]; !ok {
+		if col.Kind == KindNumber {
+			x := col.Num[i]
+			seenNum[x] = struct{}{}
+			st.whole = st.whole && x == math.Trunc(x)
+			if prev >= 0 {
+				up, down = up && x >= col.Num[prev], down && x <= col.Num[prev]
+			}
+		} else {
+			v := col.Str[i]
 			seen[v] = struct{}{}
+			if EmailDomainClass(v) != EmailInvalid {
+				st.emails++
+			}
+			if prev >= 0 {
+				up, down = up && v >= col.Str[prev], down && v <= col.Str[prev]
+			}
 		}
-		if EmailDomainClass(v) != EmailInvalid {
-			st.emails++
-		}
+		prev = i
 	}
-	st.distinct = len(seen)
+	st.distinct = len(seen) + len(seenNum)
+	st.monotone = st.values >= minIDRows && (up || down)
 	return st
 }

@@ -87,7 +87,7 @@ func specInferFrame() *features.Frame {
 		encCol("employees", features.KindNumber, encRepeat(n, func(i int) any { return 10 * (i%9 + 1) })...),
 		encCol("visits", features.KindNumber, encRepeat(n, func(i int) any { return i % 13 })...),
 		encCol("email_opens", features.KindNumber, encRepeat(n, func(i int) any { return i % 5 })...),
-		encCol("days_since_last_activity", features.KindNumber, encRepeat(n, func(i int) any { return i })...),
+		encCol("days_since_last_activity", features.KindNumber, encRepeat(n, func(i int) any { return i % 40 })...),
 		encCol("last_activity_at", features.KindTime, encRepeat(n, func(i int) any { return day(i % 30) })...),
 		encCol("created_at", features.KindTime, encRepeat(n, func(i int) any { return day(100 + i) })...),
 		encCol("unsubscribed", features.KindFlag, encRepeat(n, func(i int) any { return i%17 == 0 })...),
@@ -108,6 +108,9 @@ func specInferFrame() *features.Frame {
 		})...),
 		encCol("last_name", features.KindCategory, encRepeat(n, func(i int) any { return fmt.Sprintf("Name%d", i%10) })...),
 		encCol("PageValues", features.KindNumber, encRepeat(n, func(i int) any { return float64(i) / 3 })...),
+		encCol("Opportunity Number", features.KindNumber, encRepeat(n, func(i int) any { return 1641000 + 3*i })...),
+		encCol("lead_number", features.KindNumber, encRepeat(n, func(i int) any { return 660000 + 2*i/3 })...),
+		encCol("landing_page_id", features.KindCategory, encRepeat(n, func(i int) any { return fmt.Sprintf("lp%d", i%7) })...),
 		encCol("deal_stage", features.KindCategory, encRepeat(n, func(i int) any { return []string{"closedwon", "closedlost", "open"}[i%3] })...),
 	}
 	return &features.Frame{Columns: cols}
@@ -132,7 +135,7 @@ func TestInferSpec(t *testing.T) {
 		derive  string
 		suspect bool
 	}{
-		{name: "contact_id", kind: cat, group: fit, reason: "identifier (by name)"},
+		{name: "contact_id", kind: cat, group: fit, reason: "identifier (named like one, 100 distinct in 100"},
 		{name: "ref", kind: cat, group: fit, reason: "identifier (100 distinct in 100"},
 		{name: "notes", kind: cat, group: fit, reason: "free text (60 distinct in 100"},
 		{name: "email", kind: cat, group: fit, use: true, derive: features.DeriveEmailDomain},
@@ -144,16 +147,19 @@ func TestInferSpec(t *testing.T) {
 		{name: "visits", kind: num, group: eng, use: true},
 		{name: "email_opens", kind: num, group: eng, use: true},
 		{name: "days_since_last_activity", kind: num, group: eng, use: true},
-		{name: "last_activity_at", kind: tim, group: eng, use: true, derive: features.DeriveRecency},
-		{name: "created_at", kind: tim, group: fit, use: true, derive: features.DeriveRecency},
+		{name: "last_activity_at", kind: tim, group: eng, reason: "time: ", derive: features.DeriveRecency},
+		{name: "created_at", kind: tim, group: fit, reason: "time: ", derive: features.DeriveRecency},
 		{name: "unsubscribed", kind: flag, group: eng, use: true},
 		{name: "lifecycle_stage", kind: cat, group: fit, use: true, suspect: true},
-		{name: "close_date", kind: tim, group: fit, use: true, derive: features.DeriveRecency, suspect: true},
+		{name: "close_date", kind: tim, group: fit, reason: "time: ", derive: features.DeriveRecency, suspect: true},
 		{name: "plan", kind: cat, group: fit, reason: "constant"},
 		{name: "all_missing", kind: num, group: fit, reason: "constant"},
 		{name: "partner_flag", kind: cat, group: fit, use: true},
 		{name: "last_name", kind: cat, group: fit, use: true},
 		{name: "PageValues", kind: num, group: eng, use: true},
+		{name: "Opportunity Number", kind: num, group: fit, suspect: true, reason: "identifier (whole numbers, 100 distinct in 100"},
+		{name: "lead_number", kind: num, group: fit, reason: "identifier (67 distinct in 100 sampled values, in row order)"},
+		{name: "landing_page_id", kind: cat, group: eng, use: true},
 		{name: "deal_stage", kind: cat, reason: "label", suspect: true},
 	}
 	if got, want := len(spec.Columns), len(tests); got != want {
@@ -174,7 +180,7 @@ func TestInferSpec(t *testing.T) {
 			}
 		})
 	}
-	// The latest used timestamp is close_date, three days after specRef.
+	// The latest timestamp (the export snapshot) is close_date's, three days after specRef.
 	if got, want := spec.ReferenceTime, specRef.AddDate(0, 0, 3); !got.Equal(want) {
 		t.Errorf("ReferenceTime = %v, want %v", got, want)
 	}
@@ -264,7 +270,7 @@ func ExampleInferSpec() {
 		fmt.Printf("%s: use=%v group=%s derive=%s reason=%s\n", c.Name, c.Use, c.Group, c.Derive, c.Reason)
 	}
 	// Output:
-	// contact_id: use=false group=fit derive= reason=identifier (by name)
+	// contact_id: use=false group=fit derive= reason=identifier (named like one, 3 distinct in 3 sampled values)
 	// job_title: use=true group=fit derive=title_seniority reason=
 	// page_views: use=true group=engagement derive= reason=
 	// won: use=false group= derive= reason=label

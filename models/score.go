@@ -201,11 +201,11 @@ func (prop *propPlan) rowIndex(row *features.RateRow) int {
 	return -1
 }
 
-// Predict scores contact c as of asOf (the zero time means the model's reference time, see
-// features.Encoder.EncodeContact). Errors are the encoder's (a *features.PropertyError for a value
+// Predict scores contact c as of asOf (the zero time means AsOf's default, the clock). Errors are the encoder's (a *features.PropertyError for a value
 // that does not fit its column) or, for an artifact that does not validate, ErrInvalidArtifact.
 // Predict is safe for concurrent use.
 func (a *Artifact) Predict(c features.Contact, asOf time.Time) (Prediction, error) {
+	asOf = AsOf(asOf)
 	p, err := a.getPlan()
 	if err != nil {
 		return Prediction{}, err
@@ -219,9 +219,6 @@ func (a *Artifact) Predict(c features.Contact, asOf time.Time) (Prediction, erro
 	sc := a.score(p, s.x, s)
 	pred := a.prediction(sc)
 	pred.Warnings = warnings
-	if asOf.IsZero() {
-		asOf = a.Encoder.ReferenceTime
-	}
 	pred.Reasons = p.reasons(c, s, asOf)
 	return pred, nil
 }
@@ -278,15 +275,16 @@ func (a *Artifact) ScoreEncoded(x []float64) (Score, error) {
 	return a.score(p, x, nil), nil
 }
 
-// ScoreFrame scores the given rows of f (nil: every row) as of asOf, as Predict would score each
-// row's contact, without the reasons: the batch path of training, comparison and batch scoring.
+// ScoreFrame scores the given rows of f (nil: every row) as of asOf (the zero time means AsOf's
+// default, the clock), as Predict would score each row's contact, without the reasons: the batch
+// path of training, comparison and batch scoring.
 // Errors are those of features.Encoder.EncodeFrame and ErrInvalidArtifact.
 func (a *Artifact) ScoreFrame(f *features.Frame, rows []int, asOf time.Time) ([]Score, error) {
 	p, err := a.getPlan()
 	if err != nil {
 		return nil, err
 	}
-	x, err := a.Encoder.EncodeFrame(f, rows, asOf)
+	x, err := a.Encoder.EncodeFrame(f, rows, AsOf(asOf))
 	if err != nil {
 		return nil, err
 	}

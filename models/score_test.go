@@ -241,7 +241,8 @@ func TestPredictMatchesEncodeFrame(t *testing.T) {
 			z += a.Weights[j] * v
 		}
 		want := Sigmoid(z)
-		p, err := a.Predict(f.Contact(i, ""), time.Time{})
+		// EncodeFrame's zero time is the reference time; Predict's is the clock (AsOf).
+		p, err := a.Predict(f.Contact(i, ""), a.Encoder.ReferenceTime)
 		if err != nil {
 			t.Fatal(err)
 		}

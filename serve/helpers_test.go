@@ -62,6 +62,9 @@ func mustArtifact(tb testing.TB, intercept float64) *models.Artifact {
 	tb.Helper()
 	f, labels := fixtureFrame(tb)
 	spec := features.InferSpec(f, "outcome")
+	// A time column is left out by default; the fixture asks for its recency, as train's Recency does.
+	created := spec.Column("created_at")
+	created.Use, created.Reason, created.Derive = true, "", features.DeriveRecency
 	enc, err := features.FitEncoder(spec, f, nil, features.EncoderOptions{MinCount: 5})
 	if err != nil {
 		tb.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/grpc/reflection"
 	"google.golang.org/grpc/status"
 
+	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 )
 
@@ -71,7 +72,7 @@ type Options struct {
 	// NOT_SERVING (and /readyz 503), before it stops listening and drains: the time load balancers and
 	// Kubernetes endpoints need to stop sending new calls. 0 means none.
 	ShutdownDelay time.Duration
-	// Now is the clock for requests without as_of; nil means time.Now.
+	// Now is the clock for requests without as_of; nil means models.AsOf's default, the clock.
 	Now func() time.Time
 	// RequestLog, if not nil, receives one record per logged scoring call (method, model, version,
 	// label, code, latency, contact id or contact count): every failed call and a share
@@ -137,7 +138,7 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		opts.MaxResponseBytes = DefaultMaxResponseBytes
 	}
 	if opts.Now == nil {
-		opts.Now = time.Now
+		opts.Now = func() time.Time { return models.AsOf(time.Time{}) }
 	}
 	if opts.StreamWorkers == 0 {
 		opts.StreamWorkers = DefaultStreamWorkers

@@ -1,37 +1,72 @@
 package train
 
 import (
-	"cmp"
 	"fmt"
-	"math"
 	"runtime"
 	"slices"
 	"sort"
-	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
-	"github.com/leadscore/leadscore/train/metrics"
 )
 
-// auditMinCount is the number of contacts below which a value is pooled in the audit.
-const auditMinCount = 20
+// Thresholds of the leakage audit. How production AutoML tools decide, and why these: H2O's
+// Driverless AI and DataRobot flag a feature as a target leak when a model on that one feature
+// alone reaches a very high AUC (DataRobot: "high risk" near 0.99 for one feature, "moderate" when
+// one feature holds most of the importance); we measure the same single-feature AUC, exclude from
+// leakAUC up (0.95), and add what those tools only warn about, because a lead list has no business
+// being predicted almost perfectly by one column: a column the spec marks suspect (its name says
+// outcome, stage, status, tags or duration) that ranks the outcome well, one filled in for one outcome
+// and empty for the other, one whose values never occur among still-open contacts, and one far
+// stronger than every other attribute (the importance-share test, read as single-feature AUCs).
+const (
+	// auditMinCount is the number of contacts below which a value is pooled in the audit.
+	auditMinCount = 20
+	// strongAUC is the single-column AUC at which a kept column is named in a warning: strong enough
+	// that it may be recorded during or after the sale (a call's duration, a meeting count).
+	strongAUC = 0.8
+	// suspectAUC is the single-column AUC at which a column the spec marks suspect is excluded. Set
+	// between a session's page durations in the UCI Online Shoppers data (0.62-0.67, recorded before
+	// the purchase) and a call's duration in the UCI Bank Marketing data (0.82, known only once the
+	// call, and so the outcome, is over).
+	suspectAUC = 0.70
+	// fillGap is the difference between the share of won and of lost contacts that have a value, from
+	// which a column is taken to be filled in because of the outcome (a closed-deals export joined
+	// on, a field the sales team fills in when the deal is won).
+	fillGap = 0.5
+	// openShare is the share of closed contacts whose value never occurs among still-open contacts
+	// (though at least openExpected of them would, were open contacts like closed ones) from which a
+	// column that ranks the outcome (suspectAUC) is taken to be recorded at closing.
+	openShare    = 0.2
+	openExpected = 5.0
+	// openMin is the number of still-open contacts the open-values rule needs to say anything.
+	openMin = 30
+	// aloneGap is how far a strong column (strongAUC) must rank above every other column to be taken
+	// as too strong for an attribute known before the outcome.
+	aloneGap = 0.12
+)
 
-// strongAUC is the single-column AUC at which a kept column is named in a warning: strong enough
-// that it may be recorded during or after the sale (a call's duration, a meeting count).
-const strongAUC = 0.8
+// auditInput is what the audit reads: the frame, the labels of every row, the training rows and the
+// user's overrides.
+type auditInput struct {
+	f       *features.Frame
+	labels  []features.Label
+	rows    []int
+	leakAUC float64
+	allow   []string
+	exclude []string
+	// snapshot is the export's time (Unix seconds), for the censoring check of time columns.
+	snapshot float64
+}
 
-// smellyAUC is the single-column AUC at which a column whose name smells of the outcome is excluded.
-const smellyAUC = 0.65
-
-// auditLeakage measures every used column's single-column AUC on the training rows and excludes
-// those that predict the outcome almost perfectly, or that the spec marks suspect and predict it well.
-func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *features.Spec, leakAUC float64, allow, exclude []string) ([]models.AuditEntry, []string) {
-	y := labelBools(labels, rows)
-	var audit []models.AuditEntry
-	var warns []string
+// auditLeakage measures every column's single-column AUC on the training rows, excludes used
+// columns that the rules of the audit find recorded because of the outcome (unless allowed), and
+// returns one entry per column, strongest first, and the warnings to show.
+func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []string) {
+	y := labelBools(in.labels, in.rows)
 	// The columns' AUCs are independent: measured on up to GOMAXPROCS goroutines.
 	aucs := make([]float64, len(spec.Columns))
 	var next atomic.Int64
@@ -43,48 +78,41 @@ func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *
 				if i >= len(spec.Columns) {
 					return
 				}
-				if col := f.Column(spec.Columns[i].Name); col != nil && spec.Columns[i].Name != spec.Label {
-					aucs[i] = columnAUC(col, &spec.Columns[i], rows, y)
+				if col := in.f.Column(spec.Columns[i].Name); col != nil && spec.Columns[i].Name != spec.Label {
+					aucs[i] = columnAUC(col, &spec.Columns[i], in.rows, y)
 				}
 			}
 		})
 	}
 	wg.Wait()
+	open := openRows(in.labels)
+	var audit []models.AuditEntry
+	var warns []string
 	for i := range spec.Columns {
 		cs := &spec.Columns[i]
-		col := f.Column(cs.Name)
+		col := in.f.Column(cs.Name)
 		if col == nil || cs.Name == spec.Label {
 			continue
 		}
-		auc := aucs[i]
-		smelly := cs.Suspect
-		e := models.AuditEntry{Column: cs.Name, AUC: auc, Suspect: smelly}
-		allowed := slices.Contains(allow, cs.Name)
-		aucNote := "" // for a warning whose reason does not give the AUC
+		e := models.AuditEntry{Column: cs.Name, AUC: aucs[i], Suspect: cs.Suspect}
+		allowed := slices.Contains(in.allow, cs.Name)
 		switch {
-		case !cs.Use && slices.Contains(exclude, cs.Name):
+		case !cs.Use && slices.Contains(in.exclude, cs.Name):
 			e.Excluded, e.Rule, e.Reason = true, models.RuleUser, cs.Reason
 		case !cs.Use:
-			e.Excluded, e.Rule, e.Reason = true, models.RuleSpec, cs.Reason
-		case auc >= leakAUC && !allowed:
-			e.Excluded, e.Rule = true, models.RuleStrength
-			e.Reason = fmt.Sprintf("alone it predicts the outcome almost perfectly (AUC %.3f >= %.2f): likely leakage", auc, leakAUC)
-		case smelly && auc >= smellyAUC && !allowed:
-			e.Excluded, e.Rule = true, models.RuleSuspect
-			e.Reason = fmt.Sprintf("its name suggests it is recorded because of the outcome and it predicts it (AUC %.3f)", auc)
-		case smelly:
-			e.Rule = models.RuleSuspect
-			e.Reason = "its name suggests the outcome; check it is known before the deal closes"
-			aucNote = fmt.Sprintf(" (AUC %.3f)", auc)
-		case auc >= strongAUC && cs.Use:
-			e.Rule = models.RuleStrong
-			e.Reason = fmt.Sprintf("alone it ranks the outcome very well (AUC %.3f): check it is known before the deal closes", auc)
+			e.Excluded, e.Rule, e.Reason = true, specRule(cs), cs.Reason
+		default:
+			e.Rule, e.Reason = leakRule(in, col, cs, aucs[i], strongestOther(spec, aucs, i), y, open)
+			e.Excluded = e.Rule != "" && e.Rule != models.RuleStrong && !allowed
 		}
-		if e.Excluded && cs.Use {
+		switch {
+		case e.Excluded && cs.Use:
 			cs.Use, cs.Reason = false, "leakage: "+e.Reason
 			warns = append(warns, fmt.Sprintf("excluded column %q: %s", cs.Name, e.Reason))
-		} else if (smelly || auc >= strongAUC) && cs.Use {
-			warns = append(warns, fmt.Sprintf("column %q: %s%s", cs.Name, e.Reason, aucNote))
+		case e.Rule != "" && cs.Use && allowed && e.Rule != models.RuleStrong:
+			warns = append(warns, fmt.Sprintf("column %q kept because it is allowed, though %s", cs.Name, e.Reason))
+		case e.Rule != "" && cs.Use:
+			warns = append(warns, fmt.Sprintf("column %q: %s", cs.Name, e.Reason))
 		}
 		audit = append(audit, e)
 	}
@@ -92,195 +120,142 @@ func auditLeakage(f *features.Frame, labels []features.Label, rows []int, spec *
 	return audit, warns
 }
 
-// columnAUC is the AUC of the best single-column ranking, in whichever direction is better: a category
-// (after its derivation: e-mail class, title seniority) by its training conversion rate, values seen
-// fewer than auditMinCount times pooled; a number or time by its value with missing values ranked
-// lowest, or by the conversion rate of its quantile bin when that ranks better (a leak need not be
-// monotone: a column far from zero only for won deals). It is 0.5 when the rows hold one class.
-func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
-	var auc float64
-	switch col.Kind {
-	case features.KindCategory, features.KindFlag:
-		auc = categoryAUC(col, cs, rows, y)
-	default:
-		score := make([]float64, len(rows))
-		lowest := math.Inf(1)
-		for _, i := range rows {
-			if col.Valid[i] && col.Num[i] < lowest {
-				lowest = col.Num[i]
-			}
+// specRule is the audit rule of a column the spec leaves out.
+func specRule(cs *features.ColumnSpec) string {
+	switch {
+	case cs.Reason == features.ReasonTime || cs.Reason == reasonOrders:
+		return models.RuleTime
+	case strings.HasPrefix(cs.Reason, features.ReasonIdentifier):
+		return models.RuleIdentifier
+	}
+	return models.RuleSpec
+}
+
+// strongestOther is the highest single-column AUC among the used columns other than column i.
+func strongestOther(spec *features.Spec, aucs []float64, i int) float64 {
+	best := 0.5
+	for j, a := range aucs {
+		if j != i && spec.Columns[j].Use && spec.Columns[j].Name != spec.Label {
+			best = max(best, a)
 		}
-		for r, i := range rows {
+	}
+	return best
+}
+
+// leakRule returns the first rule of the audit a used column breaks, with its reason and figure, or
+// RuleStrong when it only ranks the outcome well enough to be checked, or "".
+func leakRule(in auditInput, col *features.Column, cs *features.ColumnSpec, auc, other float64, y []bool, open []int) (string, string) {
+	if col.Kind == features.KindTime {
+		if why := censored(col, in.labels, in.snapshot); why != "" {
+			return models.RuleTime, "its age at the export snapshot is a censoring artefact: " + why
+		}
+	}
+	if fw, fl := fillRates(col, in.rows, y); fw-fl >= fillGap || fl-fw >= fillGap {
+		return models.RuleMissingness, fmt.Sprintf("it is filled in for %.0f%% of won and %.0f%% of lost contacts (AUC %.3f): recorded because of the outcome", 100*fw, 100*fl, auc)
+	}
+	if auc >= suspectAUC {
+		if why := closedOnly(col, cs, in.labels, in.rows, open); why != "" {
+			return models.RuleOpenValues, fmt.Sprintf("%s, and it ranks the outcome (AUC %.3f): recorded at closing", why, auc)
+		}
+	}
+	if auc >= in.leakAUC {
+		return models.RuleStrength, fmt.Sprintf("alone it predicts the outcome almost perfectly (AUC %.3f >= %.2f): likely leakage", auc, in.leakAUC)
+	}
+	if cs.Suspect && auc >= suspectAUC {
+		return models.RuleSuspect, fmt.Sprintf("its name suggests it is recorded because of the outcome and it ranks it (AUC %.3f >= %.2f)", auc, suspectAUC)
+	}
+	if auc >= strongAUC && auc-other >= aloneGap {
+		return models.RuleIntake, fmt.Sprintf("alone it ranks the outcome far better than any other attribute (AUC %.3f against at most %.3f): an attribute known before the outcome is rarely that strong", auc, other)
+	}
+	if auc >= strongAUC {
+		return models.RuleStrong, fmt.Sprintf("alone it ranks the outcome very well (AUC %.3f): check it is known before the deal closes", auc)
+	}
+	if cs.Suspect {
+		return models.RuleStrong, fmt.Sprintf("its name suggests the outcome; check it is known before the deal closes (AUC %.3f)", auc)
+	}
+	return "", ""
+}
+
+// openRows returns the rows whose deal is still open.
+func openRows(labels []features.Label) []int {
+	var open []int
+	for i, l := range labels {
+		if !l.Closed() {
+			open = append(open, i)
+		}
+	}
+	return open
+}
+
+// fillRates returns the share of won and of lost rows (of rows) in which col has a value.
+func fillRates(col *features.Column, rows []int, y []bool) (won, lost float64) {
+	var nw, nl, fw, fl float64
+	for r, i := range rows {
+		if y[r] {
+			nw++
 			if col.Valid[i] {
-				score[r] = col.Num[i]
-			} else {
-				score[r] = lowest - 1
+				fw++
 			}
-		}
-		auc = metrics.AUC(score, y)
-		if b := binnedAUC(col, rows, y); !math.IsNaN(b) && !math.IsNaN(auc) {
-			auc = math.Max(math.Max(auc, 1-auc), b)
-		}
-	}
-	if math.IsNaN(auc) {
-		return 0.5
-	}
-	return math.Max(auc, 1-auc)
-}
-
-// auditBins is how many quantile bins binnedAUC cuts a number into.
-const auditBins = 20
-
-// binnedAUC is the AUC of ranking rows by the conversion rate of their value's quantile bin
-// (auditBins of them, at least auditMinCount rows each, equal values always in one bin, missing
-// values in a bin of their own). The rates are cross-fitted: the rows are split in two halves by
-// position and each half is ranked by the rates the other half shows, so that a column of noise ranks
-// at about 0.5 however few the rows, where in-sample rates of small bins would flatter it.
-func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
-	type vy struct {
-		x    float64
-		won  bool
-		half int
-	}
-	var valid, missing []vy
-	for r, i := range rows {
-		v := vy{col.Num[i], y[r], r % 2}
-		if col.Valid[i] {
-			valid = append(valid, v)
 		} else {
-			missing = append(missing, v)
-		}
-	}
-	slices.SortFunc(valid, func(a, b vy) int { return cmp.Compare(a.x, b.x) })
-	// Bins: [start, end) ranges of valid, then the missing rows as one more.
-	size := max(auditMinCount, (len(valid)+auditBins-1)/auditBins)
-	var bins [][]vy
-	for start := 0; start < len(valid); {
-		end := min(start+size, len(valid))
-		for end < len(valid) && valid[end].x == valid[end-1].x {
-			end++
-		}
-		if len(valid)-end < auditMinCount {
-			end = len(valid) // a short tail joins the last bin
-		}
-		bins = append(bins, valid[start:end])
-		start = end
-	}
-	if len(missing) > 0 {
-		bins = append(bins, missing)
-	}
-	// The rate of each bin in each half, with the half's overall rate for a bin it has no rows in.
-	var won, all [2]float64
-	for _, b := range bins {
-		for _, v := range b {
-			all[v.half]++
-			if v.won {
-				won[v.half]++
+			nl++
+			if col.Valid[i] {
+				fl++
 			}
 		}
 	}
-	var score []float64
-	var ys []bool
-	for _, b := range bins {
-		var bw, ba [2]float64
-		for _, v := range b {
-			ba[v.half]++
-			if v.won {
-				bw[v.half]++
-			}
-		}
-		for _, v := range b {
-			other := 1 - v.half
-			rate := won[other] / max(all[other], 1)
-			if ba[other] > 0 {
-				rate = bw[other] / ba[other]
-			}
-			score = append(score, rate)
-			ys = append(ys, v.won)
-		}
-	}
-	return metrics.AUC(score, ys)
+	return fw / max(nw, 1), fl / max(nl, 1)
 }
 
-// categoryAUC is the AUC of ranking rows by their value's training conversion rate, values seen
-// fewer than auditMinCount times sharing one rate. It counts instead of sorting rows: with the
-// values ordered by rate, a customer outranks every non-customer of a lower-rated value and ties
-// (half) with those of its own.
-func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
-	type count struct{ won, lost float64 }
-	codes := make(map[string]int)
-	var counts []count
-	code := func(k string) int {
-		c, ok := codes[k]
-		if !ok {
-			c = len(counts)
-			codes[k] = c
-			counts = append(counts, count{})
-		}
-		return c
+// closedOnly looks for values of col (for a number or time column: having a value at all) that
+// never occur among still-open contacts though open contacts like closed ones would hold at least
+// openExpected of each. When such values cover at least openShare of the training rows it says which
+// and how many; otherwise, or with fewer than openMin open contacts, it returns "".
+func closedOnly(col *features.Column, cs *features.ColumnSpec, labels []features.Label, rows, open []int) string {
+	if len(open) < openMin {
+		return ""
 	}
-	missing := -1
-	derivedOf := map[string]string{}
-	for r, i := range rows {
-		var c int
+	key := func(i int) string {
 		switch {
 		case !col.Valid[i]:
-			if missing < 0 {
-				missing = code("\x00missing")
-			}
-			c = missing
+			return "\x00missing"
+		case col.Kind == features.KindCategory:
+			return strings.ToLower(features.DerivedClass(cs.Derive, col.Str[i]))
 		case col.Kind == features.KindFlag:
-			c = code(strconv.FormatBool(col.Bool[i]))
-		case cs.Derive != "":
-			d, ok := derivedOf[col.Str[i]]
-			if !ok {
-				d = features.DerivedClass(cs.Derive, col.Str[i])
-				derivedOf[col.Str[i]] = d
-			}
-			c = code(d)
-		default:
-			c = code(col.Str[i])
+			return fmt.Sprint(col.Bool[i])
 		}
-		if y[r] {
-			counts[c].won++
-		} else {
-			counts[c].lost++
-		}
+		return "(filled in)"
 	}
-	// Values seen fewer than auditMinCount times share one rate, so an identifier or free text
-	// cannot look predictive from in-sample rates of one contact each.
-	var pooled count
-	groups := counts[:0:0]
-	for _, c := range counts {
-		if c.won+c.lost < auditMinCount {
-			pooled.won += c.won
-			pooled.lost += c.lost
-		} else {
-			groups = append(groups, c)
+	closed := map[string]int{}
+	for _, i := range rows {
+		closed[key(i)]++
+	}
+	inOpen := map[string]int{}
+	for _, i := range open {
+		inOpen[key(i)]++
+	}
+	scale := float64(len(open)) / float64(len(rows))
+	var only []string
+	covered := 0
+	for v, n := range closed {
+		if n >= auditMinCount && inOpen[v] == 0 && float64(n)*scale >= openExpected {
+			only = append(only, v)
+			covered += n
 		}
 	}
-	if pooled.won+pooled.lost > 0 {
-		groups = append(groups, pooled)
+	if float64(covered) < openShare*float64(len(rows)) {
+		return ""
 	}
-	rate := func(c count) float64 { return c.won / (c.won + c.lost) }
-	sort.Slice(groups, func(a, b int) bool { return rate(groups[a]) < rate(groups[b]) })
-	var won, lost, pairs, lostBelow float64
-	for k := 0; k < len(groups); {
-		// Groups with equal rates tie with one another.
-		var tw, tl float64
-		j := k
-		for ; j < len(groups) && rate(groups[j]) == rate(groups[k]); j++ {
-			tw += groups[j].won
-			tl += groups[j].lost
+	slices.Sort(only)
+	for k, v := range only {
+		if v == "\x00missing" {
+			only[k] = "(missing)"
+		} else if v != "(filled in)" {
+			only[k] = fmt.Sprintf("%q", v)
 		}
-		pairs += tw * (lostBelow + 0.5*tl)
-		lostBelow += tl
-		won += tw
-		lost += tl
-		k = j
 	}
-	if won == 0 || lost == 0 {
-		return math.NaN()
+	if len(only) > 4 {
+		only = append(only[:4], "...")
 	}
-	return pairs / (won * lost)
+	return fmt.Sprintf("its values %s (%.0f%% of closed contacts) never occur among the %d still-open contacts",
+		strings.Join(only, ", "), 100*float64(covered)/float64(len(rows)), len(open))
 }

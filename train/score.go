@@ -28,8 +28,8 @@ type ScoreOptions struct {
 	// Reasons, if positive, adds the column "reasons": the prediction's strongest Reasons reasons in
 	// one line (models.ReasonsLine), for a CRM field.
 	Reasons int
-	// AsOf is the scoring time of recency features and time rules; zero means the model's reference
-	// time.
+	// AsOf is the scoring time of recency features and time rules; zero means models.AsOf's default,
+	// the clock, as on every path that scores.
 	AsOf time.Time
 }
 
@@ -99,10 +99,7 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 		stage = newCol("manual_stage", features.KindCategory)
 	}
 	errCol := newCol("error", features.KindCategory)
-	ruleTime := opts.AsOf
-	if ruleTime.IsZero() {
-		ruleTime = a.Spec.ReferenceTime
-	}
+	asOf := models.AsOf(opts.AsOf)
 	var failed []ScoreError
 	for i := range n {
 		c := f.Contact(i, opts.IDColumn)
@@ -110,7 +107,7 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 			rowID.Str[i], rowID.Valid[i] = strconv.Itoa(i+1), true
 		}
 		if opts.Rules != nil {
-			r := opts.Rules.Score(c, ruleTime)
+			r := opts.Rules.Score(c, asOf)
 			if !r.Excluded {
 				manual.Num[i], manual.Valid[i] = r.Total, true
 				stage.Str[i], stage.Valid[i] = r.Stage, true
@@ -118,7 +115,7 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 				stage.Str[i], stage.Valid[i] = "EXCLUDED", true
 			}
 		}
-		p, err := a.Predict(c, opts.AsOf)
+		p, err := a.Predict(c, asOf)
 		if err != nil {
 			failed = append(failed, ScoreError{Row: i + 1, Err: err})
 			errCol.Str[i], errCol.Valid[i] = err.Error(), true

@@ -179,7 +179,7 @@ func checkPointsSheet(t *testing.T, a *models.Artifact, f *features.Frame, rows 
 			points = append(points, b.Points)
 		}
 	}
-	scores, err := a.ScoreFrame(f, rows, time.Time{})
+	scores, err := a.ScoreFrame(f, rows, a.Spec.ReferenceTime)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -92,14 +92,17 @@ func WriteSummary(w io.Writer, a *models.Artifact, res *Result, counts dataset.O
 		}
 		fmt.Fprintln(w, strings.Join(names, ", "))
 	}
-	fmt.Fprintln(w, "\nLeakage audit (single-column AUC on the training rows):")
+	fmt.Fprintln(w, "\nAudit (single-column AUC on the training rows; the rule that decided):")
 	for _, e := range a.Audit {
-		if e.Excluded || e.Suspect || e.AUC >= 0.7 {
+		if e.Excluded || e.Suspect || e.AUC >= 0.7 || e.Rule != "" {
 			state := "kept"
 			if e.Excluded {
 				state = "EXCLUDED"
 			}
-			fmt.Fprintf(w, "  %-28s AUC %.3f  %-8s %s\n", e.Column, e.AUC, state, e.Reason)
+			if e.Rule != "" {
+				state += " (" + e.Rule + ")"
+			}
+			fmt.Fprintf(w, "  %-28s AUC %.3f  %-24s %s\n", e.Column, e.AUC, state, e.Reason)
 		}
 	}
 	for _, warn := range res.Warnings {

@@ -39,8 +39,15 @@ type Config struct {
 	HoldoutShare float64
 	// Seed makes the random split and cross-validation folds reproducible.
 	Seed uint64
-	// Allow keeps these columns even when the leakage audit would exclude them.
+	// Allow keeps these columns whatever any automatic rule says: the spec's inference (identifier,
+	// time, free text) and every rule of the audit. The column that orders the holdout stays out.
 	Allow []string
+	// Recency asks for these time columns' age at the export snapshot as features. The audit still
+	// excludes one whose age is a censoring artefact (see censored) unless it is also allowed.
+	Recency []string
+	// Now bounds the export snapshot: dates after it are warned about and count as the snapshot. The
+	// zero time means the clock.
+	Now time.Time
 	// Exclude drops these columns from the features.
 	Exclude []string
 	// LeakAUC is the single-column AUC at or above which a column is excluded as leakage; 0 means 0.95.
@@ -150,14 +157,25 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 		}
 		cs.Use, cs.Reason = false, "excluded by the user"
 	}
-	for _, name := range cfg.Allow {
-		if specColumn(spec, name) == nil {
-			return nil, fmt.Errorf("train: allowed column %q is not in the data", name)
-		}
+	now := cfg.Now
+	if now.IsZero() {
+		now = time.Now()
+	}
+	snap, haveSnap, warns := snapshot(f, now)
+	res.Warnings = append(res.Warnings, warns...)
+	if cfg.Spec == nil && haveSnap {
+		spec.ReferenceTime = features.UnixTime(snap)
+	}
+	if !spec.ReferenceTime.IsZero() {
+		snap = features.UnixSeconds(spec.ReferenceTime)
+	}
+	if err := applyOverrides(spec, cfg); err != nil {
+		return nil, err
 	}
 
 	progress("leakage audit")
-	audit, warns := auditLeakage(f, labels, trainRows, spec, leakAUC, cfg.Allow, cfg.Exclude)
+	audit, warns := auditLeakage(auditInput{f: f, labels: labels, rows: trainRows, leakAUC: leakAUC,
+		allow: cfg.Allow, exclude: cfg.Exclude, snapshot: snap}, spec)
 	res.Warnings = append(res.Warnings, warns...)
 	if !slices.ContainsFunc(spec.Columns, func(c features.ColumnSpec) bool { return c.Use }) {
 		return nil, ErrNoFeatures
@@ -186,7 +204,7 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	// Tiers and grade cuts come from the training scores, which do not depend on them: the
 	// placeholders only let the artifact validate so that it can score.
 	a.Tiers = [3]float64{0.25, 0.5, 0.75}
-	trainScores, err := a.ScoreFrame(f, trainRows, time.Time{})
+	trainScores, err := a.ScoreFrame(f, trainRows, spec.ReferenceTime)
 	if err != nil {
 		return nil, err
 	}
@@ -197,7 +215,7 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	a.Tiers, a.FitCuts, a.EngagementCuts = tierCuts(probs), models.GradeCuts(fitSums), models.GradeCuts(engSums)
 
 	progress("evaluate")
-	held, err := a.ScoreFrame(f, holdRows, time.Time{})
+	held, err := a.ScoreFrame(f, holdRows, spec.ReferenceTime)
 	if err != nil {
 		return nil, err
 	}
@@ -329,6 +347,62 @@ func tierCuts(scores []float64) [3]float64 {
 		}
 	}
 	return t
+}
+
+// reasonOrders is the reason the column that orders the holdout is left out.
+const reasonOrders = "it orders the holdout: never a feature by itself"
+
+// applyOverrides applies the user's choices to spec: the column that orders the holdout is left
+// out, allowed columns are used whatever the inference said, and recency columns are used.
+func applyOverrides(spec *features.Spec, cfg Config) error {
+	order := cmp.Or(cfg.TimeColumn, cfg.OrderBy)
+	if cs := specColumn(spec, order); cs != nil {
+		cs.Use, cs.Reason = false, reasonOrders
+	}
+	use := func(name, what string) (*features.ColumnSpec, error) {
+		cs := specColumn(spec, name)
+		switch {
+		case cs == nil:
+			return nil, fmt.Errorf("train: %s column %q is not in the data", what, name)
+		case name == order:
+			return nil, fmt.Errorf("train: %s column %q orders the holdout, and is never a feature by itself", what, name)
+		case name == spec.Label:
+			return nil, fmt.Errorf("train: %s column %q is the outcome", what, name)
+		}
+		if !cs.Use && !slices.Contains(cfg.Exclude, name) {
+			cs.Use, cs.Reason = true, ""
+			if cs.Group == "" {
+				cs.Group = features.GroupFit
+			}
+			if cs.Kind == features.KindTime {
+				cs.Derive = features.DeriveRecency
+			}
+		}
+		return cs, nil
+	}
+	for _, name := range cfg.Allow {
+		if _, err := use(name, "allowed"); err != nil {
+			return err
+		}
+	}
+	for _, name := range cfg.Recency {
+		cs, err := use(name, "recency")
+		if err != nil {
+			return err
+		}
+		if cs.Kind != features.KindTime {
+			return fmt.Errorf("train: recency column %q is a %s column, not a time", name, cs.Kind)
+		}
+	}
+	if !spec.ReferenceTime.IsZero() {
+		return nil
+	}
+	for _, cs := range spec.Columns {
+		if cs.Use && cs.Kind == features.KindTime {
+			return fmt.Errorf("train: time column %q is used but the data has no date up to now to measure its age from", cs.Name)
+		}
+	}
+	return nil
 }
 
 func cloneSpec(s *features.Spec) *features.Spec {

@@ -7,6 +7,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -19,9 +20,9 @@ import (
 )
 
 type compareFlags struct {
-	models, name, rulesFile, data, label, out string
-	version                                   int
-	positive, negative                        []string
+	models, name, rulesFile, data, label, out, asOf string
+	version                                         int
+	positive, negative                              []string
 }
 
 func newCompareCmd(stdout, _ io.Writer) *cobra.Command {
@@ -52,6 +53,7 @@ closed contact of that file, labelled with --label/--positive/--negative (by def
 	f.StringSliceVar(&fl.positive, "positive", nil, "values of the outcome column that mean won (default: the model's)")
 	f.StringSliceVar(&fl.negative, "negative", nil, "values that mean lost (default: the model's)")
 	f.StringVar(&fl.out, "out", "", "directory for report.html and the CSV files")
+	f.StringVar(&fl.asOf, "as-of", "", "score as of this RFC 3339 time (default: now, as everywhere); judge historical contacts as they were with their export's date")
 	return cmd
 }
 
@@ -85,7 +87,13 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	if err := rs.CheckColumns(kinds); err != nil {
 		return fmt.Errorf("compare: the rules in %s do not fit the data:\n%w", fl.rulesFile, err)
 	}
-	rep, err := compare.Build(a, rs, frame, labels, rows, a.Spec.ReferenceTime)
+	var asOf time.Time
+	if fl.asOf != "" {
+		if asOf, err = time.Parse(time.RFC3339, fl.asOf); err != nil {
+			return usageError{fmt.Errorf("compare: --as-of: want an RFC 3339 time such as 2026-01-02T00:00:00Z: %w", err)}
+		}
+	}
+	rep, err := compare.Build(a, rs, frame, labels, rows, asOf)
 	if err != nil {
 		return err
 	}

@@ -24,6 +24,7 @@ type generateFlags struct {
 	outcomesOut  string
 	encoding     string
 	placeholders float64
+	ills         synth.Pathologies
 }
 
 func newGenerateCmd(stdout, _ io.Writer) *cobra.Command {
@@ -37,7 +38,12 @@ The contacts have fit properties (industry, employees, revenue, job title, e-mai
 (visits, page views, forms, e-mails) and an outcome column deal_stage: closedwon, closedlost or open.
 Closed contacts are won with a documented probability (train/synth/TRUTH.md); --with-truth adds it as
 the column true_probability. lifecycle_stage and close_date leak the outcome on purpose, for leakage
-audits to catch. The same --seed gives the same file.`,
+audits to catch. The same --seed gives the same file.
+
+Options reproduce what misleads a naive training on real CRM exports (the base columns stay the same):
+--trend rises the conversion rate with creation date (recent contacts also still open), --sequence adds
+a unique sequential opportunity_number, --won-only adds deal_amount filled in only for won deals, and
+--status-tags adds a tags column whose values state the outcome.`,
 		Args: func(_ *cobra.Command, args []string) error {
 			if len(args) > 0 {
 				return usageError{fmt.Errorf("generate: unexpected argument %q", args[0])}
@@ -55,6 +61,10 @@ audits to catch. The same --seed gives the same file.`,
 	f.StringVar(&fl.outcomesOut, "outcomes-out", "", "write the won deals apart to this file (contact_id, deal_amount, deal_owner, close_date) and leave the outcome out of --out")
 	f.StringVar(&fl.encoding, "encoding", "", "write a CSV --out in this encoding (windows-1252/latin1) with a city column outside ASCII")
 	f.Float64Var(&fl.placeholders, "placeholders", 0, "share of category values replaced by form placeholders (Select, none, -, unknown) and of numbers by NaN or Inf, 0 to 1")
+	f.Float64Var(&fl.ills.Trend, "trend", 0, "raise the latent intent by this many standard deviations from the oldest contact to the newest")
+	f.BoolVar(&fl.ills.Sequence, "sequence", false, "add opportunity_number, a unique number rising with creation date")
+	f.BoolVar(&fl.ills.WonOnly, "won-only", false, "add deal_amount, filled in only for won deals")
+	f.BoolVar(&fl.ills.StatusTags, "status-tags", false, "add tags, a status tag whose values state the outcome")
 	return cmd
 }
 
@@ -77,7 +87,7 @@ func runGenerate(fl generateFlags, stdout io.Writer) error {
 	if !(fl.placeholders >= 0 && fl.placeholders <= 1) {
 		return usageError{fmt.Errorf("generate: --placeholders must be within [0, 1], got %g", fl.placeholders)}
 	}
-	full, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed, OpenShare: share, WithTruth: fl.withTruth})
+	full, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed, OpenShare: share, WithTruth: fl.withTruth, Pathologies: fl.ills})
 	if err != nil {
 		return err
 	}

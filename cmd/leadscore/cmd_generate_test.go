@@ -28,6 +28,7 @@ func TestGenerateCommand(t *testing.T) {
 		{"parquet with truth", []string{"--rows", "300", "--seed", "2", "--with-truth", "--out", "a.parquet"}, false, "a.parquet", 300, 26, `\d+`},
 		{"csv without truth", []string{"--rows", "200", "--out", "b.csv"}, false, "b.csv", 200, 25, `\d+`},
 		{"no open contacts", []string{"--rows", "200", "--open-share", "0", "--out", "c.csv"}, false, "c.csv", 200, 25, `0`},
+		{"pathologies", []string{"--rows", "200", "--trend", "2", "--sequence", "--won-only", "--status-tags", "--out", "p.csv"}, false, "p.csv", 200, 28, `\d+`},
 		{"missing --out", []string{"--rows", "10"}, true, "", 0, 0, ""},
 		{"zero rows", []string{"--rows", "0", "--out", "d.csv"}, true, "", 0, 0, ""},
 		{"open share above 1", []string{"--open-share", "1.5", "--out", "d.csv"}, true, "", 0, 0, ""},

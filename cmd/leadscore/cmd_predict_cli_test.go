@@ -26,12 +26,13 @@ import (
 	"github.com/leadscore/leadscore/serve"
 )
 
-// startServer trains "leads" into a new store and serves it on loopback with the repository's rules
-// file and a clock fixed at the model's reference time. It returns the address.
+// startServer trains "leads" into a new store, with last_activity_at's recency asked for and allowed
+// (so that the time a contact is scored at matters), and serves it on loopback with the repository's
+// rules file and a clock fixed at the model's reference time. It returns the address.
 func startServer(tb testing.TB) string {
 	tb.Helper()
 	store := filepath.Join(tb.TempDir(), "models")
-	trainLeads(tb, store)
+	trainLeads(tb, store, "--recency", "last_activity_at", "--allow", "last_activity_at")
 	a, err := (&models.Store{Root: store}).Load("leads", 1)
 	if err != nil {
 		tb.Fatal(err)

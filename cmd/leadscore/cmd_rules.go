@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train/dataset"
 )
@@ -276,7 +277,7 @@ func runRulesTest(fl rulesTestFlags, stdin io.Reader, stdout io.Writer) error {
 			return usageError{fmt.Errorf("rules test: --contact: %w", err)}
 		}
 	}
-	res := r.Score(c, at)
+	res := r.Score(c, models.AsOf(at))
 	if fl.jsonOut {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")

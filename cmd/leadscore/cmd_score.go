@@ -44,7 +44,7 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.IntVar(&fl.reasons, "reasons", 0, "add a column \"reasons\" with the N strongest reasons of each score in one line, for a CRM field")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: add the manual score and stage")
 	fl.read.register(f)
-	f.StringVar(&fl.asOf, "as-of", "", "scoring time for recency features and time rules, RFC 3339 (default: the model's reference time)")
+	f.StringVar(&fl.asOf, "as-of", "", "scoring time for recency features and time rules, RFC 3339 (default: now, as everywhere)")
 	return cmd
 }
 

@@ -21,7 +21,7 @@ import (
 
 type trainFlags struct {
 	data, label, models, name, specFile, writeSpec string
-	positive, negative, allow, exclude             []string
+	positive, negative, allow, exclude, recency    []string
 	timeColumn, orderBy, rulesFile, model          string
 	holdout, c                                     float64
 	seed                                           uint64
@@ -54,7 +54,8 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.orderBy, "order-by", "", "numeric column: hold out the highest values")
 	f.Float64Var(&fl.holdout, "holdout", 0.2, "share of closed contacts held out for evaluation")
 	f.Uint64Var(&fl.seed, "seed", 1, "seed for the random split and cross-validation folds")
-	f.StringSliceVar(&fl.allow, "allow", nil, "keep these columns even if the leakage audit would exclude them")
+	f.StringSliceVar(&fl.allow, "allow", nil, "keep these columns whatever an automatic rule says (identifier, time, leakage audit)")
+	f.StringSliceVar(&fl.recency, "recency", nil, "use these time columns' age at the export snapshot as features, if the audit finds it is no censoring artefact")
 	f.StringSliceVar(&fl.exclude, "exclude", nil, "columns to leave out of the model")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: judge the manual score on the same holdout")
 	f.StringVar(&fl.model, "model", train.ModelOneHot, "model kind: onehot (one weight per value, range and number) or scorecard (points per value and range; reasons always follow the rates)")
@@ -97,8 +98,8 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	cfg := train.Config{
 		Label: fl.label, TimeColumn: fl.timeColumn, OrderBy: fl.orderBy, HoldoutShare: fl.holdout,
-		Seed: fl.seed, Allow: fl.allow, Exclude: fl.exclude, MinClass: fl.minClass, Folds: fl.folds, Model: fl.model,
-		Encoder: features.EncoderOptions{MissingValues: read.MissingValues},
+		Seed: fl.seed, Allow: fl.allow, Exclude: fl.exclude, Recency: fl.recency, MinClass: fl.minClass, Folds: fl.folds,
+		Model: fl.model, Encoder: features.EncoderOptions{MissingValues: read.MissingValues},
 	}
 	if fl.model != train.ModelOneHot && fl.model != train.ModelScorecard {
 		return usageError{fmt.Errorf("train: --model %q: want %s or %s", fl.model, train.ModelOneHot, train.ModelScorecard)}
@@ -167,6 +168,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		}
 	} else {
 		train.WriteSummary(stdout, a, res, counts, gate)
+		fmt.Fprintln(stdout, "\n--allow COL keeps a column an automatic rule excluded; --recency COL asks for a time column's age.")
 	}
 	if errors.Is(err, train.ErrGate) {
 		return fmt.Errorf("%w (--force publishes anyway)", err)

@@ -245,7 +245,7 @@ type scored struct {
 // Build scores each closed contact among rows of f with the model (a.Predict) and the rules
 // (r.Summary, Score without the per-rule detail, whose numbers are identical) at asOf and compares
 // them. rows index f; nil means every row. Open rows are skipped and counted. The zero asOf means
-// the model's reference time. labels has one entry per row of f.
+// models.AsOf's default, the clock, as everywhere. labels has one entry per row of f.
 //
 // Build returns ErrInput for mismatched inputs, ErrNoContacts when no closed contact is left to
 // compare, ErrOneClass when they are all customers or none is, and a *RowError for a contact the
@@ -259,9 +259,7 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 	case a.Spec == nil:
 		return nil, fmt.Errorf("%w: the model has no spec", ErrInput)
 	}
-	if asOf.IsZero() {
-		asOf = a.Spec.ReferenceTime
-	}
+	asOf = models.AsOf(asOf)
 	if rows == nil {
 		rows = make([]int, f.Len())
 		for i := range rows {

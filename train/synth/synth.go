@@ -55,6 +55,9 @@ type Config struct {
 	Span time.Duration
 	// WithTruth adds the column true_probability, the probability the outcome was drawn from.
 	WithTruth bool
+	// Pathologies adds the columns and the drift of real CRM exports that a default training must
+	// see through (see Pathologies).
+	Pathologies
 }
 
 // Field is one column Generate writes.
@@ -64,7 +67,7 @@ type Field struct {
 	Optional bool // some rows are missing
 }
 
-// Schema lists the columns Generate writes, in order. Counts and days are whole numbers stored as
+// Schema lists the columns Generate writes, in order, before those Pathologies adds. Counts and days are whole numbers stored as
 // KindNumber; times are KindTime.
 func Schema(withTruth bool) []Field {
 	fs := []Field{
@@ -199,7 +202,7 @@ func Generate(cfg Config) (*features.Frame, error) {
 		email := emailAddress(rng, level, co)
 
 		// intent is the latent buying interest behind all engagement.
-		intent := src.Quality + rng.NormFloat64()
+		intent := src.Quality + rng.NormFloat64() + cfg.Trend*(float64(i)/float64(n)-0.5)
 		if level == seniorityStudent {
 			intent -= 0.3
 		}
@@ -273,6 +276,7 @@ func Generate(cfg Config) (*features.Frame, error) {
 			setNum("close_date", i, closeDate(rng, created[i], snapshot, won))
 		}
 	}
+	cfg.Pathologies.add(f, cfg.Seed)
 	return f, nil
 }
 

@@ -1,0 +1,205 @@
+package train
+
+import (
+	"cmp"
+	"math"
+	"slices"
+	"sort"
+	"strconv"
+
+	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/train/metrics"
+)
+
+// columnAUC is the AUC of the best single-column ranking, in whichever direction is better: a category
+// (after its derivation: e-mail class, title seniority) by its training conversion rate, values seen
+// fewer than auditMinCount times pooled; a number or time by its value with missing values ranked
+// lowest, or by the conversion rate of its quantile bin when that ranks better (a leak need not be
+// monotone: a column far from zero only for won deals). It is 0.5 when the rows hold one class.
+func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
+	var auc float64
+	switch col.Kind {
+	case features.KindCategory, features.KindFlag:
+		auc = categoryAUC(col, cs, rows, y)
+	default:
+		score := make([]float64, len(rows))
+		lowest := math.Inf(1)
+		for _, i := range rows {
+			if col.Valid[i] && col.Num[i] < lowest {
+				lowest = col.Num[i]
+			}
+		}
+		for r, i := range rows {
+			if col.Valid[i] {
+				score[r] = col.Num[i]
+			} else {
+				score[r] = lowest - 1
+			}
+		}
+		auc = metrics.AUC(score, y)
+		if b := binnedAUC(col, rows, y); !math.IsNaN(b) && !math.IsNaN(auc) {
+			auc = math.Max(math.Max(auc, 1-auc), b)
+		}
+	}
+	if math.IsNaN(auc) {
+		return 0.5
+	}
+	return math.Max(auc, 1-auc)
+}
+
+// auditBins is how many quantile bins binnedAUC cuts a number into.
+const auditBins = 20
+
+// binnedAUC is the AUC of ranking rows by the conversion rate of their value's quantile bin
+// (auditBins of them, at least auditMinCount rows each, equal values always in one bin, missing
+// values in a bin of their own). The rates are cross-fitted: the rows are split in two halves by
+// position and each half is ranked by the rates the other half shows, so that a column of noise ranks
+// at about 0.5 however few the rows, where in-sample rates of small bins would flatter it.
+func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
+	type vy struct {
+		x    float64
+		won  bool
+		half int
+	}
+	var valid, missing []vy
+	for r, i := range rows {
+		v := vy{col.Num[i], y[r], r % 2}
+		if col.Valid[i] {
+			valid = append(valid, v)
+		} else {
+			missing = append(missing, v)
+		}
+	}
+	slices.SortFunc(valid, func(a, b vy) int { return cmp.Compare(a.x, b.x) })
+	// Bins: [start, end) ranges of valid, then the missing rows as one more.
+	size := max(auditMinCount, (len(valid)+auditBins-1)/auditBins)
+	var bins [][]vy
+	for start := 0; start < len(valid); {
+		end := min(start+size, len(valid))
+		for end < len(valid) && valid[end].x == valid[end-1].x {
+			end++
+		}
+		if len(valid)-end < auditMinCount {
+			end = len(valid) // a short tail joins the last bin
+		}
+		bins = append(bins, valid[start:end])
+		start = end
+	}
+	if len(missing) > 0 {
+		bins = append(bins, missing)
+	}
+	// The rate of each bin in each half, with the half's overall rate for a bin it has no rows in.
+	var won, all [2]float64
+	for _, b := range bins {
+		for _, v := range b {
+			all[v.half]++
+			if v.won {
+				won[v.half]++
+			}
+		}
+	}
+	var score []float64
+	var ys []bool
+	for _, b := range bins {
+		var bw, ba [2]float64
+		for _, v := range b {
+			ba[v.half]++
+			if v.won {
+				bw[v.half]++
+			}
+		}
+		for _, v := range b {
+			other := 1 - v.half
+			rate := won[other] / max(all[other], 1)
+			if ba[other] > 0 {
+				rate = bw[other] / ba[other]
+			}
+			score = append(score, rate)
+			ys = append(ys, v.won)
+		}
+	}
+	return metrics.AUC(score, ys)
+}
+
+// categoryAUC is the AUC of ranking rows by their value's training conversion rate, values seen
+// fewer than auditMinCount times sharing one rate. It counts instead of sorting rows: with the
+// values ordered by rate, a customer outranks every non-customer of a lower-rated value and ties
+// (half) with those of its own.
+func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
+	type count struct{ won, lost float64 }
+	codes := make(map[string]int)
+	var counts []count
+	code := func(k string) int {
+		c, ok := codes[k]
+		if !ok {
+			c = len(counts)
+			codes[k] = c
+			counts = append(counts, count{})
+		}
+		return c
+	}
+	missing := -1
+	derivedOf := map[string]string{}
+	for r, i := range rows {
+		var c int
+		switch {
+		case !col.Valid[i]:
+			if missing < 0 {
+				missing = code("\x00missing")
+			}
+			c = missing
+		case col.Kind == features.KindFlag:
+			c = code(strconv.FormatBool(col.Bool[i]))
+		case cs.Derive != "":
+			d, ok := derivedOf[col.Str[i]]
+			if !ok {
+				d = features.DerivedClass(cs.Derive, col.Str[i])
+				derivedOf[col.Str[i]] = d
+			}
+			c = code(d)
+		default:
+			c = code(col.Str[i])
+		}
+		if y[r] {
+			counts[c].won++
+		} else {
+			counts[c].lost++
+		}
+	}
+	// Values seen fewer than auditMinCount times share one rate, so an identifier or free text
+	// cannot look predictive from in-sample rates of one contact each.
+	var pooled count
+	groups := counts[:0:0]
+	for _, c := range counts {
+		if c.won+c.lost < auditMinCount {
+			pooled.won += c.won
+			pooled.lost += c.lost
+		} else {
+			groups = append(groups, c)
+		}
+	}
+	if pooled.won+pooled.lost > 0 {
+		groups = append(groups, pooled)
+	}
+	rate := func(c count) float64 { return c.won / (c.won + c.lost) }
+	sort.Slice(groups, func(a, b int) bool { return rate(groups[a]) < rate(groups[b]) })
+	var won, lost, pairs, lostBelow float64
+	for k := 0; k < len(groups); {
+		// Groups with equal rates tie with one another.
+		var tw, tl float64
+		j := k
+		for ; j < len(groups) && rate(groups[j]) == rate(groups[k]); j++ {
+			tw += groups[j].won
+			tl += groups[j].lost
+		}
+		pairs += tw * (lostBelow + 0.5*tl)
+		lostBelow += tl
+		won += tw
+		lost += tl
+		k = j
+	}
+	if won == 0 || lost == 0 {
+		return math.NaN()
+	}
+	return pairs / (won * lost)
+}
