@@ -142,3 +142,23 @@ func TestEncoderFoldsCategories(t *testing.T) {
 		}
 	}
 }
+
+// Rate tables group category values as the encoder does: once folded, under their first spelling.
+func TestRatesFoldCategories(t *testing.T) {
+	values := []string{"Software", "software ", "SOFTWARE", "Retail", "retail", "Retail"}
+	labels := []features.Label{features.Won, features.Won, features.Lost, features.Lost, features.Lost, features.Won}
+	valid := []bool{true, true, true, true, true, true}
+	f := &features.Frame{Columns: []*features.Column{{Name: "industry", Kind: features.KindCategory, Str: values, Valid: valid}}}
+	rep, err := features.ComputeRates(f, labels, features.RateOptions{MinContacts: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab := rep.Table("industry")
+	if tab == nil {
+		t.Fatal("no table for industry")
+	}
+	row, ok := tab.Lookup(features.String(" software"))
+	if !ok || row.Value != "Software" || row.Contacts != 3 || row.Customers != 2 {
+		t.Errorf("Lookup(software) = %+v, %v; want the row Software with 3 contacts, 2 customers", row, ok)
+	}
+}

@@ -448,15 +448,20 @@ func (b *rateBuilder) categoryRows(c *Column) ([]RateRow, string) {
 		}
 		counts = slices.DeleteFunc(counts, func(vc valueCount) bool { return vc.contacts == 0 })
 	} else {
-		index := make(map[string]int)
+		// Values are grouped once folded (see Fold), under their first spelling, trimmed.
+		index, folded := make(map[string]int), make(map[string]int)
 		for _, i := range b.closed {
 			vc := &missing
 			if c.Valid[i] {
 				j, ok := index[c.Str[i]]
 				if !ok {
-					j = len(counts)
+					k := Fold(c.Str[i])
+					if j, ok = folded[k]; !ok {
+						j = len(counts)
+						folded[k] = j
+						counts = append(counts, valueCount{value: strings.TrimSpace(c.Str[i])})
+					}
 					index[c.Str[i]] = j
-					counts = append(counts, valueCount{value: c.Str[i]})
 				}
 				vc = &counts[j]
 			}
@@ -829,7 +834,8 @@ func (f rangeFormat) timeLabel(lo, hi float64) string {
 }
 
 // Lookup returns the row of t that the value v falls in: for category and flag tables the row of
-// v.Text(), else the pooled "(other)" row; for number tables (numbers or numeric strings) and time
+// v.Text() (for a category, whatever its case and surrounding spaces: see Fold), else the pooled
+// "(other)" row; for number tables (numbers or numeric strings) and time
 // tables (timestamps) the range holding it; the "(missing)" row for a missing value or NaN. ok is
 // false when no row fits: a category unseen and no "(other)" row, no "(missing)" row, or a value of
 // the wrong kind.
@@ -849,7 +855,7 @@ func (t *RateTable) Lookup(v Value) (RateRow, bool) {
 	switch t.Kind {
 	case KindCategory, KindFlag:
 		s := v.Text()
-		if r, ok := find(func(r *RateRow) bool { return !r.Missing && !r.Pooled && r.Value == s }); ok {
+		if r, ok := find(func(r *RateRow) bool { return !r.Missing && !r.Pooled && (r.Value == s || t.Kind == KindCategory && SameCategory(r.Value, s)) }); ok {
 			return r, true
 		}
 		return find(func(r *RateRow) bool { return r.Pooled })
@@ -859,10 +865,14 @@ func (t *RateTable) Lookup(v Value) (RateRow, bool) {
 	case t.Kind == KindNumber && v.Kind == KindNumber:
 		x = v.Num
 	case t.Kind == KindNumber && v.Kind == KindCategory:
-		var err error
-		if x, err = strconv.ParseFloat(strings.TrimSpace(v.Str), 64); err != nil {
+		p, err := Parse(KindNumber, v, nil)
+		if err != nil {
 			return RateRow{}, false
 		}
+		if p.Missing() {
+			return find(missing)
+		}
+		x = p.Num
 	case t.Kind == KindTime && v.Kind == KindTime:
 		x = UnixSeconds(v.Time)
 	default:
