@@ -855,7 +855,9 @@ func (t *RateTable) Lookup(v Value) (RateRow, bool) {
 	switch t.Kind {
 	case KindCategory, KindFlag:
 		s := v.Text()
-		if r, ok := find(func(r *RateRow) bool { return !r.Missing && !r.Pooled && (r.Value == s || t.Kind == KindCategory && SameCategory(r.Value, s)) }); ok {
+		if r, ok := find(func(r *RateRow) bool {
+			return !r.Missing && !r.Pooled && (r.Value == s || t.Kind == KindCategory && SameCategory(r.Value, s))
+		}); ok {
 			return r, true
 		}
 		return find(func(r *RateRow) bool { return r.Pooled })

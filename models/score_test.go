@@ -463,8 +463,11 @@ func TestReasonRows(t *testing.T) {
 			"Industry is Software: 24% of 1,203 such contacts became customers, against 9% overall", 0.24, 1203},
 		{"one contact", "industry", features.String("Media"), 0.5, "Media",
 			"Industry is Media: 100% of 1 such contact became a customer, against 9% overall", 1, 1},
-		{"pooled", "industry", features.String(" Software "), -0.2, " Software ",
-			"Industry is Software (counted with the other rare values): 0% of 1 such contact became a customer, against 9% overall", 0, 1},
+		// Category values match whatever their case and spaces, as the encoder reads them (issue 10).
+		{"folded value row", "industry", features.String(" SOFTWARE "), 0.5, " SOFTWARE ",
+			"Industry is SOFTWARE: 24% of 1,203 such contacts became customers, against 9% overall", 0.24, 1203},
+		{"pooled", "industry", features.String(" Mining "), -0.2, " Mining ",
+			"Industry is Mining (counted with the other rare values): 0% of 1 such contact became a customer, against 9% overall", 0, 1},
 		{"no row", "industry", features.Value{}, -0.2, "", "Industry missing lowers the score", 0, 0},
 		{"range", "visits", features.Number(6), 0.4, "6",
 			"Visits is 6 (>= 6): 31% of 402 such contacts became customers, against 9% overall", 125.0 / 402, 402},
