@@ -69,9 +69,6 @@ func collect(c *checker, objs []runtime.Object) *manifests {
 		for _, msg := range validation.IsDNS1123Subdomain(meta.GetName()) {
 			c.errorf("%s %s: name: %s", kind, meta.GetName(), msg)
 		}
-		if meta.GetNamespace() != "" {
-			c.errorf("%s %s: sets a namespace; leave it to helm --namespace or kustomize", kind, meta.GetName())
-		}
 		switch o := obj.(type) {
 		case *appsv1.Deployment:
 			if m.deployment != nil {

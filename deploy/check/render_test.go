@@ -146,6 +146,7 @@ func TestChart(t *testing.T) {
 			for _, p := range checkObjects(t, objs) {
 				t.Error(p)
 			}
+			noNamespaces(t, objs)
 		})
 	}
 }
@@ -181,6 +182,18 @@ func TestRenderedManifests(t *testing.T) {
 	}
 	for _, p := range checkObjects(t, objs) {
 		t.Error(p)
+	}
+	noNamespaces(t, objs)
+}
+
+// noNamespaces fails when an object names its namespace, which is helm --namespace's or kustomize's
+// to set.
+func noNamespaces(t *testing.T, objs []runtime.Object) {
+	t.Helper()
+	for _, obj := range objs {
+		if m, err := metaOf(obj); err != nil || m.GetNamespace() != "" {
+			t.Errorf("%s %v: sets a namespace (%v)", kindOf(obj), m, err)
+		}
 	}
 }
 
