@@ -84,7 +84,8 @@ CHART := deploy/helm/leadscore
 # deploy-check checks the Helm chart offline: helm lint with its defaults and every ci/*-values.yaml,
 # then deploy/check (a module of its own, so k8s.io/api stays out of ours) renders each value set with
 # helm template and strict-decodes every object with k8s.io/api types, runs every leadscore command
-# line the chart holds through the built binary's flag parser, and fails when deploy/kustomize is stale.
+# line the chart holds through the built binary's flag parser, fails when deploy/kustomize is stale, and
+# builds the kustomize overlay example of deploy/kustomize/kustomization.yaml.
 deploy-check: build
 	@[ -x "$(HELM)" ] || { echo "deploy-check: helm not found; scripts/ci-deps.sh installs it (go install helm.sh/helm/v4/cmd/helm@v4.3.2)"; exit 1; }
 	$(HELM) lint --strict $(CHART)
