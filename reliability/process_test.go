@@ -96,9 +96,13 @@ func TestShutdownUnderLoad(t *testing.T) {
 			return resp.GetResponses()[0].GetModelVersion(), nil
 		}}.run()
 	}()
-	ends := make(chan streamEnd, 2)
+	// Streams run until the server ends them: stopped with the unary load, a stream whose goroutine was
+	// paused past the exit would report a clean stop instead of the Unavailable it is owed. Their own stop
+	// only frees them when the test fails before the server exits.
+	ends, streamStop := make(chan streamEnd, 2), make(chan struct{})
+	t.Cleanup(func() { close(streamStop) })
 	for range 2 {
-		go func() { ends <- streamer(client, contacts[0], stop) }()
+		go func() { ends <- streamer(client, contacts[0], streamStop) }()
 	}
 
 	time.Sleep(pick(time.Second, 5*time.Second))
