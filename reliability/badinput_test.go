@@ -19,10 +19,10 @@ import (
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train/dataset"
 )
 
@@ -40,10 +40,10 @@ func (rawCodec) Name() string { return "proto" }
 // a message that names the problem, and the server answers a normal call afterwards.
 func TestHostileRequests(t *testing.T) {
 	a, contacts := mustTrained(t)
-	store := &models.Store{Root: t.TempDir()}
-	mustPublish(t, store, a, 0)
-	p := startInproc(t, store, time.Hour, serve.Options{})
-	strict := startInproc(t, store, time.Hour, serve.Options{Strict: true})
+	st := store.OpenDir(t.TempDir())
+	mustPublish(t, st, a, 0)
+	p := startInproc(t, st, time.Hour, serve.Options{})
+	strict := startInproc(t, st, time.Hour, serve.Options{Strict: true})
 
 	withProps := func(props map[string]*leadscorev1.Value) *leadscorev1.PredictRequest {
 		return &leadscorev1.PredictRequest{Model: modelName, Contact: &leadscorev1.Contact{Id: "C1", Properties: props}}

@@ -10,8 +10,8 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/store"
 )
 
 var restListening = regexp.MustCompile(`msg="serve: REST/JSON" addr=(\S+)`)
@@ -23,7 +23,7 @@ var restListening = regexp.MustCompile(`msg="serve: REST/JSON" addr=(\S+)`)
 func TestShutdownDelay(t *testing.T) {
 	a, contacts := mustTrained(t)
 	root := t.TempDir()
-	mustPublish(t, &models.Store{Root: root}, a, 0)
+	mustPublish(t, store.OpenDir(root), a, 0)
 	// The delay bounds how long the checks after NOT_SERVING may take; it is long so that a loaded
 	// machine still fits them in, and the test does not wait it out before checking.
 	proc := startServe(t, root, nil, "--shutdown-delay", pick(5*time.Second, 20*time.Second).String(), "--drain", "2s", "--http-addr", "127.0.0.1:0")

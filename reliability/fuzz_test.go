@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"context"
 	"encoding/json"
 	"math"
 	"os"
@@ -9,7 +10,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
-	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 )
 
 // FuzzDecodeArtifact stores random bytes as model.json, with a MANIFEST that matches, and loads the
@@ -41,8 +42,8 @@ func FuzzDecodeArtifact(f *testing.F) {
 	}
 	f.Add(extreme)
 
-	store := &models.Store{Root: f.TempDir()}
-	dir := filepath.Join(store.Root, modelName, "1")
+	st := store.OpenDir(f.TempDir())
+	dir := filepath.Join(st.Dir(), modelName, "1")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		f.Fatal(err)
 	}
@@ -55,7 +56,7 @@ func FuzzDecodeArtifact(f *testing.F) {
 		if err := writeModel(dir, data); err != nil {
 			t.Fatal(err)
 		}
-		a, err := store.Load(modelName, 1)
+		a, err := st.Load(context.Background(), modelName, 1)
 		if err != nil {
 			return
 		}

@@ -35,6 +35,7 @@ import (
 	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 )
@@ -142,11 +143,11 @@ func num(x float64) *leadscorev1.Value {
 
 // mustPublish publishes a copy of a under modelName with its intercept shifted by shift, so that
 // versions answer differently, and returns the version.
-func mustPublish(tb testing.TB, store *models.Store, a *models.Artifact, shift float64) int {
+func mustPublish(tb testing.TB, st *store.Store, a *models.Artifact, shift float64) int {
 	tb.Helper()
 	c := cloneArtifact(tb, a)
 	c.Intercept += shift
-	v, err := store.Publish(modelName, c)
+	v, err := st.Publish(context.Background(), modelName, c)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -155,7 +156,7 @@ func mustPublish(tb testing.TB, store *models.Store, a *models.Artifact, shift f
 
 // inproc is a Server in this process on a 127.0.0.1 port, with a client connected to it.
 type inproc struct {
-	store  *models.Store
+	store  *store.Store
 	reg    *serve.Registry
 	srv    *serve.Server
 	prom   *prometheus.Registry
@@ -169,10 +170,10 @@ type inproc struct {
 
 // startInproc serves store on a fresh 127.0.0.1 port. The registry has been refreshed once and then
 // polls every poll. Cleanup closes everything.
-func startInproc(tb testing.TB, store *models.Store, poll time.Duration, opts serve.Options) *inproc {
+func startInproc(tb testing.TB, st *store.Store, poll time.Duration, opts serve.Options) *inproc {
 	tb.Helper()
 	prom := prometheus.NewRegistry()
-	reg, err := serve.NewRegistry(store, serve.RegistryOptions{Poll: poll, Metrics: prom, Logger: testLogger(tb)})
+	reg, err := serve.NewRegistry(st, serve.RegistryOptions{Poll: poll, Metrics: prom, Logger: testLogger(tb)})
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -198,7 +199,7 @@ func startInproc(tb testing.TB, store *models.Store, poll time.Duration, opts se
 	go func() { defer wg.Done(); reg.Run(ctx) }()
 	conn := mustDial(tb, lis.Addr().String())
 	var once sync.Once
-	p := &inproc{store: store, reg: reg, srv: srv, prom: prom, addr: lis.Addr().String(), conn: conn,
+	p := &inproc{store: st, reg: reg, srv: srv, prom: prom, addr: lis.Addr().String(), conn: conn,
 		client: leadscorev1.NewLeadScoringClient(conn), health: healthpb.NewHealthClient(conn)}
 	p.close = func() {
 		once.Do(func() {

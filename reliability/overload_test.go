@@ -11,8 +11,8 @@ import (
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 )
 
 // TestOverload offers twice the measured capacity of a server limited to 4 concurrent calls: nothing
@@ -47,9 +47,9 @@ func TestOverload(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store := &models.Store{Root: t.TempDir()}
-			mustPublish(t, store, a, 0)
-			p := startInproc(t, store, time.Hour, serve.Options{MaxConcurrent: limit, Interceptors: tt.interceptors})
+			st := store.OpenDir(t.TempDir())
+			mustPublish(t, st, a, 0)
+			p := startInproc(t, st, time.Hour, serve.Options{MaxConcurrent: limit, Interceptors: tt.interceptors})
 			call := predictCall(p.client, contacts)
 			capRun := capacity(call, limit, pick(500*time.Millisecond, 3*time.Second))
 			rate := float64(capRun.OK) / capRun.Elapsed.Seconds()

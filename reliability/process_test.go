@@ -15,8 +15,8 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/store"
 )
 
 // streamEnd is how a stream ended: after n answers, with err (nil when the caller stopped it), at a time.
@@ -56,7 +56,7 @@ func streamer(client leadscorev1.LeadScoringClient, contact *leadscorev1.Contact
 func TestShutdownUnderLoad(t *testing.T) {
 	a, contacts := mustTrained(t)
 	root := t.TempDir()
-	mustPublish(t, &models.Store{Root: root}, a, 0)
+	mustPublish(t, store.OpenDir(root), a, 0)
 	drain := pick(2*time.Second, 3*time.Second)
 	proc := startServe(t, root, nil, "--drain", drain.String())
 	conn := mustDial(t, proc.addr)
@@ -160,7 +160,7 @@ var portOf = regexp.MustCompile(`:(\d+)$`)
 func TestRestartAfterKill(t *testing.T) {
 	a, contacts := mustTrained(t)
 	root := t.TempDir()
-	mustPublish(t, &models.Store{Root: root}, a, 0)
+	mustPublish(t, store.OpenDir(root), a, 0)
 	proc := startServe(t, root, nil)
 	port, err := strconv.Atoi(portOf.FindStringSubmatch(proc.addr)[1])
 	if err != nil {

@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -10,11 +11,11 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/leadscore/leadscore/models"
 	"google.golang.org/grpc/codes"
 
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 )
 
 // TestReloadStorm serves a steady load at about 70% of the measured capacity while new versions are
@@ -45,11 +46,11 @@ func TestReloadStorm(t *testing.T) {
 	)
 	goroutines0, _ := settled()
 
-	store := &models.Store{Root: t.TempDir()}
+	st := store.OpenDir(t.TempDir())
 	var mu sync.Mutex
-	valid := map[int64]bool{int64(mustPublish(t, store, a, 0)): true} // guarded by mu
-	broken := map[int64]string{}                                      // guarded by mu
-	p := startInproc(t, store, poll, serve.Options{})
+	valid := map[int64]bool{int64(mustPublish(t, st, a, 0)): true} // guarded by mu
+	broken := map[int64]string{}                                   // guarded by mu
+	p := startInproc(t, st, poll, serve.Options{})
 	call := predictCall(p.client, contacts)
 
 	capRun := capacity(call, 8, pick(500*time.Millisecond, 3*time.Second))
@@ -81,7 +82,7 @@ func TestReloadStorm(t *testing.T) {
 			}
 			if i%brokenEvery == 0 {
 				b := breakages()[(i/brokenEvery-1)%len(breakages())]
-				v, err := publishBroken(store, b, model)
+				v, err := publishBroken(st, b, model)
 				if err != nil {
 					t.Error(err)
 					return
@@ -91,19 +92,19 @@ func TestReloadStorm(t *testing.T) {
 				mu.Unlock()
 			} else {
 				// Record the version as valid before it becomes visible.
-				next := highestVersion(filepath.Join(store.Root, modelName)) + 1
+				next := highestVersion(filepath.Join(st.Dir(), modelName)) + 1
 				mu.Lock()
 				valid[int64(next)] = true
 				mu.Unlock()
 				pub.Intercept = a.Intercept + 0.001*float64(i)
-				if v, err := store.Publish(modelName, pub); err != nil || v != next {
+				if v, err := st.Publish(context.Background(), modelName, pub); err != nil || v != next {
 					t.Errorf("published version %d (%v), want %d", v, err, next)
 					return
 				}
 			}
 			i++
 			n++
-			prune(t, store, keep)
+			prune(t, st, keep)
 		}
 	}()
 	storm := &loadResult{Codes: map[codes.Code]int{}, Versions: map[int64]int{}}
@@ -191,9 +192,9 @@ func TestReloadStorm(t *testing.T) {
 }
 
 // prune removes all but the newest keep version directories of the model.
-func prune(tb testing.TB, store *models.Store, keep int) {
+func prune(tb testing.TB, st *store.Store, keep int) {
 	tb.Helper()
-	dir := filepath.Join(store.Root, modelName)
+	dir := filepath.Join(st.Dir(), modelName)
 	high := highestVersion(dir)
 	for v := high - keep; v > 0; v-- {
 		path := filepath.Join(dir, strconv.Itoa(v))

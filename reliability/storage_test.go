@@ -20,9 +20,9 @@ import (
 
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/synth"
 )
@@ -157,20 +157,20 @@ func TestStoreVanishes(t *testing.T) {
 		}, 2, true},
 		{"serving version removed", func(root string) error { return os.RemoveAll(filepath.Join(root, modelName, "2")) }, 1, false},
 		{"serving version's files removed", func(root string) error {
-			return errors.Join(os.Remove(filepath.Join(root, modelName, "2", models.ModelFile)),
-				os.Remove(filepath.Join(root, modelName, "2", models.ManifestFile)))
+			return errors.Join(os.Remove(filepath.Join(root, modelName, "2", store.ModelFile)),
+				os.Remove(filepath.Join(root, modelName, "2", store.ManifestFile)))
 		}, 2, false},
 		{"serving version's model.json truncated in place", func(root string) error {
-			return os.Truncate(filepath.Join(root, modelName, "2", models.ModelFile), 100)
+			return os.Truncate(filepath.Join(root, modelName, "2", store.ModelFile), 100)
 		}, 2, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			root := filepath.Join(t.TempDir(), "models")
-			store := &models.Store{Root: root}
-			mustPublish(t, store, a, 0)
-			mustPublish(t, store, a, 0.1)
-			p := startInproc(t, store, poll, serve.Options{})
+			st := store.OpenDir(root)
+			mustPublish(t, st, a, 0)
+			mustPublish(t, st, a, 0.1)
+			p := startInproc(t, st, poll, serve.Options{})
 			stop := background(t, predictCall(p.client, contacts))
 			checkServing(t, p, contacts[0], 2)
 			if err := tt.remove(root); err != nil {
@@ -211,34 +211,34 @@ func TestDiskFull(t *testing.T) {
 			t.Errorf("unmount %s: %v", root, err)
 		}
 	})
-	store := &models.Store{Root: root}
-	mustPublish(t, store, a, 0)
-	p := startInproc(t, store, 50*time.Millisecond, serve.Options{})
+	st := store.OpenDir(root)
+	mustPublish(t, st, a, 0)
+	p := startInproc(t, st, 50*time.Millisecond, serve.Options{})
 	stop := background(t, predictCall(p.client, contacts))
 
 	filler := filepath.Join(root, "filler")
 	if err := fill(filler); err != nil {
 		t.Fatal(err)
 	}
-	_, err := store.Publish(modelName, a)
+	_, err := st.Publish(context.Background(), modelName, a)
 	if !errors.Is(err, syscall.ENOSPC) {
 		t.Errorf("Publish on a full disk: got %v, want ENOSPC", err)
 	}
-	checkOnlyVersions(t, store, 1)
+	checkOnlyVersions(t, st, 1)
 
 	// leadscore train fails the same way and publishes nothing.
 	out, code := runTrain(t, contactsFile, root, 10*time.Second)
 	if code != 1 || !strings.Contains(out, "no space left on device") {
 		t.Errorf("train on a full disk: exit %d, want 1 with \"no space left on device\"; output:\n%s", code, out)
 	}
-	checkOnlyVersions(t, store, 1)
+	checkOnlyVersions(t, st, 1)
 	time.Sleep(150 * time.Millisecond)
 	checkServing(t, p, contacts[0], 1)
 
 	if err := os.Remove(filler); err != nil {
 		t.Fatal(err)
 	}
-	if v, err := store.Publish(modelName, a); err != nil || v != 2 {
+	if v, err := st.Publish(context.Background(), modelName, a); err != nil || v != 2 {
 		t.Fatalf("Publish after freeing space: version %d, %v; want 2", v, err)
 	}
 	if !waitFor(2*time.Second, func() bool { return mustGetModel(t, p).GetServingVersion() == 2 }) {
@@ -271,9 +271,9 @@ func fill(path string) error {
 
 // checkOnlyVersions checks that the model directory holds exactly the valid versions want, besides
 // temporary directories, which listings ignore.
-func checkOnlyVersions(t *testing.T, store *models.Store, want ...int) {
+func checkOnlyVersions(t *testing.T, st *store.Store, want ...int) {
 	t.Helper()
-	vs, err := store.Versions(modelName)
+	vs, err := st.Versions(context.Background(), modelName)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -287,12 +287,12 @@ func checkOnlyVersions(t *testing.T, store *models.Store, want ...int) {
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("versions %v, want %v", got, want)
 	}
-	entries, err := os.ReadDir(filepath.Join(store.Root, modelName))
+	entries, err := os.ReadDir(filepath.Join(st.Dir(), modelName))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if _, err := strconv.Atoi(e.Name()); err != nil && !strings.HasPrefix(e.Name(), ".tmp-") && e.Name() != models.LabelsFile {
+		if _, err := strconv.Atoi(e.Name()); err != nil && !strings.HasPrefix(e.Name(), ".tmp-") && e.Name() != store.LabelsFile {
 			t.Errorf("unexpected entry %q in the model directory", e.Name())
 		}
 	}
@@ -302,9 +302,10 @@ func checkOnlyVersions(t *testing.T, store *models.Store, want ...int) {
 // returns its combined output and exit code.
 func runTrain(t *testing.T, data, root string, limit time.Duration, prefix ...string) (string, int) {
 	t.Helper()
+	bin := mustBinary(t) // built before the clock starts: the first call compiles it
 	ctx, cancel := context.WithTimeout(context.Background(), limit)
 	defer cancel()
-	args := append(prefix, mustBinary(t), "train", "--data", data, "--label", "deal_stage", "--positive", "closedwon",
+	args := append(prefix, bin, "train", "--data", data, "--label", "deal_stage", "--positive", "closedwon",
 		"--negative", "closedlost", "--exclude", "true_probability", "--models", root, "--name", modelName, "--c", "1", "--quiet", "--force")
 	cmd := exec.CommandContext(ctx, args[0], args[1:]...)
 	out, err := cmd.CombinedOutput()
@@ -328,11 +329,11 @@ func TestTrainFileTooLarge(t *testing.T) {
 	if code != 1 || !strings.Contains(out, "file too large") {
 		t.Errorf("train under ulimit -f 16: exit %d, want 1 with \"file too large\"; output:\n%s", code, out)
 	}
-	checkOnlyVersions(t, &models.Store{Root: root})
+	checkOnlyVersions(t, store.OpenDir(root))
 	if out, code := runTrain(t, contactsFile, root, 30*time.Second); code != 0 {
 		t.Fatalf("train without the limit: exit %d\n%s", code, out)
 	}
-	checkOnlyVersions(t, &models.Store{Root: root}, 1)
+	checkOnlyVersions(t, store.OpenDir(root), 1)
 }
 
 // TestTrainKilled kills `leadscore train` with SIGKILL at points spread over its run while a server
@@ -350,9 +351,9 @@ func TestTrainKilled(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := filepath.Join(dir, "models")
-	store := &models.Store{Root: root}
-	mustPublish(t, store, a, 0)
-	p := startInproc(t, store, 50*time.Millisecond, serve.Options{})
+	st := store.OpenDir(root)
+	mustPublish(t, st, a, 0)
+	p := startInproc(t, st, 50*time.Millisecond, serve.Options{})
 	stop := background(t, predictCall(p.client, contacts))
 
 	start := time.Now()
@@ -361,7 +362,7 @@ func TestTrainKilled(t *testing.T) {
 	}
 	full := time.Since(start)
 	want := []int{1, 2}
-	checkOnlyVersions(t, store, want...)
+	checkOnlyVersions(t, st, want...)
 
 	kills := pick(3, 6)
 	for k := range kills {
@@ -382,13 +383,13 @@ func TestTrainKilled(t *testing.T) {
 			want = append(want, want[len(want)-1]+1)
 		}
 		t.Logf("kill after %v (%.0f%% of a full run): finished before the kill: %v", delay.Round(time.Millisecond), 100*float64(delay)/float64(full), finished)
-		checkOnlyVersions(t, store, want...)
+		checkOnlyVersions(t, st, want...)
 	}
 	if out, code := runTrain(t, data, root, 2*time.Minute); code != 0 {
 		t.Fatalf("train after the kills: exit %d\n%s", code, out)
 	}
 	want = append(want, want[len(want)-1]+1)
-	checkOnlyVersions(t, store, want...)
+	checkOnlyVersions(t, st, want...)
 	last := want[len(want)-1]
 	if !waitFor(2*time.Second, func() bool { return mustGetModel(t, p).GetServingVersion() == int64(last) }) {
 		t.Errorf("version %d not served after the last train", last)
@@ -421,9 +422,9 @@ func TestUnreadableStore(t *testing.T) {
 		t.Fatal(err)
 	}
 	root := filepath.Join(base, "models")
-	store := &models.Store{Root: root}
-	mustPublish(t, store, a, 0)
-	mustPublish(t, store, a, 0.1)
+	st := store.OpenDir(root)
+	mustPublish(t, st, a, 0)
+	mustPublish(t, st, a, 0.1)
 	proc := startServe(t, root, attr, "--metrics-addr", "127.0.0.1:0")
 	maddr, ok := proc.find(metricsAddr, 5*time.Second)
 	if !ok {
@@ -474,7 +475,7 @@ func TestUnreadableStore(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	mustPublish(t, store, a, 0.2)
+	mustPublish(t, st, a, 0.2)
 	if !waitFor(3*time.Second, func() bool { return scrape(t, maddr, `leadscore_model_serving_version{model="lead"}`) == "3" }) {
 		t.Errorf("version 3 not served once the store is readable again")
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train/dataset"
 )
 
@@ -148,11 +149,11 @@ func TestOneValueParser(t *testing.T) {
 	if err := a.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	store := &models.Store{Root: t.TempDir()}
-	if _, err := store.Publish(modelName, a); err != nil {
+	st := store.OpenDir(t.TempDir())
+	if _, err := st.Publish(context.Background(), modelName, a); err != nil {
 		t.Fatal(err)
 	}
-	srv := startInproc(t, store, time.Hour, serve.Options{})
+	srv := startInproc(t, st, time.Hour, serve.Options{})
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	for i := range n {

@@ -21,6 +21,7 @@ import (
 	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 )
 
 // breakage is one way a model version directory can arrive broken in the store.
@@ -38,7 +39,7 @@ type breakage struct {
 func breakages() []breakage {
 	unreadable := breakage{name: "unreadable model.json (a directory in its place, as root ignores chmod)", want: syscall.EISDIR,
 		write: func(dir string, model []byte) error {
-			if err := os.Mkdir(filepath.Join(dir, models.ModelFile), 0o755); err != nil {
+			if err := os.Mkdir(filepath.Join(dir, store.ModelFile), 0o755); err != nil {
 				return err
 			}
 			return writeManifest(dir, model)
@@ -49,7 +50,7 @@ func breakages() []breakage {
 				if err := writeModel(dir, model); err != nil {
 					return err
 				}
-				return os.Chmod(filepath.Join(dir, models.ModelFile), 0)
+				return os.Chmod(filepath.Join(dir, store.ModelFile), 0)
 			}}
 	}
 	return []breakage{
@@ -57,11 +58,11 @@ func breakages() []breakage {
 			write: func(dir string, model []byte) error { return writeModel(dir, model[:len(model)/2]) }},
 		{name: "MANIFEST checksum does not match", want: models.ErrCorrupt,
 			write: func(dir string, model []byte) error {
-				if err := os.WriteFile(filepath.Join(dir, models.ModelFile), model, 0o644); err != nil {
+				if err := os.WriteFile(filepath.Join(dir, store.ModelFile), model, 0o644); err != nil {
 					return err
 				}
 				sum := sha256.Sum256(append(bytes.Clone(model), ' '))
-				return os.WriteFile(filepath.Join(dir, models.ManifestFile), fmt.Appendf(nil, "%x  %s\n", sum, models.ModelFile), 0o644)
+				return os.WriteFile(filepath.Join(dir, store.ManifestFile), fmt.Appendf(nil, "%x  %s\n", sum, store.ModelFile), 0o644)
 			}},
 		{name: "infinite weight (1e999)", want: models.ErrCorrupt,
 			write: func(dir string, model []byte) error {
@@ -98,7 +99,7 @@ func breakages() []breakage {
 			}},
 		{name: "no MANIFEST", want: models.ErrCorrupt,
 			write: func(dir string, model []byte) error {
-				return os.WriteFile(filepath.Join(dir, models.ModelFile), model, 0o644)
+				return os.WriteFile(filepath.Join(dir, store.ModelFile), model, 0o644)
 			}},
 		{name: "empty directory", want: models.ErrCorrupt,
 			write: func(string, []byte) error { return nil }},
@@ -107,12 +108,12 @@ func breakages() []breakage {
 }
 
 func writeManifest(dir string, model []byte) error {
-	return os.WriteFile(filepath.Join(dir, models.ManifestFile), fmt.Appendf(nil, "%x  %s\n", sha256.Sum256(model), models.ModelFile), 0o644)
+	return os.WriteFile(filepath.Join(dir, store.ManifestFile), fmt.Appendf(nil, "%x  %s\n", sha256.Sum256(model), store.ModelFile), 0o644)
 }
 
 // writeModel writes model.json and a MANIFEST that matches it.
 func writeModel(dir string, model []byte) error {
-	if err := os.WriteFile(filepath.Join(dir, models.ModelFile), model, 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, store.ModelFile), model, 0o644); err != nil {
 		return err
 	}
 	return writeManifest(dir, model)
@@ -135,12 +136,12 @@ func editModel(dir string, model []byte, edit func(map[string]json.RawMessage)) 
 // validModelJSON returns the model.json bytes the store writes for a.
 func validModelJSON(tb testing.TB, a *models.Artifact) []byte {
 	tb.Helper()
-	scratch := &models.Store{Root: tb.TempDir()}
-	v, err := scratch.Publish(modelName, a)
+	scratch := store.OpenDir(tb.TempDir())
+	v, err := scratch.Publish(context.Background(), modelName, a)
 	if err != nil {
 		tb.Fatal(err)
 	}
-	data, err := os.ReadFile(filepath.Join(scratch.Root, modelName, strconv.Itoa(v), models.ModelFile))
+	data, err := os.ReadFile(filepath.Join(scratch.Dir(), modelName, strconv.Itoa(v), store.ModelFile))
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -148,9 +149,9 @@ func validModelJSON(tb testing.TB, a *models.Artifact) []byte {
 }
 
 // mustPublishBroken is publishBroken for the test's goroutine.
-func mustPublishBroken(tb testing.TB, store *models.Store, b breakage, model []byte) int {
+func mustPublishBroken(tb testing.TB, st *store.Store, b breakage, model []byte) int {
 	tb.Helper()
-	v, err := publishBroken(store, b, model)
+	v, err := publishBroken(st, b, model)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -159,8 +160,8 @@ func mustPublishBroken(tb testing.TB, store *models.Store, b breakage, model []b
 
 // publishBroken builds a broken version beside the others and renames it into place as the next
 // version, as a writer would, and returns its number. Only one writer may publish at a time.
-func publishBroken(store *models.Store, b breakage, model []byte) (int, error) {
-	parent := filepath.Join(store.Root, modelName)
+func publishBroken(st *store.Store, b breakage, model []byte) (int, error) {
+	parent := filepath.Join(st.Dir(), modelName)
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return 0, err
 	}
@@ -195,13 +196,13 @@ func TestBrokenVersions(t *testing.T) {
 	model := validModelJSON(t, a)
 	for _, b := range breakages() {
 		t.Run(b.name, func(t *testing.T) {
-			store := &models.Store{Root: t.TempDir()}
-			good := mustPublish(t, store, a, 0)
-			bad := mustPublishBroken(t, store, b, model)
-			if _, err := store.Load(modelName, bad); !errors.Is(err, b.want) {
+			st := store.OpenDir(t.TempDir())
+			good := mustPublish(t, st, a, 0)
+			bad := mustPublishBroken(t, st, b, model)
+			if _, err := st.Load(context.Background(), modelName, bad); !errors.Is(err, b.want) {
 				t.Errorf("Load: got %v, want an error wrapping %v", err, b.want)
 			}
-			vs, err := store.Versions(modelName)
+			vs, err := st.Versions(context.Background(), modelName)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -211,7 +212,7 @@ func TestBrokenVersions(t *testing.T) {
 			if vs[1].Valid || vs[1].Reason == "" {
 				t.Errorf("Versions: version %d valid=%v reason=%q, want invalid with a reason", bad, vs[1].Valid, vs[1].Reason)
 			}
-			p := startInproc(t, store, time.Hour, serve.Options{})
+			p := startInproc(t, st, time.Hour, serve.Options{})
 			m := mustGetModel(t, p)
 			if got := m.GetServingVersion(); got != int64(good) {
 				t.Errorf("serving version %d, want %d", got, good)

@@ -41,7 +41,7 @@ func toStatus(log *slog.Logger, method string, err error) error {
 	switch {
 	case errors.As(err, &pe):
 		return propertyStatus(codes.InvalidArgument, err.Error(), pe.Property)
-	case errors.Is(err, models.ErrNotFound):
+	case errors.Is(err, models.ErrNotFound), errors.Is(err, models.ErrDanglingLabel):
 		return status.Error(codes.NotFound, err.Error())
 	case errors.Is(err, ErrBadRequest):
 		return status.Error(codes.InvalidArgument, err.Error())

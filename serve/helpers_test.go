@@ -19,6 +19,7 @@ import (
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/store"
 )
 
 // fixtureAsOf is the scoring time of the fixtures, so that recency is the same in every run.
@@ -110,9 +111,9 @@ func mustArtifact(tb testing.TB, intercept float64) *models.Artifact {
 }
 
 // mustPublish publishes a as a new version of name and returns the version.
-func mustPublish(tb testing.TB, store *models.Store, name string, a *models.Artifact) int {
+func mustPublish(tb testing.TB, st *store.Store, name string, a *models.Artifact) int {
 	tb.Helper()
-	v, err := store.Publish(name, a)
+	v, err := st.Publish(context.Background(), name, a)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -121,9 +122,9 @@ func mustPublish(tb testing.TB, store *models.Store, name string, a *models.Arti
 
 // mustPublishCorrupt renames into place, atomically, a version whose MANIFEST is right but whose
 // model.json does not decode, and returns its number.
-func mustPublishCorrupt(tb testing.TB, store *models.Store, name string) int {
+func mustPublishCorrupt(tb testing.TB, st *store.Store, name string) int {
 	tb.Helper()
-	dir := filepath.Join(store.Root, name)
+	dir := filepath.Join(st.Dir(), name)
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		tb.Fatal(err)
@@ -139,11 +140,11 @@ func mustPublishCorrupt(tb testing.TB, store *models.Store, name string) int {
 		tb.Fatal(err)
 	}
 	data := []byte(`{"format": 1, "name": "` + name + `", "weights": [1, 2`)
-	manifest := fmt.Sprintf("%x  %s\n", sha256.Sum256(data), models.ModelFile)
-	if err := os.WriteFile(filepath.Join(tmp, models.ModelFile), data, 0o644); err != nil {
+	manifest := fmt.Sprintf("%x  %s\n", sha256.Sum256(data), store.ModelFile)
+	if err := os.WriteFile(filepath.Join(tmp, store.ModelFile), data, 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(tmp, models.ManifestFile), []byte(manifest), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(tmp, store.ManifestFile), []byte(manifest), 0o644); err != nil {
 		tb.Fatal(err)
 	}
 	if err := os.Rename(tmp, filepath.Join(dir, strconv.Itoa(next))); err != nil {
@@ -176,7 +177,7 @@ rules:
 // fixture is a store with one published version of model "lead", a rules file and a registry over
 // both, refreshed once.
 type fixture struct {
-	store *models.Store
+	st    *store.Store
 	rules string
 	reg   *Registry
 }
@@ -184,18 +185,18 @@ type fixture struct {
 func newFixture(tb testing.TB, ropts RegistryOptions) *fixture {
 	tb.Helper()
 	dir := tb.TempDir()
-	fx := &fixture{store: &models.Store{Root: filepath.Join(dir, "models")}, rules: filepath.Join(dir, "rules.yaml")}
-	if err := os.MkdirAll(fx.store.Root, 0o755); err != nil {
+	fx := &fixture{st: store.OpenDir(filepath.Join(dir, "models")), rules: filepath.Join(dir, "rules.yaml")}
+	if err := os.MkdirAll(fx.st.Dir(), 0o755); err != nil {
 		tb.Fatal(err)
 	}
 	if err := os.WriteFile(fx.rules, []byte(fixtureRules), 0o644); err != nil {
 		tb.Fatal(err)
 	}
-	mustPublish(tb, fx.store, "lead", mustArtifact(tb, -1))
+	mustPublish(tb, fx.st, "lead", mustArtifact(tb, -1))
 	if ropts.RulesFile == "" {
 		ropts.RulesFile = fx.rules
 	}
-	reg, err := NewRegistry(fx.store, ropts)
+	reg, err := NewRegistry(fx.st, ropts)
 	if err != nil {
 		tb.Fatal(err)
 	}

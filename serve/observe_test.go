@@ -20,11 +20,11 @@ import (
 // that names the store does not know count under "".
 func TestRequestMetricsByModel(t *testing.T) {
 	fx := newFixture(t, RegistryOptions{})
-	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
-	if err := fx.store.SetLabel("lead", "stable", 1); err != nil {
+	mustPublish(t, fx.st, "lead", mustArtifact(t, 0))
+	if err := fx.st.SetLabel(context.Background(), "lead", "stable", 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := fx.store.SetLabel("lead", "canary", 2); err != nil {
+	if err := fx.st.SetLabel(context.Background(), "lead", "canary", 2); err != nil {
 		t.Fatal(err)
 	}
 	fx.mustRefresh(t)
@@ -165,9 +165,9 @@ func TestChangesLogged(t *testing.T) {
 	var buf syncBuffer
 	fx := newFixture(t, RegistryOptions{})
 	mustServer(t, fx.reg, Options{Logger: slog.New(slog.NewJSONHandler(&buf, nil))})
-	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
+	mustPublish(t, fx.st, "lead", mustArtifact(t, 0))
 	fx.mustRefresh(t)
-	if err := fx.store.SetLabel("lead", "stable", 1); err != nil { // a rollback to 1
+	if err := fx.st.SetLabel(context.Background(), "lead", "stable", 1); err != nil { // a rollback to 1
 		t.Fatal(err)
 	}
 	fx.mustRefresh(t)

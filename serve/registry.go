@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"os"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,22 +19,35 @@ import (
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
+	"github.com/leadscore/leadscore/store"
 )
 
-// Store is the model store the registry polls; *models.Store fits.
+// Store is the model store the registry polls; *store.Store fits.
 type Store interface {
-	Names() ([]string, error)
-	Versions(name string) ([]models.VersionInfo, error)
-	Load(name string, version int) (*models.Artifact, error)
-	Labels(name string) (map[string]int, error)
+	// Generation returns a token that changes when the store changes; "" means "no token: list
+	// every time".
+	Generation(ctx context.Context) (string, error)
+	Names(ctx context.Context) ([]string, error)
+	// Scan lists a model's versions, checked, and its labels.
+	Scan(ctx context.Context, name string) ([]models.VersionInfo, map[string]int, error)
+	Load(ctx context.Context, name string, version int) (*models.Artifact, error)
 }
 
-var _ Store = (*models.Store)(nil)
+var _ Store = (*store.Store)(nil)
 
 // RegistryOptions configures a Registry. The zero value works.
 type RegistryOptions struct {
-	// Poll is the interval between two looks at the store and the rules file in Run; 0 means 2s.
+	// Poll is the mean interval between two looks at the store and the rules file in Run; 0 means
+	// 2s. Each wait is drawn uniformly within 20% of it, so replicas started together spread out.
 	Poll time.Duration
+	// Resync is how often Run lists an object store in full even when its generation token has not
+	// changed, to see changes made by other tools (objects removed by hand); 0 means 1 minute. A
+	// local directory is listed at every poll.
+	Resync time.Duration
+	// RetireAfter is how long a model that the store no longer lists (removed, or every version
+	// removed) keeps serving its last good version before it is dropped and its health turns
+	// NOT_SERVING; 0 means 5 minutes. A store that cannot be read retires nothing.
+	RetireAfter time.Duration
 	// RulesFile is the manual rules file of every model without its own in ModelRules; empty means
 	// no manual score for them.
 	RulesFile string
@@ -43,10 +59,9 @@ type RegistryOptions struct {
 	Logger *slog.Logger
 	// Metrics, if not nil, receives the registry's collectors (versions loaded, reloads).
 	Metrics prometheus.Registerer
+	// Now, if not nil, replaces time.Now (tests).
+	Now func() time.Time
 }
-
-// StableLabel is the label that, when set, names the version served by default.
-const StableLabel = "stable"
 
 // Registry holds the loaded model versions and rules and reloads them when the store or the rules
 // file changes, off the request path. Readers see an immutable snapshot, swapped whole.
@@ -67,6 +82,9 @@ type Registry struct {
 	loaded    map[versionKey]*versionState // guarded by mu: every version seen, loaded or failed
 	rulesStat rulesFileState               // guarded by mu
 	listeners []func()                     // guarded by mu
+	gen       string                       // guarded by mu: the store's generation at the last full listing
+	listedAt  time.Time                    // guarded by mu: when the store was last listed in full
+	goneSince map[string]time.Time         // guarded by mu: models the store stopped listing, and when
 }
 
 type versionKey struct {
@@ -97,7 +115,7 @@ type modelState struct {
 	versions []*versionState // every version the store lists, newest first
 	labels   map[string]int
 	serving  int    // 0 when no version is available
-	storeErr string // why the store could not be read at the last poll; "" when it could
+	storeErr string // why the store could not be read at the last poll, or its labels are wrong; "" when all is well
 }
 
 // stale returns a copy of m, still serving what it served, marked with the store error err.
@@ -131,9 +149,18 @@ type rulesFileState struct {
 }
 
 // NewRegistry returns a registry over store with nothing loaded; call Refresh before serving.
-func NewRegistry(store Store, opts RegistryOptions) (*Registry, error) {
+func NewRegistry(st Store, opts RegistryOptions) (*Registry, error) {
 	if opts.Poll <= 0 {
 		opts.Poll = 2 * time.Second
+	}
+	if opts.Resync <= 0 {
+		opts.Resync = time.Minute
+	}
+	if opts.RetireAfter <= 0 {
+		opts.RetireAfter = 5 * time.Minute
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
 	}
 	log := opts.Logger
 	if log == nil {
@@ -143,7 +170,7 @@ func NewRegistry(store Store, opts RegistryOptions) (*Registry, error) {
 	if err != nil {
 		return nil, err
 	}
-	r := &Registry{store: store, opts: opts, log: log, met: met, loaded: make(map[versionKey]*versionState)}
+	r := &Registry{store: st, opts: opts, log: log, met: met, loaded: make(map[versionKey]*versionState), goneSince: make(map[string]time.Time)}
 	r.snap.Store(&snapshot{models: map[string]*modelState{}})
 	return r, nil
 }
@@ -163,10 +190,11 @@ func (r *Registry) Rules() *rules.Rules {
 	return nil
 }
 
-// Run refreshes every Poll interval until ctx is done. Errors are logged once each and the previous
-// state of what failed is kept.
+// Run refreshes about every Poll interval (with jitter) until ctx is done. Errors are logged once
+// each and the previous state of what failed is kept.
 func (r *Registry) Run(ctx context.Context) {
-	t := time.NewTicker(r.opts.Poll)
+	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(os.Getpid())))
+	t := time.NewTimer(jitter(r.opts.Poll, rng))
 	defer t.Stop()
 	last := ""
 	for {
@@ -174,6 +202,7 @@ func (r *Registry) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+			t.Reset(jitter(r.opts.Poll, rng))
 			// A lasting problem is logged once, not every poll.
 			msg := ""
 			if err := r.Refresh(ctx); err != nil {
@@ -185,6 +214,11 @@ func (r *Registry) Run(ctx context.Context) {
 			last = msg
 		}
 	}
+}
+
+// jitter draws a wait uniformly within 20% of d.
+func jitter(d time.Duration, rng *rand.Rand) time.Duration {
+	return d - d/5 + time.Duration(rng.Int64N(int64(d/5)*2+1))
 }
 
 // Refresh looks at the store and the rules file once, loads new versions (verify, validate, warm up),
@@ -206,8 +240,18 @@ func (r *Registry) Refresh(ctx context.Context) error {
 
 func (r *Registry) refreshModels(ctx context.Context) error {
 	prev := r.snap.Load()
-	names, err := r.store.Names()
+	now := r.opts.Now()
+	gen, err := r.store.Generation(ctx)
+	if err == nil && gen != "" && gen == r.gen && now.Sub(r.listedAt) < r.opts.Resync && len(r.goneSince) == 0 {
+		// Nothing changed since the last full listing: one small request, nothing else read.
+		return nil
+	}
+	var names []string
+	if err == nil {
+		names, err = r.store.Names(ctx)
+	}
 	if err != nil {
+		r.gen = "" // list in full once the store answers again
 		err = fmt.Errorf("serve: listing models: %w", err)
 		// Keep serving every model as it was, and say so in each model's status and the metrics.
 		next := &snapshot{names: prev.names, models: make(map[string]*modelState, len(prev.models))}
@@ -229,12 +273,13 @@ func (r *Registry) refreshModels(ctx context.Context) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		m, err := r.refreshModel(name, seen)
+		old := prev.models[name]
+		m, err := r.refreshModel(ctx, name, old, seen)
 		if err != nil {
 			// Keep what was served for this name until the store answers again.
 			errs = append(errs, err)
 			r.met.storeErrors.WithLabelValues(name).Inc()
-			if old := prev.models[name]; old != nil {
+			if old != nil {
 				m = old.stale(err.Error())
 				for _, vs := range old.versions {
 					seen[versionKey{name, vs.version}] = true
@@ -243,20 +288,34 @@ func (r *Registry) refreshModels(ctx context.Context) error {
 				m = &modelState{name: name, storeErr: err.Error()}
 			}
 		}
-		if old := prev.models[name]; err == nil && m.serving == 0 && old != nil && old.serving != 0 {
-			// Every version vanished or became unreadable: keep serving the last good one rather than
-			// go dark (what TF Serving calls servable_versions_always_present).
-			m = r.keepLastGood(name, old, seen)
+		if err == nil && len(m.versions) == 0 && old != nil && old.serving != 0 {
+			// Every version was removed: the model is retiring.
+			m = r.retiring(name, old, seen, now)
+		} else if err == nil && m.serving == 0 && m.storeErr == "" && old != nil && old.serving != 0 {
+			// Every version became unservable: keep serving the last good one rather than go dark
+			// (what TF Serving calls servable_versions_always_present).
+			m = r.keepLastGood(name, old, seen, "the store lists no servable version of this model; serving the last good one")
+			delete(r.goneSince, name)
+		} else if m != nil && len(m.versions) > 0 {
+			delete(r.goneSince, name)
 		}
-		next.models[name] = m
+		if m != nil {
+			next.models[name] = m
+		}
 	}
 	for name, old := range prev.models {
 		if _, listed := next.models[name]; !listed && old.serving != 0 {
-			next.models[name] = r.keepLastGood(name, old, seen)
-			next.names = append(next.names, name)
+			if m := r.retiring(name, old, seen, now); m != nil {
+				next.models[name] = m
+			}
 		}
 	}
-	slices.Sort(next.names)
+	next.names = slices.Sorted(maps.Keys(next.models))
+	for name := range r.goneSince {
+		if next.models[name] == nil || len(next.models[name].versions) > 0 && next.models[name].storeErr == "" {
+			delete(r.goneSince, name)
+		}
+	}
 	for k := range r.loaded {
 		if !seen[k] {
 			delete(r.loaded, k)
@@ -265,40 +324,57 @@ func (r *Registry) refreshModels(ctx context.Context) error {
 	}
 	r.snap.Store(next)
 	r.met.observe(prev, next)
+	r.gen, r.listedAt = gen, now
 	return errors.Join(errs...)
 }
 
-// keepLastGood returns a model's previous state, marked stale, when the store no longer lists a
-// servable version of it, and says so in the log and the metrics.
-func (r *Registry) keepLastGood(name string, old *modelState, seen map[versionKey]bool) *modelState {
+// retiring handles a model the store no longer lists (or lists without any version) although it
+// answers: the last good version keeps serving for RetireAfter, then the model is dropped (nil).
+func (r *Registry) retiring(name string, old *modelState, seen map[versionKey]bool, now time.Time) *modelState {
+	since, ok := r.goneSince[name]
+	if !ok {
+		since = now
+		r.goneSince[name] = now
+	}
+	until := since.Add(r.opts.RetireAfter)
+	if !now.Before(until) {
+		r.log.Warn("serve: model retired: the store has not listed it since "+since.UTC().Format(time.RFC3339), "model", name, "version", old.serving)
+		return nil
+	}
+	return r.keepLastGood(name, old, seen, fmt.Sprintf("the store lists no servable version of this model; serving the last good one until %s, then retiring it",
+		until.UTC().Format(time.RFC3339)))
+}
+
+// keepLastGood returns a model's previous state, marked stale with msg, when the store no longer
+// lists a servable version of it, and says so in the log and the metrics.
+func (r *Registry) keepLastGood(name string, old *modelState, seen map[versionKey]bool, msg string) *modelState {
 	for _, vs := range old.versions {
 		seen[versionKey{name, vs.version}] = true
 	}
-	const msg = "the store lists no servable version of this model; serving the last good one"
 	if old.storeErr != msg { // logged once, not at every poll
-		r.log.Warn("serve: the store lists no servable version; keeping the last good one", "model", name, "version", old.serving)
+		r.log.Warn("serve: "+msg, "model", name, "version", old.serving)
 	}
 	r.met.storeErrors.WithLabelValues(name).Inc()
 	return old.stale(msg)
 }
 
-// refreshModel builds the state of one model, loading versions it has not seen and retrying failed ones.
-func (r *Registry) refreshModel(name string, seen map[versionKey]bool) (*modelState, error) {
-	infos, err := r.store.Versions(name)
+// refreshModel builds the state of one model, loading versions it has not seen and retrying failed
+// ones, and resolves its default version with models.Resolve. A stable label that names a version
+// which is missing or failed keeps the previous default serving (even a version the store no longer
+// lists) and is reported as the model's store error: the default never moves because a label broke.
+func (r *Registry) refreshModel(ctx context.Context, name string, old *modelState, seen map[versionKey]bool) (*modelState, error) {
+	infos, labels, err := r.store.Scan(ctx, name)
 	if err != nil {
-		return nil, fmt.Errorf("serve: listing versions of %s: %w", name, err)
-	}
-	labels, err := r.store.Labels(name)
-	if err != nil {
-		return nil, fmt.Errorf("serve: reading labels of %s: %w", name, err)
+		return nil, fmt.Errorf("serve: reading model %s: %w", name, err)
 	}
 	m := &modelState{name: name, labels: labels}
+	var available []int
 	for _, info := range infos {
 		k := versionKey{name, info.Version}
 		seen[k] = true
 		vs := r.loaded[k]
 		if vs == nil || vs.artifact == nil {
-			fresh := r.load(name, info)
+			fresh := r.load(ctx, name, info)
 			switch {
 			case fresh.artifact != nil:
 				r.log.Info("serve: version loaded", "model", name, "version", info.Version)
@@ -311,26 +387,37 @@ func (r *Registry) refreshModel(name string, seen map[versionKey]bool) (*modelSt
 			r.loaded[k] = vs
 		}
 		m.versions = append(m.versions, vs)
-	}
-	slices.SortFunc(m.versions, func(a, b *versionState) int { return b.version - a.version })
-	if v, ok := labels[StableLabel]; ok {
-		if vs := m.find(v); vs != nil && vs.artifact != nil {
-			m.serving = v
+		if vs.artifact != nil {
+			available = append(available, vs.version)
 		}
 	}
-	if m.serving == 0 {
-		for _, vs := range m.versions {
-			if vs.artifact != nil {
-				m.serving = vs.version
-				break
+	v, err := models.Resolve(available, labels, 0, "")
+	switch {
+	case err == nil:
+		m.serving = v
+	case errors.Is(err, models.ErrDanglingLabel):
+		m.storeErr = err.Error()
+		if old != nil && old.serving != 0 {
+			if last := old.find(old.serving); last != nil && last.artifact != nil {
+				if m.find(old.serving) == nil {
+					m.versions = append(m.versions, last)
+					seen[versionKey{name, last.version}] = true
+				}
+				m.serving = old.serving
+				m.storeErr += fmt.Sprintf("; still serving version %d", old.serving)
 			}
 		}
+		if old == nil || old.storeErr != m.storeErr { // logged once, not at every poll
+			r.log.Error("serve: "+m.storeErr, "model", name)
+		}
+		r.met.storeErrors.WithLabelValues(name).Inc()
 	}
+	slices.SortFunc(m.versions, func(a, b *versionState) int { return b.version - a.version })
 	return m, nil
 }
 
 // load loads, verifies and warms up one version; the result has an artifact or a reason.
-func (r *Registry) load(name string, info models.VersionInfo) *versionState {
+func (r *Registry) load(ctx context.Context, name string, info models.VersionInfo) *versionState {
 	vs := &versionState{version: info.Version}
 	if !info.Valid {
 		vs.reason = info.Reason
@@ -339,7 +426,7 @@ func (r *Registry) load(name string, info models.VersionInfo) *versionState {
 		}
 		return vs
 	}
-	a, err := r.store.Load(name, info.Version)
+	a, err := r.store.Load(ctx, name, info.Version)
 	if err == nil {
 		err = a.Validate()
 	}
@@ -395,7 +482,7 @@ func (r *Registry) refreshRules() error {
 }
 
 // resolve picks the version a request asks for: version if not 0, else label if not empty, else the
-// serving default.
+// serving default, which Refresh resolved (see refreshModel).
 func (s *snapshot) resolve(model string, version int, label string) (*modelState, *versionState, error) {
 	if model == "" {
 		return nil, nil, fmt.Errorf("%w: model is required", ErrBadRequest)
@@ -407,27 +494,34 @@ func (s *snapshot) resolve(model string, version int, label string) (*modelState
 	if version < 0 {
 		return nil, nil, fmt.Errorf("%w: version %d is negative", ErrBadRequest, version)
 	}
-	if version == 0 && label != "" {
-		v, ok := m.labels[label]
-		if !ok {
-			return nil, nil, fmt.Errorf("serve: model %q has no label %q: %w", model, label, models.ErrNotFound)
-		}
-		version = v
+	if _, set := m.labels[models.StableLabel]; label == models.StableLabel && set {
+		label = "" // the default is what stable resolves to, also while the label is broken
 	}
-	if version == 0 {
-		version = m.serving
-		if version == 0 {
+	if version == 0 && label == "" {
+		if m.serving == 0 {
+			if m.storeErr != "" {
+				return nil, nil, fmt.Errorf("serve: model %q has no available default version (%s): %w", model, m.storeErr, models.ErrNotFound)
+			}
 			return nil, nil, fmt.Errorf("serve: model %q has no available version: %w", model, models.ErrNotFound)
 		}
+		return m, m.find(m.serving), nil
 	}
-	vs := m.find(version)
-	switch {
-	case vs == nil:
-		return nil, nil, fmt.Errorf("serve: model %q has no version %d: %w", model, version, models.ErrNotFound)
-	case vs.artifact == nil:
-		return nil, nil, fmt.Errorf("serve: model %q version %d is not available (%s): %w", model, version, vs.reason, models.ErrNotFound)
+	if version > 0 {
+		if vs := m.find(version); vs != nil && vs.artifact == nil {
+			return nil, nil, fmt.Errorf("serve: model %q version %d is not available (%s): %w", model, version, vs.reason, models.ErrNotFound)
+		}
 	}
-	return m, vs, nil
+	var available []int
+	for _, vs := range m.versions {
+		if vs.artifact != nil {
+			available = append(available, vs.version)
+		}
+	}
+	v, err := models.Resolve(available, m.labels, version, label)
+	if err != nil {
+		return nil, nil, fmt.Errorf("serve: model %q: %w", model, err)
+	}
+	return m, m.find(v), nil
 }
 
 // registryMetrics are the registry's Prometheus collectors.
@@ -437,6 +531,7 @@ type registryMetrics struct {
 	reloads      *prometheus.CounterVec // model, result
 	rulesReloads *prometheus.CounterVec // result
 	storeErrors  *prometheus.CounterVec // model ("" when no model was known yet)
+	faulty       *prometheus.GaugeVec   // model
 }
 
 func newRegistryMetrics(reg prometheus.Registerer) (*registryMetrics, error) {
@@ -457,9 +552,13 @@ func newRegistryMetrics(reg prometheus.Registerer) (*registryMetrics, error) {
 			Name: "leadscore_store_errors_total",
 			Help: "Polls at which the store could not be read for a model (removed, unreadable, no servable version left), by model; the last good version keeps serving.",
 		}, []string{"model"}),
+		faulty: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "leadscore_model_store_error",
+			Help: "1 while a model's status carries a store error (store unreadable, a label naming a missing or failed version, model retiring), else 0; by model.",
+		}, []string{"model"}),
 	}
 	if reg != nil {
-		for _, c := range []prometheus.Collector{m.loaded, m.serving, m.reloads, m.rulesReloads, m.storeErrors} {
+		for _, c := range []prometheus.Collector{m.loaded, m.serving, m.reloads, m.rulesReloads, m.storeErrors, m.faulty} {
 			if err := reg.Register(c); err != nil {
 				return nil, fmt.Errorf("serve: registering metrics: %w", err)
 			}
@@ -474,6 +573,7 @@ func (m *registryMetrics) observe(prev, next *snapshot) {
 		if next.models[name] == nil {
 			m.loaded.DeleteLabelValues(name)
 			m.serving.DeleteLabelValues(name)
+			m.faulty.DeleteLabelValues(name)
 		}
 	}
 	for name, ms := range next.models {
@@ -485,5 +585,10 @@ func (m *registryMetrics) observe(prev, next *snapshot) {
 		}
 		m.loaded.WithLabelValues(name).Set(float64(n))
 		m.serving.WithLabelValues(name).Set(float64(ms.serving))
+		faulty := 0.0
+		if ms.storeErr != "" {
+			faulty = 1
+		}
+		m.faulty.WithLabelValues(name).Set(faulty)
 	}
 }

@@ -87,7 +87,7 @@ func TestHotReload(t *testing.T) {
 	if got := servedVersion(t, client, ""); got != 1 {
 		t.Fatalf("served version %d, want 1", got)
 	}
-	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
+	mustPublish(t, fx.st, "lead", mustArtifact(t, 0))
 	if got := servedVersion(t, client, ""); got != 1 {
 		t.Errorf("before a refresh: served version %d, want 1", got)
 	}
@@ -96,7 +96,7 @@ func TestHotReload(t *testing.T) {
 		t.Errorf("after publishing 2: served version %d, want 2", got)
 	}
 
-	bad := mustPublishCorrupt(t, fx.store, "lead")
+	bad := mustPublishCorrupt(t, fx.st, "lead")
 	fx.mustRefresh(t)
 	if got := servedVersion(t, client, ""); got != 2 {
 		t.Errorf("after publishing a corrupt 3: served version %d, want 2", got)
@@ -120,10 +120,10 @@ func TestHotReload(t *testing.T) {
 	}
 
 	// Labels: stable pins the default, canary is asked for by name.
-	if err := fx.store.SetLabel("lead", "stable", 1); err != nil {
+	if err := fx.st.SetLabel(context.Background(), "lead", "stable", 1); err != nil {
 		t.Fatal(err)
 	}
-	if err := fx.store.SetLabel("lead", "canary", 2); err != nil {
+	if err := fx.st.SetLabel(context.Background(), "lead", "canary", 2); err != nil {
 		t.Fatal(err)
 	}
 	fx.mustRefresh(t)
@@ -133,13 +133,13 @@ func TestHotReload(t *testing.T) {
 	if got := servedVersion(t, client, "canary"); got != 2 {
 		t.Errorf("label canary: served version %d, want 2", got)
 	}
-	if err := os.Remove(filepath.Join(fx.store.Root, "lead", "labels")); err != nil {
+	if err := os.Remove(filepath.Join(fx.st.Dir(), "lead", "labels")); err != nil {
 		t.Fatal(err)
 	}
 
 	// Removing the newest versions falls back to the previous one.
 	for _, v := range []int{bad, 2} {
-		if err := os.RemoveAll(filepath.Join(fx.store.Root, "lead", strconv.Itoa(v))); err != nil {
+		if err := os.RemoveAll(filepath.Join(fx.st.Dir(), "lead", strconv.Itoa(v))); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -152,7 +152,7 @@ func TestHotReload(t *testing.T) {
 	// keeps serving, and the fault is counted and shown in the model's status (issue 7: never go dark
 	// on a storage error, and say so).
 	storeErrs := max(0, metricValue(t, promReg, "leadscore_store_errors_total", map[string]string{"model": "lead"})) // -1: not counted yet
-	if err := os.RemoveAll(filepath.Join(fx.store.Root, "lead", "1")); err != nil {
+	if err := os.RemoveAll(filepath.Join(fx.st.Dir(), "lead", "1")); err != nil {
 		t.Fatal(err)
 	}
 	fx.mustRefresh(t)
@@ -177,7 +177,7 @@ func TestHotReload(t *testing.T) {
 			gm.GetModel().GetStoreError(), gm.GetModel().GetServingVersion())
 	}
 	// When a version comes back, the fault clears.
-	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
+	mustPublish(t, fx.st, "lead", mustArtifact(t, 0))
 	fx.mustRefresh(t)
 	gm, err = client.GetModel(context.Background(), &leadscorev1.GetModelRequest{Name: "lead"})
 	if err != nil {
@@ -234,7 +234,7 @@ func TestRunPolls(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	go fx.reg.Run(ctx)
-	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
+	mustPublish(t, fx.st, "lead", mustArtifact(t, 0))
 	deadline := time.Now().Add(5 * time.Second)
 	for servedVersion(t, client, "") != 2 {
 		if time.Now().After(deadline) {
@@ -285,11 +285,11 @@ func TestReloadUnderLoad(t *testing.T) {
 		}()
 	}
 	time.Sleep(20 * time.Millisecond)
-	mustPublish(t, fx.store, "lead", v2)
+	mustPublish(t, fx.st, "lead", v2)
 	time.Sleep(20 * time.Millisecond)
-	bad := mustPublishCorrupt(t, fx.store, "lead")
+	bad := mustPublishCorrupt(t, fx.st, "lead")
 	time.Sleep(20 * time.Millisecond)
-	last := mustPublish(t, fx.store, "lead", v4)
+	last := mustPublish(t, fx.st, "lead", v4)
 	finished := make(chan struct{})
 	go func() { wg.Wait(); close(finished) }()
 	select {

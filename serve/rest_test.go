@@ -19,8 +19,8 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/store"
 )
 
 // startREST serves srv's REST front on a loopback port and returns its base URL.
@@ -244,11 +244,11 @@ func TestRESTAuthLimitsMetrics(t *testing.T) {
 // TestRESTReadyz checks that /readyz answers 503 until a model version is available, 200 while one
 // is, and 503 again once shutdown begins; /healthz answers 200 throughout.
 func TestRESTReadyz(t *testing.T) {
-	store := &models.Store{Root: filepath.Join(t.TempDir(), "models")}
-	if err := os.MkdirAll(filepath.Join(store.Root, "lead"), 0o755); err != nil {
+	st := store.OpenDir(filepath.Join(t.TempDir(), "models"))
+	if err := os.MkdirAll(filepath.Join(st.Dir(), "lead"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := NewRegistry(store, RegistryOptions{})
+	reg, err := NewRegistry(st, RegistryOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -263,14 +263,14 @@ func TestRESTReadyz(t *testing.T) {
 	if code, _ := restDo(t, "GET", base+"/healthz", "", ""); code != http.StatusOK {
 		t.Errorf("/healthz with no model: %d, want 200", code)
 	}
-	mustPublishCorrupt(t, store, "lead")
+	mustPublishCorrupt(t, st, "lead")
 	if err := reg.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if code, _ := restDo(t, "GET", base+"/readyz", "", ""); code != http.StatusServiceUnavailable {
 		t.Errorf("/readyz with only a failed version: %d, want 503", code)
 	}
-	mustPublish(t, store, "lead", mustArtifact(t, -1))
+	mustPublish(t, st, "lead", mustArtifact(t, -1))
 	if err := reg.Refresh(context.Background()); err != nil {
 		t.Fatal(err)
 	}

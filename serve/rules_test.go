@@ -30,13 +30,13 @@ rules:
 // reads a property the model does not know is refused at load, naming it, until it is fixed.
 func TestModelRules(t *testing.T) {
 	fx := newFixture(t, RegistryOptions{})
-	mustPublish(t, fx.store, "other", mustArtifact(t, 0))
+	mustPublish(t, fx.st, "other", mustArtifact(t, 0))
 	dir := t.TempDir()
 	own := filepath.Join(dir, "lead-rules.yaml")
 	if err := os.WriteFile(own, []byte(fixtureRules), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reg, err := NewRegistry(fx.store, RegistryOptions{ModelRules: map[string]string{"lead": own}})
+	reg, err := NewRegistry(fx.st, RegistryOptions{ModelRules: map[string]string{"lead": own}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestModelRules(t *testing.T) {
 	if err := os.WriteFile(shared, []byte(strings.ReplaceAll(fitRules, "points: 30", "points: 5")), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	reg2, err := NewRegistry(fx.store, RegistryOptions{RulesFile: shared, ModelRules: map[string]string{"lead": own}})
+	reg2, err := NewRegistry(fx.st, RegistryOptions{RulesFile: shared, ModelRules: map[string]string{"lead": own}})
 	if err != nil {
 		t.Fatal(err)
 	}

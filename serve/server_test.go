@@ -62,7 +62,7 @@ func testPredict(t *testing.T, fx *fixture, client leadscorev1.LeadScoringClient
 		t.Fatal(err)
 	}
 	// The expected answer comes from the artifact itself: serving must not change a probability.
-	a, err := fx.store.Load("lead", 1)
+	a, err := fx.st.Load(context.Background(), "lead", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -459,7 +459,7 @@ func TestRequestMetrics(t *testing.T) {
 // or label is NotFound.
 func TestPinnedVersion(t *testing.T) {
 	fx := newFixture(t, RegistryOptions{})
-	mustPublish(t, fx.store, "lead", mustArtifact(t, 0))
+	mustPublish(t, fx.st, "lead", mustArtifact(t, 0))
 	fx.mustRefresh(t)
 	client := leadscorev1.NewLeadScoringClient(startBufconn(t, mustServer(t, fx.reg, Options{})))
 	for _, tt := range []struct {

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -14,19 +15,21 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
-// Store is what Publish needs of a model store (models.Store fits it).
+// Store is what Publish needs of a model store (*store.Store fits it).
 type Store interface {
-	// Serving returns the version that answers by default, or an error wrapping models.ErrNotFound.
-	Serving(name string) (int, error)
-	Load(name string, version int) (*models.Artifact, error)
-	Publish(name string, a *models.Artifact) (int, error)
+	// Serving returns the version that answers by default, or an error wrapping models.ErrNotFound
+	// when there is none (a label naming a missing version is another error: models.ErrDanglingLabel).
+	Serving(ctx context.Context, name string) (int, error)
+	Load(ctx context.Context, name string, version int) (*models.Artifact, error)
+	Publish(ctx context.Context, name string, a *models.Artifact) (int, error)
 }
 
-var _ Store = (*models.Store)(nil)
+var _ Store = (*store.Store)(nil)
 
 // Limits of the publish gate.
 const (
@@ -72,10 +75,10 @@ type Gate struct {
 // opts.Force is set, publishes it. f and labels are the frame res was trained on, so the serving
 // version can be scored on the new holdout rows. It returns the new version (0 when refused) and the
 // gate; a refusal is an error wrapping ErrGate, with the gate filled in.
-func Publish(st Store, name string, res *Result, f *features.Frame, labels []features.Label, opts PublishOptions) (int, *Gate, error) {
+func Publish(ctx context.Context, st Store, name string, res *Result, f *features.Frame, labels []features.Label, opts PublishOptions) (int, *Gate, error) {
 	a := res.Artifact
 	a.Name = name
-	g, err := judge(st, name, res, f, labels, opts)
+	g, err := judge(ctx, st, name, res, f, labels, opts)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -83,7 +86,7 @@ func Publish(st Store, name string, res *Result, f *features.Frame, labels []fea
 	if !g.Passed && !opts.Force {
 		return 0, g, fmt.Errorf("%w: %s; nothing published", ErrGate, g.Reason)
 	}
-	v, err := st.Publish(name, a)
+	v, err := st.Publish(ctx, name, a)
 	if err != nil {
 		return 0, g, err
 	}
@@ -93,7 +96,7 @@ func Publish(st Store, name string, res *Result, f *features.Frame, labels []fea
 
 // judge measures the gate: the holdout AUC against too-good-to-be-true, then against the serving
 // version scored on the same rows.
-func judge(st Store, name string, res *Result, f *features.Frame, labels []features.Label, opts PublishOptions) (*Gate, error) {
+func judge(ctx context.Context, st Store, name string, res *Result, f *features.Frame, labels []features.Label, opts PublishOptions) (*Gate, error) {
 	share := cmpOr(opts.GateShare, DefaultGateShare)
 	tooGood := cmpOr(opts.TooGoodAUC, DefaultTooGoodAUC)
 	a := res.Artifact
@@ -102,7 +105,7 @@ func judge(st Store, name string, res *Result, f *features.Frame, labels []featu
 		g.Passed = false
 		g.Reason = fmt.Sprintf("holdout AUC %.4f is too good to be true for lead scoring (at or above %.2f): some column is likely recorded because of the outcome; read the audit", a.Metrics.AUC, tooGood)
 	}
-	serving, err := st.Serving(name)
+	serving, err := st.Serving(ctx, name)
 	if errors.Is(err, models.ErrNotFound) {
 		return g, nil
 	}
@@ -110,7 +113,7 @@ func judge(st Store, name string, res *Result, f *features.Frame, labels []featu
 		return nil, err
 	}
 	g.Serving = serving
-	prev, err := st.Load(name, serving)
+	prev, err := st.Load(ctx, name, serving)
 	if err != nil {
 		return nil, err
 	}

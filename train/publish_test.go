@@ -11,7 +11,7 @@ import (
 	"testing"
 
 	"github.com/leadscore/leadscore/features"
-	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/fit"
@@ -23,7 +23,7 @@ import (
 // this audit excludes; a much weaker model is refused, with the metrics of both on the same rows.
 func TestPublishGate(t *testing.T) {
 	f, labels := generated(t, 4000, 5)
-	st := &models.Store{Root: t.TempDir()}
+	st := store.OpenDir(t.TempDir())
 	fitRes := func(cfg train.Config) *train.Result {
 		t.Helper()
 		cfg.Label, cfg.Seed = "deal_stage", 2
@@ -37,19 +37,19 @@ func TestPublishGate(t *testing.T) {
 	}
 
 	leaky := fitRes(train.Config{Allow: []string{"lifecycle_stage"}})
-	v, g, err := train.Publish(st, "leads", leaky, f, labels, train.PublishOptions{})
+	v, g, err := train.Publish(context.Background(), st, "leads", leaky, f, labels, train.PublishOptions{})
 	if !errors.Is(err, train.ErrGate) || v != 0 || g == nil || g.Passed {
 		t.Fatalf("leaky model (AUC %.3f): got version %d, gate %+v, error %v; want a refusal as too good to be true", leaky.Artifact.Metrics.AUC, v, g, err)
 	}
 	if !strings.Contains(g.Reason, "too good") {
 		t.Errorf("refusal reason %q does not say too good to be true", g.Reason)
 	}
-	if v, _, err = train.Publish(st, "leads", leaky, f, labels, train.PublishOptions{Force: true}); err != nil || v != 1 {
+	if v, _, err = train.Publish(context.Background(), st, "leads", leaky, f, labels, train.PublishOptions{Force: true}); err != nil || v != 1 {
 		t.Fatalf("forced: got version %d, error %v; want version 1", v, err)
 	}
 
 	honest := fitRes(train.Config{})
-	v, g, err = train.Publish(st, "leads", honest, f, labels, train.PublishOptions{})
+	v, g, err = train.Publish(context.Background(), st, "leads", honest, f, labels, train.PublishOptions{})
 	if err != nil || v != 2 {
 		t.Fatalf("honest retrain: got version %d, gate %+v, error %v; want version 2", v, g, err)
 	}
@@ -62,14 +62,14 @@ func TestPublishGate(t *testing.T) {
 	if honest.Artifact.Provenance.ParentVersion != 1 {
 		t.Errorf("parent version %d, want 1", honest.Artifact.Provenance.ParentVersion)
 	}
-	if err := st.Promote("leads", 2); err != nil {
+	if err := st.Promote(context.Background(), "leads", 2); err != nil {
 		t.Fatal(err)
 	}
 
 	weak := fitRes(train.Config{Exclude: []string{"visits", "page_views", "pricing_page_views", "demo_page_views",
 		"email_clicks", "email_opens", "forms_bofu", "forms_mofu", "forms_tofu", "days_since_last_activity",
 		"last_activity_at", "job_title", "email", "industry", "unsubscribed", "careers_page_views", "source", "employees"}})
-	v, g, err = train.Publish(st, "leads", weak, f, labels, train.PublishOptions{})
+	v, g, err = train.Publish(context.Background(), st, "leads", weak, f, labels, train.PublishOptions{})
 	if !errors.Is(err, train.ErrGate) || v != 0 {
 		t.Fatalf("weak model: got version %d, error %v; want a refusal", v, err)
 	}

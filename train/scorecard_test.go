@@ -16,6 +16,7 @@ import (
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/metrics"
+	"github.com/leadscore/leadscore/train/suggest"
 	"github.com/leadscore/leadscore/train/synth"
 )
 
@@ -196,11 +197,11 @@ func checkPointsSheet(t *testing.T, a *models.Artifact, f *features.Frame, rows 
 	}
 }
 
-// checkSuggestedRules turns the scorecard into a rules file with train.Suggest and checks that the
+// checkSuggestedRules turns the scorecard into a rules file with suggest.FromModel and checks that the
 // rules engine's totals rank the holdout as the model's probabilities do: Spearman >= 0.995.
 func checkSuggestedRules(t *testing.T, a *models.Artifact, f *features.Frame, trainRows, hold []int) {
 	t.Helper()
-	s, err := train.Suggest(a, f, trainRows, train.SuggestOptions{})
+	s, err := suggest.FromModel(a, f, trainRows, suggest.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/metrics"
+	"github.com/leadscore/leadscore/train/suggest"
 )
 
 // TestSuggest turns a model trained on generated contacts into rules and checks that they parse, keep
@@ -32,7 +33,7 @@ func TestSuggest(t *testing.T) {
 		t.Fatal(err)
 	}
 	a := res.Artifact
-	s, err := train.Suggest(a, f, res.TrainRows, train.SuggestOptions{Current: current})
+	s, err := suggest.FromModel(a, f, res.TrainRows, suggest.Options{Current: current})
 	if err != nil {
 		t.Fatal(err)
 	}

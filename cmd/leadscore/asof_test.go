@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
 	"github.com/leadscore/leadscore/train/dataset"
@@ -25,7 +24,7 @@ func TestScoreAndPredictAgree(t *testing.T) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "models")
 	trainLeads(t, store, "--recency", "last_activity_at", "--allow", "last_activity_at")
-	a, err := (&models.Store{Root: store}).Load("leads", 1)
+	a, err := loadStored(store, "leads", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

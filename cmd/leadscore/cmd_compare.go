@@ -17,6 +17,7 @@ import (
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/compare"
 	"github.com/leadscore/leadscore/train/dataset"
+	"github.com/leadscore/leadscore/train/suggest"
 )
 
 type compareFlags struct {
@@ -44,7 +45,7 @@ closed contact of that file, labelled with --label/--positive/--negative (by def
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.models, "models", "", "model store directory")
+	f.StringVar(&fl.models, "models", "", modelsFlagHelp)
 	f.StringVar(&fl.name, "name", "", "model name in the store")
 	f.IntVar(&fl.version, "version", 0, "model version (0: the serving version)")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file (YAML); without it the predictive score is judged alone, against no order")
@@ -155,7 +156,7 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 
 // compareSuggestion suggests rules from the model's training rows: from the data already read when
 // it is the model's own (no --data), else from the model's data file.
-func compareSuggestion(a *models.Artifact, rs *rules.Rules, fl compareFlags, frame *features.Frame, labels []features.Label, hold []int) (*train.Suggestion, error) {
+func compareSuggestion(a *models.Artifact, rs *rules.Rules, fl compareFlags, frame *features.Frame, labels []features.Label, hold []int) (*suggest.Suggestion, error) {
 	if fl.data != "" {
 		var err error
 		if frame, labels, hold, err = train.ModelData(a); err != nil {

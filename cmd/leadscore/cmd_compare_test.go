@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/compare"
 	"github.com/leadscore/leadscore/train/dataset"
@@ -45,7 +46,7 @@ func publishCompareModel(t *testing.T) (root, data string, closed, holdout int) 
 		t.Fatal(err)
 	}
 	root = filepath.Join(dir, "models")
-	store := &models.Store{Root: root}
+	st := store.OpenDir(root)
 	a := res.Artifact
 	for _, p := range []models.Provenance{
 		{DataFile: data, DataSHA256: sum},
@@ -54,7 +55,7 @@ func publishCompareModel(t *testing.T) (root, data string, closed, holdout int) 
 	} {
 		p.Label, p.Positive, p.Negative, p.Won, p.Lost, p.Open = "deal_stage", []string{"closedwon"}, []string{"closedlost"}, counts.Won, counts.Lost, counts.Open
 		a.Provenance = p
-		if _, err := store.Publish("leads", a); err != nil {
+		if _, err := st.Publish(context.Background(), "leads", a); err != nil {
 			t.Fatal(err)
 		}
 	}

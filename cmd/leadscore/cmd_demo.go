@@ -20,13 +20,14 @@ import (
 
 	"github.com/leadscore/leadscore"
 	"github.com/leadscore/leadscore/features"
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/compare"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/report"
+	"github.com/leadscore/leadscore/train/suggest"
 	"github.com/leadscore/leadscore/train/synth"
 )
 
@@ -127,8 +128,11 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	if a.Provenance, err = train.NewProvenance(dataFile, frame, out, counts, res, fl.seed, version); err != nil {
 		return err
 	}
-	store := &models.Store{Root: storeDir}
-	v, gate, err := train.Publish(store, "leads", res, frame, labels, train.PublishOptions{})
+	st, err := openStore(ctx, storeDir, store.Options{})
+	if err != nil {
+		return err
+	}
+	v, gate, err := train.Publish(ctx, st, "leads", res, frame, labels, train.PublishOptions{})
 	if gate != nil {
 		train.WriteSummary(stdout, a, res, counts, gate)
 	}
@@ -138,7 +142,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 
 	step("4. serve it over gRPC on loopback and ask for a few holdout contacts")
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	reg, err := serve.NewRegistry(store, serve.RegistryOptions{RulesFile: rulesFile, Logger: log})
+	reg, err := serve.NewRegistry(st, serve.RegistryOptions{RulesFile: rulesFile, Logger: log})
 	if err != nil {
 		return err
 	}
@@ -201,7 +205,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	if sug, err := train.Suggest(a, frame, res.TrainRows, train.SuggestOptions{Current: rs}); err == nil {
+	if sug, err := suggest.FromModel(a, frame, res.TrainRows, suggest.Options{Current: rs}); err == nil {
 		rep.AddSuggested(sug, frame, labels)
 		fmt.Fprintf(stdout, "rules suggested from the model: holdout AUC %.3f (manual %.3f, model %.3f)\n\n",
 			rep.Suggested.AUC, rep.Headline.Manual.AUC, rep.Headline.Predictive.AUC)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"os"
@@ -11,7 +12,7 @@ import (
 	"testing"
 
 	"github.com/leadscore/leadscore"
-	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 )
 
 // TestDemo runs `leadscore demo` as `make demo` does, but from this package's directory, where no
@@ -45,7 +46,7 @@ func TestDemo(t *testing.T) {
 		}
 	}
 	// The generator's answer key is never learned from.
-	a, err := (&models.Store{Root: filepath.Join(dir, "models")}).Load("leads", 1)
+	a, err := store.OpenDir(filepath.Join(dir, "models")).Load(context.Background(), "leads", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,16 +1,17 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
-	"sort"
 	"strconv"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train/report"
 )
 
@@ -21,31 +22,32 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "models",
 		Short: "List, show, promote and roll back model versions in a store",
 	}
-	cmd.PersistentFlags().StringVar(&root, "models", "", "model store directory")
+	cmd.PersistentFlags().StringVar(&root, "models", "", modelsFlagHelp)
 	cmd.PersistentFlags().BoolVar(&jsonOut, "json", false, "print JSON")
-	store := func() (*models.Store, error) {
+	open := func(cmd *cobra.Command) (*store.Store, error) {
 		if root == "" {
 			return nil, usageError{errors.New("models: --models is required")}
 		}
-		return &models.Store{Root: root}, nil
+		return openStore(cmd.Context(), root, store.Options{})
 	}
 
 	list := &cobra.Command{
 		Use:   "list [NAME]",
 		Short: "List models, or the versions of one model with their status and holdout AUC",
 		Args:  cobra.MaximumNArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			s, err := store()
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := open(cmd)
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			names := args
 			if len(names) == 0 {
-				if names, err = s.Names(); err != nil {
+				if names, err = s.Names(cmd.Context()); err != nil {
 					return err
 				}
 			}
-			return listModels(stdout, s, names, jsonOut)
+			return listModels(cmd.Context(), stdout, s, names, jsonOut)
 		},
 	}
 	show := &cobra.Command{
@@ -80,20 +82,21 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "promote NAME VERSION [LABEL]",
 		Short: "Point a label (default: stable) at a valid version",
 		Args:  cobra.RangeArgs(2, 3),
-		RunE: func(_ *cobra.Command, args []string) error {
-			s, err := store()
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := open(cmd)
 			if err != nil {
 				return err
 			}
+			defer s.Close()
 			v, err := strconv.Atoi(args[1])
 			if err != nil || v <= 0 {
 				return usageError{fmt.Errorf("models promote: version %q is not a positive integer", args[1])}
 			}
-			label := "stable"
+			label := models.StableLabel
 			if len(args) == 3 {
 				label = args[2]
 			}
-			if err := s.SetLabel(args[0], label, v); err != nil {
+			if err := s.SetLabel(cmd.Context(), args[0], label, v); err != nil {
 				return err
 			}
 			return printLabelChange(stdout, jsonOut, args[0], label, v)
@@ -103,16 +106,17 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "rollback NAME",
 		Short: "Point stable at the valid version before the one serving now",
 		Args:  cobra.ExactArgs(1),
-		RunE: func(_ *cobra.Command, args []string) error {
-			s, err := store()
+		RunE: func(cmd *cobra.Command, args []string) error {
+			s, err := open(cmd)
 			if err != nil {
 				return err
 			}
-			v, err := s.Rollback(args[0])
+			defer s.Close()
+			v, err := s.Rollback(cmd.Context(), args[0])
 			if err != nil {
 				return err
 			}
-			return printLabelChange(stdout, jsonOut, args[0], "stable", v)
+			return printLabelChange(stdout, jsonOut, args[0], models.StableLabel, v)
 		},
 	}
 	cmd.AddCommand(list, show, promote, rollback)
@@ -138,28 +142,19 @@ type versionRow struct {
 	Trained string   `json:"trained_at,omitempty"`
 }
 
-func listModels(w io.Writer, s *models.Store, names []string, jsonOut bool) error {
+func listModels(ctx context.Context, w io.Writer, s *store.Store, names []string, jsonOut bool) error {
 	var rows []versionRow
 	for _, name := range names {
-		versions, err := s.Versions(name)
+		versions, labels, err := s.Scan(ctx, name)
 		if err != nil {
 			return err
 		}
-		labels, err := s.Labels(name)
-		if err != nil {
-			return err
-		}
-		serving, _ := s.Serving(name)
+		serving, _ := s.Serving(ctx, name)
 		for _, vi := range versions {
 			r := versionRow{Name: name, Version: vi.Version, Valid: vi.Valid, Reason: vi.Reason, Serving: vi.Version == serving}
-			for l, v := range labels {
-				if v == vi.Version {
-					r.Labels = append(r.Labels, l)
-				}
-			}
-			sort.Strings(r.Labels)
+			r.Labels = models.LabelsOf(labels, vi.Version)
 			if vi.Valid {
-				if a, err := s.Load(name, vi.Version); err == nil {
+				if a, err := s.Load(ctx, name, vi.Version); err == nil {
 					r.AUC = a.Metrics.AUC
 					r.Trained = a.Provenance.TrainedAt.Format("2006-01-02 15:04")
 				}

@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 )
 
 // trainLeads trains model "leads" on the fixture into store through the CLI and returns the
@@ -122,7 +123,7 @@ func listJSON(tb testing.TB, store string) map[int]listed {
 // in order on one store.
 func TestModelsPromoteRollback(t *testing.T) {
 	store := trainTwoVersions(t)
-	labelsFile := filepath.Join(store, "leads", models.LabelsFile)
+	labelsFile := filepath.Join(store, "leads", "labels")
 	steps := []struct {
 		name       string
 		args       []string // nil: only look at the store
@@ -220,8 +221,8 @@ func compactJSON(tb testing.TB, s string) string {
 // TestModelsShow checks that show prints the metrics and provenance the store holds, for the
 // serving version by default and for a version given, in text and JSON.
 func TestModelsShow(t *testing.T) {
-	store := trainTwoVersions(t)
-	s := &models.Store{Root: store}
+	dir := trainTwoVersions(t)
+	s := store.OpenDir(dir)
 	tests := []struct {
 		name    string
 		args    []string
@@ -232,11 +233,11 @@ func TestModelsShow(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			want, err := s.Load("leads", tt.version)
+			want, err := s.Load(context.Background(), "leads", tt.version)
 			if err != nil {
 				t.Fatal(err)
 			}
-			text := mustRun(t, append([]string{"models", "show", "--models", store}, tt.args...)...)
+			text := mustRun(t, append([]string{"models", "show", "--models", dir}, tt.args...)...)
 			p, m := want.Provenance, want.Metrics
 			// The fixture's counts are in testdata/README.md.
 			wantLines := []string{
@@ -259,7 +260,7 @@ func TestModelsShow(t *testing.T) {
 				t.Errorf("version 1 has no parent, show says:\n%s", text)
 			}
 
-			out := mustRun(t, append([]string{"models", "show", "--models", store, "--json"}, tt.args...)...)
+			out := mustRun(t, append([]string{"models", "show", "--models", dir, "--json"}, tt.args...)...)
 			var got models.Artifact
 			if err := json.Unmarshal([]byte(out), &got); err != nil {
 				t.Fatalf("models show --json: %v\n%s", err, out)
@@ -325,7 +326,7 @@ func TestModelsErrors(t *testing.T) {
 			if got := errors.As(err, &u); got != tt.usage {
 				t.Errorf("usage error %v, want %v", got, tt.usage)
 			}
-			if _, err := os.Stat(filepath.Join(store, "leads", models.LabelsFile)); !errors.Is(err, os.ErrNotExist) {
+			if _, err := os.Stat(filepath.Join(store, "leads", "labels")); !errors.Is(err, os.ErrNotExist) {
 				t.Errorf("a failed command wrote a labels file (stat: %v)", err)
 			}
 		})

@@ -21,9 +21,9 @@ import (
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 )
 
 // startServer trains "leads" into a new store, with last_activity_at's recency asked for and allowed
@@ -33,7 +33,7 @@ func startServer(tb testing.TB) string {
 	tb.Helper()
 	store := filepath.Join(tb.TempDir(), "models")
 	trainLeads(tb, store, "--recency", "last_activity_at", "--allow", "last_activity_at")
-	a, err := (&models.Store{Root: store}).Load("leads", 1)
+	a, err := loadStored(store, "leads", 1)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -45,7 +45,7 @@ func startServer(tb testing.TB) string {
 // the test ends, and returns the address.
 func serveStore(tb testing.TB, dir string, opts serve.Options) string {
 	tb.Helper()
-	reg, err := serve.NewRegistry(&models.Store{Root: dir}, serve.RegistryOptions{RulesFile: rulesFixture})
+	reg, err := serve.NewRegistry(store.OpenDir(dir), serve.RegistryOptions{RulesFile: rulesFixture})
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
@@ -33,7 +32,7 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.models, "models", "", "model store directory")
+	f.StringVar(&fl.models, "models", "", modelsFlagHelp)
 	f.StringVar(&fl.name, "name", "", "model name")
 	f.IntVar(&fl.version, "version", 0, "model version (0 = the serving one: label stable, else the highest valid)")
 	f.StringVar(&fl.label, "label", "", "model version label (stable, canary, ...)")
@@ -46,39 +45,6 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	fl.read.register(f)
 	f.StringVar(&fl.asOf, "as-of", "", "scoring time for recency features and time rules, RFC 3339 (default: now, as everywhere)")
 	return cmd
-}
-
-// loadModel resolves a model version from flags and loads it.
-func loadModel(root, name string, version int, label string) (*models.Artifact, error) {
-	if root == "" || name == "" {
-		return nil, usageError{errors.New("--models and --name are required")}
-	}
-	store := &models.Store{Root: root}
-	switch {
-	case version > 0:
-	case label != "":
-		labels, err := store.Labels(name)
-		if err != nil {
-			return nil, err
-		}
-		v, ok := labels[label]
-		if !ok {
-			return nil, fmt.Errorf("%w: model %q has no label %q", models.ErrNotFound, name, label)
-		}
-		version = v
-	default:
-		v, err := store.Serving(name)
-		if err != nil {
-			return nil, err
-		}
-		version = v
-	}
-	a, err := store.Load(name, version)
-	if err != nil {
-		return nil, err
-	}
-	a.Version = version
-	return a, nil
 }
 
 func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error {

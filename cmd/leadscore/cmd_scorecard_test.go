@@ -31,7 +31,7 @@ func TestScorecardCommands(t *testing.T) {
 	if got, want := strings.Join(header, ","), "contact_id,probability,priority,fit_grade,engagement_level,reasons,error"; got != want {
 		t.Fatalf("header %s, want %s", got, want)
 	}
-	a, err := (&models.Store{Root: store}).Load("leads", 1)
+	a, err := loadStored(store, "leads", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strconv"
 	"strings"
@@ -19,16 +20,16 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/spf13/cobra"
 
-	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/store"
 )
 
 type serveFlags struct {
 	models, addr, httpAddr, metricsAddr  string
 	rules                                []string
-	healthAddr                           string
+	healthAddr, cacheDir                 string
 	tlsCert, tlsKey, clientCA, tokenFile string
-	poll, drain, maxConnAge              time.Duration
+	poll, drain, maxConnAge, retireAfter time.Duration
 	strict, lenient                      bool
 	shutdownDelay                        time.Duration
 	logFormat, logLevel, requestLog      string
@@ -58,11 +59,13 @@ _ for - (LEADSCORE_HTTP_ADDR=0.0.0.0:8080 for --http-addr). A flag on the comman
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.models, "models", "", "model store directory (required)")
+	f.StringVar(&fl.models, "models", "", modelsFlagHelp+" (required)")
+	f.StringVar(&fl.cacheDir, "cache-dir", defaultCacheDir(), "keep verified model files from an object store here, so a restart does not download them again (\"\": no cache)")
+	f.DurationVar(&fl.retireAfter, "retire-after", 5*time.Minute, "how long a model removed from the store keeps serving its last version before it is dropped")
 	f.StringArrayVar(&fl.rules, "rules", nil, "manual rules file (YAML) of every model, or NAME=FILE: the rules of model NAME only, checked against its properties; repeatable; reloaded when they change")
 	f.StringVar(&fl.addr, "addr", "127.0.0.1:50051", "gRPC listen address")
 	f.StringVar(&fl.httpAddr, "http-addr", "", "also serve the REST/JSON API (POST /v1/models/{model}:predict, /healthz, /readyz, /openapi.json) on ADDR, with the same TLS and token")
-	f.DurationVar(&fl.poll, "poll", 2*time.Second, "how often to look for new model versions and rules")
+	f.DurationVar(&fl.poll, "poll", 2*time.Second, "how often to look for new model versions and rules (each wait within 20% of it)")
 	f.StringVar(&fl.metricsAddr, "metrics-addr", "", "serve Prometheus metrics on http://ADDR/metrics")
 	f.StringVar(&fl.healthAddr, "health-addr", "", "also serve gRPC health checks only, in plaintext and without a token, on ADDR")
 	f.StringVar(&fl.tlsCert, "tls-cert", "", "TLS certificate (PEM); with --tls-key")
@@ -100,11 +103,8 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 		return usageError{errors.New("serve: --client-ca needs --tls-cert and --tls-key")}
 	case fl.requestLogSample <= 0 || fl.requestLogSample > 1:
 		return usageError{errors.New("serve: --request-log-sample must be in (0, 1]")}
-	case fl.poll <= 0 || fl.drain < 0 || fl.shutdownDelay < 0 || fl.maxConnAge < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0:
-		return usageError{errors.New("serve: --poll and --max-batch must be positive, --drain, --shutdown-delay and --max-connection-age not negative, --max-concurrent not 0")}
-	}
-	if fi, err := os.Stat(fl.models); err != nil || !fi.IsDir() {
-		return fmt.Errorf("serve: model store %s is not a directory", fl.models)
+	case fl.poll <= 0 || fl.drain < 0 || fl.shutdownDelay < 0 || fl.maxConnAge < 0 || fl.maxBatch <= 0 || fl.maxConcurrent == 0 || fl.retireAfter <= 0:
+		return usageError{errors.New("serve: --poll, --retire-after and --max-batch must be positive, --drain, --shutdown-delay and --max-connection-age not negative, --max-concurrent not 0")}
 	}
 	if _, set := os.LookupEnv("GOGC"); !set && fl.gcPercent != 0 {
 		debug.SetGCPercent(fl.gcPercent)
@@ -152,8 +152,18 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 	if err != nil {
 		return usageError{err}
 	}
-	reg, err := serve.NewRegistry(&models.Store{Root: fl.models}, serve.RegistryOptions{
-		Poll: fl.poll, RulesFile: shared, ModelRules: own, Logger: log, Metrics: promReg,
+	st, err := openStore(ctx, fl.models, store.Options{CacheDir: fl.cacheDir, Logger: log})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if dir := st.Dir(); dir != "" {
+		if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+			return fmt.Errorf("serve: model store %s is not a directory", fl.models)
+		}
+	}
+	reg, err := serve.NewRegistry(st, serve.RegistryOptions{
+		Poll: fl.poll, RetireAfter: fl.retireAfter, RulesFile: shared, ModelRules: own, Logger: log, Metrics: promReg,
 	})
 	if err != nil {
 		return err
@@ -216,7 +226,7 @@ func runServe(ctx context.Context, fl serveFlags, stdout, stderr io.Writer) erro
 	runCtx, stopPoll := context.WithCancel(ctx)
 	defer stopPoll()
 	go reg.Run(runCtx)
-	log.Info("serve: listening", "addr", lis.Addr().String(), "models", fl.models, "tls", opts.TLS != nil, "auth", fl.tokenFile != "", "memory_limit", memLimit)
+	log.Info("serve: listening", "addr", lis.Addr().String(), "models", st.Location(), "tls", opts.TLS != nil, "auth", fl.tokenFile != "", "memory_limit", memLimit)
 
 	var serveErr error
 	select {
@@ -305,4 +315,13 @@ func rulesFlags(values []string) (shared string, own map[string]string, err erro
 		own[name] = file
 	}
 	return shared, own, nil
+}
+
+// defaultCacheDir is the user's cache directory's leadscore/models, or "" when there is none.
+func defaultCacheDir() string {
+	dir, err := os.UserCacheDir()
+	if err != nil {
+		return ""
+	}
+	return filepath.Join(dir, "leadscore", "models")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/metrics"
+	"github.com/leadscore/leadscore/train/suggest"
 )
 
 type suggestFlags struct {
@@ -32,7 +33,7 @@ func newRulesSuggestCmd(stdout io.Writer) *cobra.Command {
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.models, "models", "", "model store directory")
+	f.StringVar(&fl.models, "models", "", modelsFlagHelp)
 	f.StringVar(&fl.name, "name", "", "model name")
 	f.IntVar(&fl.version, "version", 0, "model version (0 = the serving one)")
 	f.StringVar(&fl.current, "rules", "", "the manual rules in use: thresholds keep its MQL and SQL shares, and its AUC is shown")
@@ -105,7 +106,7 @@ func suggestAUCLine(n int, prob, sugg, cur []float64, y []bool, withCurrent bool
 
 // suggestFrom suggests rules from a model's training rows: the closed rows of its data that are not
 // in its holdout.
-func suggestFrom(a *models.Artifact, frame *features.Frame, labels []features.Label, hold []int, current *rules.Rules, pdo float64) (*train.Suggestion, error) {
+func suggestFrom(a *models.Artifact, frame *features.Frame, labels []features.Label, hold []int, current *rules.Rules, pdo float64) (*suggest.Suggestion, error) {
 	var trainRows []int
 	for i, l := range labels {
 		if l.Closed() {
@@ -114,5 +115,5 @@ func suggestFrom(a *models.Artifact, frame *features.Frame, labels []features.La
 			}
 		}
 	}
-	return train.Suggest(a, frame, trainRows, train.SuggestOptions{PDO: pdo, Current: current})
+	return suggest.FromModel(a, frame, trainRows, suggest.Options{PDO: pdo, Current: current})
 }

@@ -49,7 +49,7 @@ func TestSuggest(t *testing.T) {
 	dir := t.TempDir()
 	store := filepath.Join(dir, "models")
 	trainLeads(t, store, "--rules", rulesFixture)
-	a, err := (&models.Store{Root: store}).Load("leads", 1)
+	a, err := loadStored(store, "leads", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 )
@@ -46,7 +47,7 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.label, "label", "", "outcome column (with --outcomes: the joined outcome's name, default outcome)")
 	f.StringSliceVar(&fl.positive, "positive", nil, "values of the outcome column that mean won (booleans and 1/0 need none)")
 	f.StringSliceVar(&fl.negative, "negative", nil, "values that mean lost; without it every other non-open value is lost")
-	f.StringVar(&fl.models, "models", "", "model store directory")
+	f.StringVar(&fl.models, "models", "", modelsFlagHelp)
 	f.StringVar(&fl.name, "name", "", "model name in the store")
 	f.StringVar(&fl.specFile, "spec", "", "feature spec file (YAML) to use instead of inferring one")
 	f.StringVar(&fl.writeSpec, "write-spec", "", "write the inferred feature spec to this file and stop, so it can be edited")
@@ -147,7 +148,12 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		return err
 	}
 	a.Provenance.Outcomes = joined
-	v, gate, err := train.Publish(&models.Store{Root: fl.models}, fl.name, res, frame, labels, train.PublishOptions{Force: fl.force})
+	st, err := openStore(cmd.Context(), fl.models, store.Options{})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, gate, err := train.Publish(cmd.Context(), st, fl.name, res, frame, labels, train.PublishOptions{Force: fl.force})
 	if err != nil && gate == nil {
 		return err
 	}
@@ -163,7 +169,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 			Warnings []string              `json:"warnings"`
 			Counts   dataset.OutcomeCounts `json:"counts"`
 			Gate     *train.Gate           `json:"gate"`
-		}{fl.name, v, versionPath(fl.models, fl.name, v), a.Metrics, a.Penalty, res.CV, a.Audit, res.Warnings, counts, gate}); jerr != nil {
+		}{fl.name, v, versionPath(st, fl.name, v), a.Metrics, a.Penalty, res.CV, a.Audit, res.Warnings, counts, gate}); jerr != nil {
 			return jerr
 		}
 	} else {
@@ -177,11 +183,11 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 }
 
 // versionPath is the directory of a published version, or "" when none was published.
-func versionPath(root, name string, v int) string {
+func versionPath(st *store.Store, name string, v int) string {
 	if v == 0 {
 		return ""
 	}
-	return filepath.Join(root, name, fmt.Sprint(v))
+	return st.VersionLocation(name, v)
 }
 
 func readSpecFile(path string) (*features.Spec, error) {

@@ -10,8 +10,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/leadscore/leadscore/models"
 )
 
 // writeJoinFixture writes contacts (lead_id, created, source, visits, city in Latin-1) and, apart,
@@ -65,7 +63,7 @@ func TestTrainOutcomesFile(t *testing.T) {
 	if !strings.Contains(stderr.String(), "is not UTF-8; read it as windows-1252") {
 		t.Errorf("stderr %q does not say the file was decoded", stderr.String())
 	}
-	a, err := (&models.Store{Root: store}).Load("leads", 1)
+	a, err := loadStored(store, "leads", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,7 +50,7 @@ func TestTrainScoreServeAgree(t *testing.T) {
 		t.Fatalf("train: version %d, AUC %.3f, manual %v; want version 1, AUC >= 0.8 and manual metrics", summary.Version, summary.Metrics.AUC, summary.Metrics.Manual)
 	}
 	// The reference time, as the serve request will send it.
-	a, err := (&models.Store{Root: store}).Load("leads", 1)
+	a, err := loadStored(store, "leads", 1)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -146,7 +146,7 @@ func TestPublishGate(t *testing.T) {
 		t.Fatalf("weak model: got %v, want the publish gate to refuse", err)
 	}
 	mustRun(t, append(weak, "--force")...)
-	versions, err := (&models.Store{Root: store}).Versions("leads")
+	versions, err := storedVersions(store, "leads")
 	if err != nil {
 		t.Fatal(err)
 	}

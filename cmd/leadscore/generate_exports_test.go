@@ -22,7 +22,7 @@ func trainQuick(t *testing.T, store string, args ...string) (*models.Artifact, s
 	if err := run(context.Background(), args, &stdout, &stderr); err != nil {
 		t.Fatalf("train: %v\nstderr: %s", err, stderr.String())
 	}
-	a, err := (&models.Store{Root: store}).Load("leads", 1)
+	a, err := loadStored(store, "leads", 1)
 	if err != nil {
 		t.Fatal(err)
 	}

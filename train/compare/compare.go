@@ -12,8 +12,8 @@ import (
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
-	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/metrics"
+	"github.com/leadscore/leadscore/train/suggest"
 )
 
 // Errors of Build. A contact that cannot be scored is a *RowError.
@@ -106,7 +106,7 @@ type Report struct {
 	compared []int // the rows of the compared contacts, in Build's order
 }
 
-// Suggested is a points rules file suggested from the model (train.Suggest), judged on the same
+// Suggested is a points rules file suggested from the model (suggest.FromModel), judged on the same
 // contacts as the two scores.
 type Suggested struct {
 	YAML     string
@@ -119,7 +119,7 @@ type Suggested struct {
 // AddSuggested scores the compared contacts (closed and not excluded by the manual rules, the same
 // contacts both scores are judged on) with suggested rules and attaches them to the report. f and
 // labels must be those given to Build.
-func (r *Report) AddSuggested(s *train.Suggestion, f *features.Frame, labels []features.Label) {
+func (r *Report) AddSuggested(s *suggest.Suggestion, f *features.Frame, labels []features.Label) {
 	var scores []float64
 	var y []bool
 	for _, i := range r.compared {

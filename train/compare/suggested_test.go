@@ -9,9 +9,9 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models/rules"
-	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/compare"
 	"github.com/leadscore/leadscore/train/metrics"
+	"github.com/leadscore/leadscore/train/suggest"
 )
 
 // TestSuggestedSection attaches rules suggested from the model and checks the report judges them on
@@ -24,7 +24,7 @@ func TestSuggestedSection(t *testing.T) {
 			trainRows = append(trainRows, i)
 		}
 	}
-	s, err := train.Suggest(fx.model, fx.frame, trainRows, train.SuggestOptions{Current: fx.rules})
+	s, err := suggest.FromModel(fx.model, fx.frame, trainRows, suggest.Options{Current: fx.rules})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,12 +1,14 @@
-package models_test
+package store_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 )
 
 // A store serves the highest valid version until a label pins one; a rollback pins the one before.
@@ -16,27 +18,27 @@ func ExampleStore() {
 		panic(err)
 	}
 	defer os.RemoveAll(root)
-	s := &models.Store{Root: root}
-	a := models.NewTinyArtifact()
+	s := store.OpenDir(root)
+	a := store.NewTinyArtifact()
 	for range 3 {
-		if _, err := s.Publish("churn", a); err != nil {
+		if _, err := s.Publish(context.Background(), "churn", a); err != nil {
 			panic(err)
 		}
 	}
-	serving, _ := s.Serving("churn")
+	serving, _ := s.Serving(context.Background(), "churn")
 	fmt.Println("serving", serving)
 
 	// Damage version 3: it is listed as invalid and no longer served.
-	os.WriteFile(filepath.Join(root, "churn", "3", models.ModelFile), []byte("{}"), 0o644)
-	versions, _ := s.Versions("churn")
+	os.WriteFile(filepath.Join(root, "churn", "3", store.ModelFile), []byte("{}"), 0o644)
+	versions, _ := s.Versions(context.Background(), "churn")
 	for _, v := range versions {
 		fmt.Println(v.Version, v.Valid, errors.Is(v.Err, models.ErrCorrupt))
 	}
-	serving, _ = s.Serving("churn")
+	serving, _ = s.Serving(context.Background(), "churn")
 	fmt.Println("serving", serving)
 
-	back, _ := s.Rollback("churn")
-	labels, _ := s.Labels("churn")
+	back, _ := s.Rollback(context.Background(), "churn")
+	labels, _ := s.Labels(context.Background(), "churn")
 	fmt.Println("rolled back to", back, "labels", labels)
 	// Output:
 	// serving 3

@@ -1,4 +1,4 @@
-package train
+package suggest
 
 import (
 	"fmt"
@@ -15,9 +15,9 @@ import (
 	"github.com/leadscore/leadscore/train/report"
 )
 
-// SuggestOptions configures Suggest. The zero value scales 20 points to a doubling of the odds and
+// Options configures FromModel. The zero value scales 20 points to a doubling of the odds and
 // puts the MQL and SQL thresholds at the top 30% and 10% of contacts when no current rules are given.
-type SuggestOptions struct {
+type Options struct {
 	// PDO is the points that double the odds (a credit scorecard's "points to double the odds").
 	// 0 means 20.
 	PDO float64
@@ -38,7 +38,7 @@ type Suggestion struct {
 	MQLShare, SQLShare float64
 }
 
-// Suggest turns a model into a points score marketers can read: for every used property with a
+// FromModel turns a model into a points score marketers can read: for every used property with a
 // conversion-rate table, each value or range gets the points of the model's average log-odds
 // contribution among the training contacts in it (relative to the average contact), scaled so that
 // PDO points double the odds, and rounded. f and rows are the training contacts (from the model's data
@@ -47,7 +47,7 @@ type Suggestion struct {
 //
 // A scorecard's rules are its points sheet itself (scorecardRules), rescaled to PDO: scored by the
 // rules engine they rank contacts as the model does, up to the rounding of points.
-func Suggest(a *models.Artifact, f *features.Frame, rows []int, opts SuggestOptions) (*Suggestion, error) {
+func FromModel(a *models.Artifact, f *features.Frame, rows []int, opts Options) (*Suggestion, error) {
 	if a.Rates == nil && a.Scorecard == nil {
 		return nil, fmt.Errorf("train: model %s version %d has no conversion-rate tables to suggest rules from", a.Name, a.Version)
 	}

@@ -1,6 +1,7 @@
-package models
+package store
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"errors"
@@ -18,16 +19,18 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store/disk"
 )
 
 func newStore(t *testing.T) *Store {
 	t.Helper()
-	return &Store{Root: filepath.Join(t.TempDir(), "models")}
+	return OpenDir(filepath.Join(t.TempDir(), "models"))
 }
 
-func mustPublish(t *testing.T, s *Store, name string, a *Artifact) int {
+func mustPublish(t *testing.T, s *Store, name string, a *models.Artifact) int {
 	t.Helper()
-	v, err := s.Publish(name, a)
+	v, err := s.Publish(context.Background(), name, a)
 	if err != nil {
 		t.Fatalf("Publish(%q): %v", name, err)
 	}
@@ -108,19 +111,19 @@ func TestStorePublishLoad(t *testing.T) {
 	if a.Name != "tiny" || a.Version != 0 {
 		t.Errorf("Publish modified the artifact: name %q version %d", a.Name, a.Version)
 	}
-	names, err := s.Names()
+	names, err := s.Names(context.Background())
 	if err != nil || !slices.Equal(names, []string{"churn"}) {
 		t.Fatalf("Names() = %v, %v; want [churn]", names, err)
 	}
-	vs, err := s.Versions("churn")
+	vs, err := s.Versions(context.Background(), "churn")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := []VersionInfo{{Version: 1, Valid: true}, {Version: 2, Valid: true}, {Version: 3, Valid: true}}; !slices.Equal(vs, want) {
+	if want := []models.VersionInfo{{Version: 1, Valid: true}, {Version: 2, Valid: true}, {Version: 3, Valid: true}}; !slices.Equal(vs, want) {
 		t.Fatalf("Versions() = %+v, want %+v", vs, want)
 	}
 
-	got, err := s.Load("churn", 2)
+	got, err := s.Load(context.Background(), "churn", 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +154,7 @@ func TestStorePublishLoad(t *testing.T) {
 	}
 
 	// The version directory holds the artifact and its MANIFEST, as sha256sum writes it.
-	dir := filepath.Join(s.Root, "churn", "2")
+	dir := filepath.Join(s.Dir(), "churn", "2")
 	entries, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -171,7 +174,7 @@ func TestStorePublishLoad(t *testing.T) {
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("version directory mode = %v, %v; want 0755", fi.Mode(), err)
 	}
-	assertNoTemp(t, filepath.Join(s.Root, "churn"))
+	assertNoTemp(t, filepath.Join(s.Dir(), "churn"))
 }
 
 func assertNoTemp(t *testing.T, dir string) {
@@ -181,7 +184,7 @@ func assertNoTemp(t *testing.T, dir string) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), tempPrefix) {
+		if strings.HasPrefix(e.Name(), ".tmp-") {
 			t.Errorf("temporary %s left in %s", e.Name(), dir)
 		}
 	}
@@ -193,7 +196,7 @@ func TestStoreCorruptVersions(t *testing.T) {
 		damage  func(t *testing.T, s *Store, dir string)
 		wantErr error
 		file    string
-		reason  string // a part of VersionInfo.Reason
+		reason  string // a part of models.VersionInfo.Reason
 	}{
 		{"bad checksum", func(t *testing.T, _ *Store, dir string) {
 			f, err := os.OpenFile(filepath.Join(dir, ModelFile), os.O_APPEND|os.O_WRONLY, 0)
@@ -202,50 +205,52 @@ func TestStoreCorruptVersions(t *testing.T) {
 			}
 			f.WriteString(" ")
 			f.Close()
-		}, ErrCorrupt, ModelFile, "does not match MANIFEST"},
+		}, models.ErrCorrupt, ModelFile, "does not match MANIFEST"},
 		{"missing MANIFEST", func(t *testing.T, _ *Store, dir string) {
 			os.Remove(filepath.Join(dir, ManifestFile))
-		}, ErrCorrupt, ManifestFile, "missing"},
+		}, models.ErrCorrupt, ManifestFile, "missing"},
 		{"empty MANIFEST", func(t *testing.T, _ *Store, dir string) {
 			os.WriteFile(filepath.Join(dir, ManifestFile), nil, 0o644)
-		}, ErrCorrupt, ManifestFile, "does not list model.json"},
+		}, models.ErrCorrupt, ManifestFile, "does not list model.json"},
 		{"malformed MANIFEST", func(t *testing.T, _ *Store, dir string) {
 			os.WriteFile(filepath.Join(dir, ManifestFile), []byte("model.json ok\n"), 0o644)
-		}, ErrCorrupt, ManifestFile, "line 1"},
+		}, models.ErrCorrupt, ManifestFile, "line 1"},
 		{"MANIFEST names a path outside", func(t *testing.T, _ *Store, dir string) {
 			data, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
 			data = fmt.Appendf(data, "%x  ../1/model.json\n", sha256.Sum256(nil))
 			os.WriteFile(filepath.Join(dir, ManifestFile), data, 0o644)
-		}, ErrCorrupt, ManifestFile, "not a file of the version"},
+		}, models.ErrCorrupt, ManifestFile, "not a file of the version"},
 		{"listed file missing", func(t *testing.T, _ *Store, dir string) {
 			data, _ := os.ReadFile(filepath.Join(dir, ManifestFile))
 			data = fmt.Appendf(data, "%x  weights.bin\n", sha256.Sum256(nil))
 			os.WriteFile(filepath.Join(dir, ManifestFile), data, 0o644)
-		}, ErrCorrupt, "weights.bin", "listed in MANIFEST but missing"},
+		}, models.ErrCorrupt, "weights.bin", "listed in MANIFEST but missing"},
 		{"truncated model.json", func(t *testing.T, _ *Store, dir string) {
 			path := filepath.Join(dir, ModelFile)
 			data, _ := os.ReadFile(path)
 			os.WriteFile(path, data[:len(data)/2], 0o644)
 			writeManifest(t, dir)
-		}, ErrCorrupt, ModelFile, "does not decode"},
+		}, models.ErrCorrupt, ModelFile, "does not decode"},
 		{"NaN weight", func(t *testing.T, _ *Store, dir string) {
 			// JSON has no NaN, so a NaN can only arrive as something that does not decode.
 			rewriteModel(t, dir, func(m map[string]any) { m["weights"].([]any)[0] = "NaN" })
-		}, ErrCorrupt, ModelFile, "does not decode"},
+		}, models.ErrCorrupt, ModelFile, "does not decode"},
 		{"infinite weight", func(t *testing.T, _ *Store, dir string) {
 			replaceInModel(t, dir, `"weights":[-0.5`, `"weights":[-1e999`)
-		}, ErrCorrupt, ModelFile, "does not decode"},
+		}, models.ErrCorrupt, ModelFile, "does not decode"},
 		{"width mismatch", func(t *testing.T, _ *Store, dir string) {
 			rewriteModel(t, dir, func(m map[string]any) { m["weights"] = m["weights"].([]any)[:2] })
-		}, ErrInvalidArtifact, ModelFile, "weights has 2 entries, the encoder is 3 wide"},
+		}, models.ErrInvalidArtifact, ModelFile, "weights has 2 entries, the encoder is 3 wide"},
 		{"tiers out of order", func(t *testing.T, _ *Store, dir string) {
 			rewriteModel(t, dir, func(m map[string]any) { m["tiers"] = []any{0.5, 0.2, 0.8} })
-		}, ErrInvalidArtifact, ModelFile, "tiers"},
+		}, models.ErrInvalidArtifact, ModelFile, "tiers"},
 		{"unknown format", func(t *testing.T, _ *Store, dir string) {
-			rewriteModel(t, dir, func(m map[string]any) { m["format"] = FormatVersion + 1; m["weights"] = "new layout" })
-		}, ErrUnsupportedFormat, ModelFile, "format 2 is newer than this leadscore reads"},
+			rewriteModel(t, dir, func(m map[string]any) { m["format"] = models.FormatVersion + 1; m["weights"] = "new layout" })
+		}, models.ErrUnsupportedFormat, ModelFile, "format 2 is newer than this leadscore reads"},
 		{"unreadable model.json (simulated)", func(t *testing.T, s *Store, dir string) {
-			s.readFile = func(path string) ([]byte, error) {
+			// The hook changes no file, so no tag: forget what the first listing checked.
+			s.checked = map[vkey]checkResult{}
+			s.b.(*disk.Dir).ReadFile = func(path string) ([]byte, error) {
 				if path == filepath.Join(dir, ModelFile) {
 					return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrPermission}
 				}
@@ -257,12 +262,12 @@ func TestStoreCorruptVersions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustPublishN(t, "m", 2)
 			// Listing once first fills the store's cache of valid versions, which must not hide damage.
-			if vs, err := s.Versions("m"); err != nil || len(vs) != 2 || !vs[1].Valid {
+			if vs, err := s.Versions(context.Background(), "m"); err != nil || len(vs) != 2 || !vs[1].Valid {
 				t.Fatalf("before damage: Versions() = %+v, %v", vs, err)
 			}
-			tt.damage(t, s, filepath.Join(s.Root, "m", "2"))
+			tt.damage(t, s, filepath.Join(s.Dir(), "m", "2"))
 
-			vs, err := s.Versions("m")
+			vs, err := s.Versions(context.Background(), "m")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -272,18 +277,18 @@ func TestStoreCorruptVersions(t *testing.T) {
 			if !strings.Contains(vs[1].Reason, tt.reason) || !strings.HasPrefix(vs[1].Reason, tt.file+": ") {
 				t.Errorf("Reason = %q, want %q about %s", vs[1].Reason, tt.reason, tt.file)
 			}
-			_, err = s.Load("m", 2)
-			var ve *VersionError
+			_, err = s.Load(context.Background(), "m", 2)
+			var ve *models.VersionError
 			if !errors.Is(err, tt.wantErr) || !errors.As(err, &ve) {
-				t.Fatalf("Load() error = %v, want a *VersionError wrapping %v", err, tt.wantErr)
+				t.Fatalf("Load() error = %v, want a *models.VersionError wrapping %v", err, tt.wantErr)
 			}
 			if ve.Name != "m" || ve.Version != 2 || ve.File != tt.file {
-				t.Errorf("VersionError = %q %d %q, want m 2 %q", ve.Name, ve.Version, ve.File, tt.file)
+				t.Errorf("models.VersionError = %q %d %q, want m 2 %q", ve.Name, ve.Version, ve.File, tt.file)
 			}
-			if v, err := s.Serving("m"); err != nil || v != 1 {
+			if v, err := s.Serving(context.Background(), "m"); err != nil || v != 1 {
 				t.Errorf("Serving() = %d, %v; want 1", v, err)
 			}
-			if err := s.SetLabel("m", "canary", 2); !errors.Is(err, tt.wantErr) {
+			if err := s.SetLabel(context.Background(), "m", "canary", 2); !errors.Is(err, tt.wantErr) {
 				t.Errorf("SetLabel(canary, 2) = %v, want %v", err, tt.wantErr)
 			}
 		})
@@ -295,11 +300,11 @@ func TestStoreUnreadableFile(t *testing.T) {
 		t.Skip("running as root, which reads files whatever their mode; TestStoreCorruptVersions simulates this case")
 	}
 	s := mustPublishN(t, "m", 1)
-	path := filepath.Join(s.Root, "m", "1", ModelFile)
+	path := filepath.Join(s.Dir(), "m", "1", ModelFile)
 	if err := os.Chmod(path, 0); err != nil {
 		t.Fatal(err)
 	}
-	vs, err := s.Versions("m")
+	vs, err := s.Versions(context.Background(), "m")
 	if err != nil || len(vs) != 1 || vs[0].Valid || !errors.Is(vs[0].Err, fs.ErrPermission) {
 		t.Fatalf("Versions() = %+v, %v; want version 1 invalid for permission", vs, err)
 	}
@@ -373,28 +378,28 @@ func TestStorePublishFailure(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustPublishN(t, "m", 1)
-			s.createFile = tt.create
-			v, err := s.Publish("m", mustTinyArtifact(t))
+			s.b.(*disk.Dir).CreateFile = tt.create
+			v, err := s.Publish(context.Background(), "m", mustTinyArtifact(t))
 			if !errors.Is(err, errDiskFull) || v != 0 {
 				t.Fatalf("Publish() = %d, %v; want 0 and the injected error", v, err)
 			}
-			vs, err := s.Versions("m")
+			vs, err := s.Versions(context.Background(), "m")
 			if err != nil || len(vs) != 1 || vs[0].Version != 1 {
 				t.Errorf("after a failed Publish, Versions() = %+v, %v; want only version 1", vs, err)
 			}
-			if v, err := s.Serving("m"); err != nil || v != 1 {
+			if v, err := s.Serving(context.Background(), "m"); err != nil || v != 1 {
 				t.Errorf("Serving() = %d, %v; want 1", v, err)
 			}
-			assertNoTemp(t, filepath.Join(s.Root, "m"))
+			assertNoTemp(t, filepath.Join(s.Dir(), "m"))
 
 			// A first version that fails leaves no version at all.
-			if _, err := s.Publish("fresh", mustTinyArtifact(t)); !errors.Is(err, errDiskFull) {
+			if _, err := s.Publish(context.Background(), "fresh", mustTinyArtifact(t)); !errors.Is(err, errDiskFull) {
 				t.Fatalf("Publish(fresh) = %v, want the injected error", err)
 			}
-			if vs, err := s.Versions("fresh"); err != nil || len(vs) != 0 {
+			if vs, err := s.Versions(context.Background(), "fresh"); err != nil || len(vs) != 0 {
 				t.Errorf("Versions(fresh) = %+v, %v; want none", vs, err)
 			}
-			assertNoTemp(t, filepath.Join(s.Root, "fresh"))
+			assertNoTemp(t, filepath.Join(s.Dir(), "fresh"))
 		})
 	}
 }
@@ -403,17 +408,17 @@ func TestStorePublishInvalid(t *testing.T) {
 	s := newStore(t)
 	a := mustTinyArtifact(t)
 	a.Weights[0] = math.NaN()
-	if _, err := s.Publish("m", a); !errors.Is(err, ErrInvalidArtifact) {
-		t.Fatalf("Publish(NaN weight) = %v, want ErrInvalidArtifact", err)
+	if _, err := s.Publish(context.Background(), "m", a); !errors.Is(err, models.ErrInvalidArtifact) {
+		t.Fatalf("Publish(NaN weight) = %v, want models.ErrInvalidArtifact", err)
 	}
-	if _, err := os.Stat(filepath.Join(s.Root, "m")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(s.Dir(), "m")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("an invalid artifact created the model directory (%v)", err)
 	}
 }
 
 func TestStorePublishConcurrent(t *testing.T) {
 	root := filepath.Join(t.TempDir(), "models")
-	shared := &Store{Root: root}
+	shared := OpenDir(root)
 	const n = 8
 	got := make([]int, n)
 	var wg sync.WaitGroup
@@ -421,9 +426,9 @@ func TestStorePublishConcurrent(t *testing.T) {
 		wg.Go(func() {
 			s := shared
 			if i%2 == 0 {
-				s = &Store{Root: root} // as another process would
+				s = OpenDir(root) // as another process would
 			}
-			v, err := s.Publish("m", mustTinyArtifact(t))
+			v, err := s.Publish(context.Background(), "m", mustTinyArtifact(t))
 			if err != nil {
 				t.Error(err)
 			}
@@ -437,7 +442,7 @@ func TestStorePublishConcurrent(t *testing.T) {
 			t.Fatalf("concurrent Publish versions = %v, want 1..%d each once", got, n)
 		}
 	}
-	vs, err := shared.Versions("m")
+	vs, err := shared.Versions(context.Background(), "m")
 	if err != nil || len(vs) != n {
 		t.Fatalf("Versions() = %+v, %v", vs, err)
 	}
@@ -451,7 +456,7 @@ func TestStorePublishConcurrent(t *testing.T) {
 
 func TestStoreSkipsOtherEntries(t *testing.T) {
 	s := mustPublishN(t, "m", 2)
-	dir := filepath.Join(s.Root, "m")
+	dir := filepath.Join(s.Dir(), "m")
 	for _, d := range []string{"01", "0", "-1", "abc", ".tmp-fresh", ".tmp-stale"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
@@ -459,7 +464,7 @@ func TestStoreSkipsOtherEntries(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, ".tmp-fresh", ModelFile), []byte("{}"), 0o644)
 	os.WriteFile(filepath.Join(dir, "7"), []byte("a file, not a version"), 0o644)
-	old := time.Now().Add(-2 * staleTemp)
+	old := time.Now().Add(-2 * time.Hour)
 	if err := os.Chtimes(filepath.Join(dir, ".tmp-stale"), old, old); err != nil {
 		t.Fatal(err)
 	}
@@ -467,7 +472,7 @@ func TestStoreSkipsOtherEntries(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "5"), 0o755)
 	os.WriteFile(filepath.Join(dir, "5", "notes.txt"), []byte("mine"), 0o644)
 
-	vs, err := s.Versions("m")
+	vs, err := s.Versions(context.Background(), "m")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -495,16 +500,16 @@ func TestStoreSkipsOtherEntries(t *testing.T) {
 func TestStoreNames(t *testing.T) {
 	s := mustPublishN(t, "good", 1)
 	for _, d := range []string{".tmp-junk", "bad name", "-dash"} {
-		os.MkdirAll(filepath.Join(s.Root, d), 0o755)
+		os.MkdirAll(filepath.Join(s.Dir(), d), 0o755)
 	}
-	os.WriteFile(filepath.Join(s.Root, "afile"), nil, 0o644)
+	os.WriteFile(filepath.Join(s.Dir(), "afile"), nil, 0o644)
 	mustPublish(t, s, "a.b-c_2", mustTinyArtifact(t))
-	names, err := s.Names()
+	names, err := s.Names(context.Background())
 	if err != nil || !slices.Equal(names, []string{"a.b-c_2", "good"}) {
 		t.Errorf("Names() = %v, %v; want [a.b-c_2 good]", names, err)
 	}
-	if _, err := (&Store{Root: filepath.Join(s.Root, "nope")}).Names(); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Names() of a missing root = %v, want ErrNotFound", err)
+	if _, err := (OpenDir(filepath.Join(s.Dir(), "nope"))).Names(context.Background()); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("Names() of a missing root = %v, want models.ErrNotFound", err)
 	}
 }
 
@@ -516,57 +521,57 @@ func TestStoreInvalidNames(t *testing.T) {
 		name string
 		call func(name string) error
 	}{
-		{"Publish", func(n string) error { _, err := s.Publish(n, mustTinyArtifact(t)); return err }},
-		{"Versions", func(n string) error { _, err := s.Versions(n); return err }},
-		{"Load", func(n string) error { _, err := s.Load(n, 1); return err }},
-		{"Labels", func(n string) error { _, err := s.Labels(n); return err }},
-		{"SetLabel", func(n string) error { return s.SetLabel(n, "stable", 1) }},
-		{"DeleteLabel", func(n string) error { return s.DeleteLabel(n, "stable") }},
-		{"Promote", func(n string) error { return s.Promote(n, 1) }},
-		{"Serving", func(n string) error { _, err := s.Serving(n); return err }},
-		{"Rollback", func(n string) error { _, err := s.Rollback(n); return err }},
+		{"Publish", func(n string) error { _, err := s.Publish(context.Background(), n, mustTinyArtifact(t)); return err }},
+		{"Versions", func(n string) error { _, err := s.Versions(context.Background(), n); return err }},
+		{"Load", func(n string) error { _, err := s.Load(context.Background(), n, 1); return err }},
+		{"Labels", func(n string) error { _, err := s.Labels(context.Background(), n); return err }},
+		{"SetLabel", func(n string) error { return s.SetLabel(context.Background(), n, "stable", 1) }},
+		{"DeleteLabel", func(n string) error { return s.DeleteLabel(context.Background(), n, "stable") }},
+		{"Promote", func(n string) error { return s.Promote(context.Background(), n, 1) }},
+		{"Serving", func(n string) error { _, err := s.Serving(context.Background(), n); return err }},
+		{"Rollback", func(n string) error { _, err := s.Rollback(context.Background(), n); return err }},
 	}
 	for _, op := range ops {
 		for _, n := range names {
 			t.Run(fmt.Sprintf("%s/%q", op.name, n), func(t *testing.T) {
-				if err := op.call(n); !errors.Is(err, ErrInvalidName) {
-					t.Errorf("%s(%q) = %v, want ErrInvalidName", op.name, n, err)
+				if err := op.call(n); !errors.Is(err, models.ErrInvalidName) {
+					t.Errorf("%s(%q) = %v, want models.ErrInvalidName", op.name, n, err)
 				}
 			})
 		}
 	}
-	if _, err := os.Stat(filepath.Join(filepath.Dir(s.Root), "x")); !errors.Is(err, fs.ErrNotExist) {
+	if _, err := os.Stat(filepath.Join(filepath.Dir(s.Dir()), "x")); !errors.Is(err, fs.ErrNotExist) {
 		t.Errorf("something was written outside the store (%v)", err)
 	}
-	if ValidName(strings.Repeat("a", 64)) != true || ValidName("Churn.v2_b-1") != true {
-		t.Errorf("ValidName rejects good names")
+	if models.ValidName(strings.Repeat("a", 64)) != true || models.ValidName("Churn.v2_b-1") != true {
+		t.Errorf("models.ValidName rejects good names")
 	}
 }
 
 func TestStoreLabels(t *testing.T) {
 	s := mustPublishN(t, "m", 3)
-	if labels, err := s.Labels("m"); err != nil || len(labels) != 0 {
+	if labels, err := s.Labels(context.Background(), "m"); err != nil || len(labels) != 0 {
 		t.Fatalf("Labels() before any = %v, %v; want none", labels, err)
 	}
-	if err := s.SetLabel("m", "stable", 2); err != nil {
+	if err := s.SetLabel(context.Background(), "m", "stable", 2); err != nil {
 		t.Fatal(err)
 	}
-	if err := s.SetLabel("m", "canary", 3); err != nil {
+	if err := s.SetLabel(context.Background(), "m", "canary", 3); err != nil {
 		t.Fatal(err)
 	}
-	labels, err := s.Labels("m")
+	labels, err := s.Labels(context.Background(), "m")
 	if err != nil || len(labels) != 2 || labels["stable"] != 2 || labels["canary"] != 3 {
 		t.Fatalf("Labels() = %v, %v; want stable 2, canary 3", labels, err)
 	}
-	data, _ := os.ReadFile(filepath.Join(s.Root, "m", LabelsFile))
+	data, _ := os.ReadFile(filepath.Join(s.Dir(), "m", LabelsFile))
 	if string(data) != "canary 3\nstable 2\n" {
 		t.Errorf("labels file = %q", data)
 	}
-	assertNoTemp(t, filepath.Join(s.Root, "m"))
-	if err := s.DeleteLabel("m", "canary"); err != nil {
+	assertNoTemp(t, filepath.Join(s.Dir(), "m"))
+	if err := s.DeleteLabel(context.Background(), "m", "canary"); err != nil {
 		t.Fatal(err)
 	}
-	if labels, _ := s.Labels("m"); len(labels) != 1 || labels["stable"] != 2 {
+	if labels, _ := s.Labels(context.Background(), "m"); len(labels) != 1 || labels["stable"] != 2 {
 		t.Errorf("after DeleteLabel, Labels() = %v", labels)
 	}
 
@@ -576,29 +581,29 @@ func TestStoreLabels(t *testing.T) {
 		version int
 		wantErr error
 	}{
-		{"upper case label", "Stable", 1, ErrInvalidName},
-		{"empty label", "", 1, ErrInvalidName},
-		{"label with a slash", "a/b", 1, ErrInvalidName},
-		{"unknown version", "stable", 9, ErrNotFound},
-		{"version zero", "stable", 0, ErrNotFound},
+		{"upper case label", "Stable", 1, models.ErrInvalidName},
+		{"empty label", "", 1, models.ErrInvalidName},
+		{"label with a slash", "a/b", 1, models.ErrInvalidName},
+		{"unknown version", "stable", 9, models.ErrNotFound},
+		{"version zero", "stable", 0, models.ErrNotFound},
 	}
 	for _, tt := range errs {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := s.SetLabel("m", tt.label, tt.version); !errors.Is(err, tt.wantErr) {
+			if err := s.SetLabel(context.Background(), "m", tt.label, tt.version); !errors.Is(err, tt.wantErr) {
 				t.Errorf("SetLabel(%q, %d) = %v, want %v", tt.label, tt.version, err, tt.wantErr)
 			}
 		})
 	}
-	if _, err := s.Labels("nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Labels(unknown model) = %v, want ErrNotFound", err)
+	if _, err := s.Labels(context.Background(), "nope"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("Labels(unknown model) = %v, want models.ErrNotFound", err)
 	}
-	os.WriteFile(filepath.Join(s.Root, "m", LabelsFile), []byte("stable two\n"), 0o644)
-	if _, err := s.Labels("m"); !errors.Is(err, ErrCorrupt) {
-		t.Errorf("Labels(garbled file) = %v, want ErrCorrupt", err)
+	os.WriteFile(filepath.Join(s.Dir(), "m", LabelsFile), []byte("stable two\n"), 0o644)
+	if _, err := s.Labels(context.Background(), "m"); !errors.Is(err, models.ErrCorrupt) {
+		t.Errorf("Labels(garbled file) = %v, want models.ErrCorrupt", err)
 	}
 	// A hand-written file with comments and blank lines reads.
-	os.WriteFile(filepath.Join(s.Root, "m", LabelsFile), []byte("# pinned by ops\n\nstable 1\n"), 0o644)
-	if labels, err := s.Labels("m"); err != nil || labels["stable"] != 1 {
+	os.WriteFile(filepath.Join(s.Dir(), "m", LabelsFile), []byte("# pinned by ops\n\nstable 1\n"), 0o644)
+	if labels, err := s.Labels(context.Background(), "m"); err != nil || labels["stable"] != 1 {
 		t.Errorf("Labels(commented file) = %v, %v", labels, err)
 	}
 }
@@ -606,7 +611,7 @@ func TestStoreLabels(t *testing.T) {
 // corrupt damages a version's model.json so that its checksum fails.
 func corrupt(t *testing.T, s *Store, name string, version int) {
 	t.Helper()
-	path := filepath.Join(s.Root, name, fmt.Sprint(version), ModelFile)
+	path := filepath.Join(s.Dir(), name, fmt.Sprint(version), ModelFile)
 	if err := os.WriteFile(path, []byte("{}"), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -620,35 +625,37 @@ func TestStoreServing(t *testing.T) {
 		wantErr error
 	}{
 		{"highest valid", func(*testing.T, *Store) {}, 3, nil},
-		{"stable pins an older version", func(t *testing.T, s *Store) { s.SetLabel("m", "stable", 1) }, 1, nil},
-		{"canary is not served by default", func(t *testing.T, s *Store) { s.SetLabel("m", "canary", 2) }, 3, nil},
+		{"stable pins an older version", func(t *testing.T, s *Store) { s.SetLabel(context.Background(), "m", "stable", 1) }, 1, nil},
+		{"canary is not served by default", func(t *testing.T, s *Store) { s.SetLabel(context.Background(), "m", "canary", 2) }, 3, nil},
 		{"newest corrupt", func(t *testing.T, s *Store) { corrupt(t, s, "m", 3) }, 2, nil},
-		{"stable corrupt falls back to the highest valid", func(t *testing.T, s *Store) {
-			s.SetLabel("m", "stable", 2)
+		// Issue 13: a stable label naming a failed or missing version is an error, never a silent
+		// switch to another version.
+		{"stable corrupt is an error", func(t *testing.T, s *Store) {
+			s.SetLabel(context.Background(), "m", "stable", 2)
 			corrupt(t, s, "m", 2)
-		}, 3, nil},
-		{"stable removed by hand falls back", func(t *testing.T, s *Store) {
-			s.SetLabel("m", "stable", 3)
-			os.RemoveAll(filepath.Join(s.Root, "m", "3"))
-		}, 2, nil},
+		}, 0, models.ErrDanglingLabel},
+		{"stable removed by hand is an error", func(t *testing.T, s *Store) {
+			s.SetLabel(context.Background(), "m", "stable", 3)
+			os.RemoveAll(filepath.Join(s.Dir(), "m", "3"))
+		}, 0, models.ErrDanglingLabel},
 		{"none valid", func(t *testing.T, s *Store) {
 			for v := 1; v <= 3; v++ {
 				corrupt(t, s, "m", v)
 			}
-		}, 0, ErrNotFound},
+		}, 0, models.ErrNotFound},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustPublishN(t, "m", 3)
 			tt.setup(t, s)
-			got, err := s.Serving("m")
+			got, err := s.Serving(context.Background(), "m")
 			if !errors.Is(err, tt.wantErr) || got != tt.want {
 				t.Errorf("Serving() = %d, %v; want %d, %v", got, err, tt.want, tt.wantErr)
 			}
 		})
 	}
-	if _, err := newStore(t).Serving("nope"); !errors.Is(err, ErrNotFound) {
-		t.Errorf("Serving(unknown) = %v, want ErrNotFound", err)
+	if _, err := newStore(t).Serving(context.Background(), "nope"); !errors.Is(err, models.ErrNotFound) {
+		t.Errorf("Serving(unknown) = %v, want models.ErrNotFound", err)
 	}
 }
 
@@ -656,25 +663,25 @@ func TestStoreRollback(t *testing.T) {
 	tests := []struct {
 		name  string
 		setup func(t *testing.T, s *Store)
-		want  []int // successive rollbacks; 0 = ErrNotFound, serving unchanged
+		want  []int // successive rollbacks; 0 = models.ErrNotFound, serving unchanged
 	}{
 		{"steps down from the highest", func(*testing.T, *Store) {}, []int{2, 1, 0}},
 		{"skips a corrupt version", func(t *testing.T, s *Store) { corrupt(t, s, "m", 2) }, []int{1, 0}},
 		{"from a corrupt newest", func(t *testing.T, s *Store) { corrupt(t, s, "m", 3) }, []int{1, 0}},
-		{"from a pinned stable", func(t *testing.T, s *Store) { s.SetLabel("m", "stable", 2) }, []int{1, 0}},
+		{"from a pinned stable", func(t *testing.T, s *Store) { s.SetLabel(context.Background(), "m", "stable", 2) }, []int{1, 0}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustPublishN(t, "m", 3)
 			tt.setup(t, s)
 			for _, want := range tt.want {
-				before, _ := s.Serving("m")
-				got, err := s.Rollback("m")
+				before, _ := s.Serving(context.Background(), "m")
+				got, err := s.Rollback(context.Background(), "m")
 				if want == 0 {
-					if !errors.Is(err, ErrNotFound) {
-						t.Fatalf("Rollback() = %d, %v; want ErrNotFound", got, err)
+					if !errors.Is(err, models.ErrNotFound) {
+						t.Fatalf("Rollback() = %d, %v; want models.ErrNotFound", got, err)
 					}
-					if after, _ := s.Serving("m"); after != before {
+					if after, _ := s.Serving(context.Background(), "m"); after != before {
 						t.Errorf("a failed Rollback moved serving from %d to %d", before, after)
 					}
 					continue
@@ -682,7 +689,7 @@ func TestStoreRollback(t *testing.T) {
 				if err != nil || got != want {
 					t.Fatalf("Rollback() = %d, %v; want %d", got, err, want)
 				}
-				if serving, _ := s.Serving("m"); serving != want {
+				if serving, _ := s.Serving(context.Background(), "m"); serving != want {
 					t.Errorf("after Rollback, Serving() = %d, want %d", serving, want)
 				}
 			}
@@ -691,17 +698,17 @@ func TestStoreRollback(t *testing.T) {
 
 	// A version published after a rollback waits for promotion.
 	s := mustPublishN(t, "m", 2)
-	if v, err := s.Rollback("m"); err != nil || v != 1 {
+	if v, err := s.Rollback(context.Background(), "m"); err != nil || v != 1 {
 		t.Fatalf("Rollback() = %d, %v", v, err)
 	}
 	v3 := mustPublish(t, s, "m", mustTinyArtifact(t))
-	if serving, _ := s.Serving("m"); serving != 1 {
+	if serving, _ := s.Serving(context.Background(), "m"); serving != 1 {
 		t.Errorf("after publishing %d, Serving() = %d, want the pinned 1", v3, serving)
 	}
-	if err := s.Promote("m", v3); err != nil {
+	if err := s.Promote(context.Background(), "m", v3); err != nil {
 		t.Fatal(err)
 	}
-	if serving, _ := s.Serving("m"); serving != v3 {
+	if serving, _ := s.Serving(context.Background(), "m"); serving != v3 {
 		t.Errorf("after Promote(%d), Serving() = %d", v3, serving)
 	}
 }
@@ -712,23 +719,23 @@ func TestStoreNotFound(t *testing.T) {
 		name string
 		call func() error
 	}{
-		{"Versions of an unknown model", func() error { _, err := s.Versions("nope"); return err }},
-		{"Load of an unknown model", func() error { _, err := s.Load("nope", 1); return err }},
-		{"Load of an unknown version", func() error { _, err := s.Load("m", 2); return err }},
-		{"Load of version 0", func() error { _, err := s.Load("m", 0); return err }},
-		{"Rollback of an unknown model", func() error { _, err := s.Rollback("nope"); return err }},
+		{"Versions of an unknown model", func() error { _, err := s.Versions(context.Background(), "nope"); return err }},
+		{"Load of an unknown model", func() error { _, err := s.Load(context.Background(), "nope", 1); return err }},
+		{"Load of an unknown version", func() error { _, err := s.Load(context.Background(), "m", 2); return err }},
+		{"Load of version 0", func() error { _, err := s.Load(context.Background(), "m", 0); return err }},
+		{"Rollback of an unknown model", func() error { _, err := s.Rollback(context.Background(), "nope"); return err }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.call(); !errors.Is(err, ErrNotFound) {
-				t.Errorf("got %v, want ErrNotFound", err)
+			if err := tt.call(); !errors.Is(err, models.ErrNotFound) {
+				t.Errorf("got %v, want models.ErrNotFound", err)
 			}
 		})
 	}
 }
 
 func TestVersionErrorText(t *testing.T) {
-	err := &VersionError{Name: "m", Version: 3, File: ModelFile, Err: fmt.Errorf("%w: does not decode", ErrCorrupt)}
+	err := &models.VersionError{Name: "m", Version: 3, File: ModelFile, Err: fmt.Errorf("%w: does not decode", models.ErrCorrupt)}
 	if got, want := err.Error(), `models: model "m" version 3: model.json: corrupt: does not decode`; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
 	}
