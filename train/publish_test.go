@@ -44,8 +44,13 @@ func TestPublishGate(t *testing.T) {
 	if !strings.Contains(g.Reason, "too good") {
 		t.Errorf("refusal reason %q does not say too good to be true", g.Reason)
 	}
-	if v, _, err = train.Publish(context.Background(), st, "leads", leaky, f, labels, train.PublishOptions{Force: true}); err != nil || v != 1 {
+	if v, g, err = train.Publish(context.Background(), st, "leads", leaky, f, labels, train.PublishOptions{Force: true}); err != nil || v != 1 {
 		t.Fatalf("forced: got version %d, error %v; want version 1", v, err)
+	}
+	var forced bytes.Buffer
+	train.WriteSummary(&forced, leaky.Artifact, leaky, dataset.OutcomeCounts{}, g)
+	if !strings.Contains(forced.String(), "Published leads version 1") || !strings.Contains(forced.String(), "would refuse, published because forced") {
+		t.Errorf("the summary of a forced publish does not say both:\n%s", forced.String())
 	}
 
 	honest := fitRes(train.Config{})

@@ -108,11 +108,11 @@ func WriteSummary(w io.Writer, a *models.Artifact, res *Result, counts dataset.O
 	for _, warn := range res.Warnings {
 		fmt.Fprintln(w, "warning:", warn)
 	}
-	writeGate(w, g)
+	writeGate(w, g, a.Version > 0)
 }
 
 // writeGate says what the publish gate measured.
-func writeGate(w io.Writer, g *Gate) {
+func writeGate(w io.Writer, g *Gate, published bool) {
 	if g == nil {
 		return
 	}
@@ -125,9 +125,12 @@ func writeGate(w io.Writer, g *Gate) {
 	} else {
 		fmt.Fprintf(w, "  holdout AUC %.4f; no version serving yet\n", g.AUC)
 	}
-	if g.Passed {
+	switch {
+	case g.Passed:
 		fmt.Fprintln(w, "  passed")
-	} else {
+	case published:
+		fmt.Fprintf(w, "  would refuse, published because forced: %s\n", g.Reason)
+	default:
 		fmt.Fprintf(w, "  refused: %s\n", g.Reason)
 	}
 }
