@@ -25,4 +25,7 @@ gobin=$(go env GOBIN)
 [ -x "$gobin/helm" ] || command -v helm >/dev/null \
 	|| (cd / && go install helm.sh/helm/v4/cmd/helm@v4.3.2) \
 	|| echo "ci-deps: helm install failed; make deploy-check will fail" >&2
+[ -x "$gobin/versitygw" ] || command -v versitygw >/dev/null \
+	|| (cd / && go install github.com/versity/versitygw/cmd/versitygw@v1.8.0) \
+	|| echo "ci-deps: versitygw install failed; the S3 tests will skip" >&2
 exit 0
