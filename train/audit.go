@@ -13,15 +13,16 @@ import (
 	"github.com/leadscore/leadscore/models"
 )
 
-// Thresholds of the leakage audit. How production AutoML tools decide, and why these: H2O's
-// Driverless AI and DataRobot flag a feature as a target leak when a model on that one feature
-// alone reaches a very high AUC (DataRobot: "high risk" near 0.99 for one feature, "moderate" when
-// one feature holds most of the importance); we measure the same single-feature AUC, exclude from
-// leakAUC up (0.95), and add what those tools only warn about, because a lead list has no business
-// being predicted almost perfectly by one column: a column the spec marks suspect (its name says
-// outcome, stage, status, tags or duration) that ranks the outcome well, one filled in for one outcome
-// and empty for the other, one whose values never occur among still-open contacts, and one far
-// stronger than every other attribute (the importance-share test, read as single-feature AUCs).
+// Thresholds of the leakage audit. How a production AutoML tool decides: H2O Driverless AI
+// (check_leakage, on by default) fits a model for the variable importance of every feature, then a
+// simple model on each feature of significant importance, and reports those whose one-feature model
+// reaches a high AUC as potential leaks (dropping them above drop_features_leakage_threshold_auc).
+// We measure the same one-feature AUC (columnAUC, on the training rows, rare values pooled and bins
+// cross-fitted) and exclude from leakAUC up (0.95). A lead list also shows leaks the AUC alone misses,
+// so the audit adds: a column the spec marks suspect (its name says outcome, stage, status, tags or
+// duration) that ranks the outcome well; one filled in for one outcome and empty for the other; one
+// whose values never occur among still-open contacts; and one far stronger than every other
+// attribute (the importance-dominance test, read as one-feature AUCs).
 const (
 	// auditMinCount is the number of contacts below which a value is pooled in the audit.
 	auditMinCount = 20
