@@ -48,6 +48,7 @@ func referenceReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features
 		return cr, nil
 	}
 
+	missing := features.NewMissingValues(opts.MissingValues)
 	cr, err := open()
 	if err != nil {
 		return nil, err
@@ -88,7 +89,7 @@ func referenceReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features
 			if !infer[j] || cands[j] == 0 {
 				continue
 			}
-			if t := strings.TrimSpace(field); !features.NewMissingValues(opts.MissingValues).Has(t) {
+			if t := strings.TrimSpace(field); !missing.Has(t) {
 				seen[j] = true
 				cands[j] = narrow(cands[j], t)
 			}
@@ -129,7 +130,7 @@ func referenceReadCSV(r io.ReadSeeker, name string, opts ReadOptions) (*features
 		}
 		for c, col := range f.Columns {
 			field := rec[idx[c]]
-			v, ok := parseAs(col.Kind, field, features.NewMissingValues(opts.MissingValues), &interns[c])
+			v, ok := parseAs(col.Kind, field, missing, &interns[c])
 			if !ok {
 				line, _ := cr.FieldPos(idx[c])
 				return nil, &ParseError{File: name, Line: line, Row: row, Column: col.Name,
