@@ -128,7 +128,10 @@ func judge(ctx context.Context, st Store, name string, res *Result, f *features.
 	for r, i := range res.HoldoutRows {
 		p, err := prev.Predict(f.Contact(i, ""), at)
 		if err != nil {
-			return nil, fmt.Errorf("train: version %d cannot score the new holdout (row %d), so the two cannot be compared: %w", serving, i+1, err)
+			// A schema change (a column of another kind): no comparison, so no pass without Force.
+			g.Passed = false
+			g.Reason = fmt.Sprintf("version %d cannot score the new holdout (row %d: %v), so the two cannot be compared", serving, i+1, err)
+			return g, nil
 		}
 		scores[r], y[r] = p.Probability, labels[i] == features.Won
 	}

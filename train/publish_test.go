@@ -135,3 +135,41 @@ func TestTrainWidensPenaltyGrid(t *testing.T) {
 		t.Errorf("no warning about the grid's edge in %q", res.Warnings)
 	}
 }
+
+// TestPublishGateSchemaChange publishes a version, then trains on data where a column changed kind
+// (employees as text): the serving version cannot score the new holdout, so the gate refuses and
+// says why, and Force publishes.
+func TestPublishGateSchemaChange(t *testing.T) {
+	f, labels := generated(t, 3000, 6)
+	st := store.OpenDir(t.TempDir())
+	cfg := train.Config{Label: "deal_stage", Seed: 2, Exclude: []string{"true_probability"}, Grid: []float64{0.1}}
+	res, err := train.Train(context.Background(), f, labels, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := train.Publish(context.Background(), st, "leads", res, f, labels, train.PublishOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	changed := &features.Frame{}
+	for _, c := range f.Columns {
+		if c.Name == "employees" {
+			text := &features.Column{Name: c.Name, Kind: features.KindCategory, Str: make([]string, len(c.Num)), Valid: c.Valid}
+			for i, x := range c.Num {
+				text.Str[i] = fmt.Sprintf("%.0f people", x)
+			}
+			c = text
+		}
+		changed.Columns = append(changed.Columns, c)
+	}
+	res, err = train.Train(context.Background(), changed, labels, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, g, err := train.Publish(context.Background(), st, "leads", res, changed, labels, train.PublishOptions{})
+	if !errors.Is(err, train.ErrGate) || v != 0 || g == nil || !strings.Contains(g.Reason, "cannot score the new holdout") {
+		t.Fatalf("schema change: got version %d, gate %+v, error %v; want a refusal saying version 1 cannot score the holdout", v, g, err)
+	}
+	if v, _, err = train.Publish(context.Background(), st, "leads", res, changed, labels, train.PublishOptions{Force: true}); err != nil || v != 2 {
+		t.Errorf("forced: got version %d, error %v; want version 2", v, err)
+	}
+}

@@ -117,11 +117,13 @@ func writeGate(w io.Writer, g *Gate, published bool) {
 		return
 	}
 	fmt.Fprintln(w, "\nPublish gate:")
-	if g.Serving > 0 {
+	if g.Serving > 0 && g.ServingAUC > 0 {
 		fmt.Fprintf(w, "  on the same %d holdout contacts: this model AUC %.4f, serving version %d AUC %.4f\n", g.Rows, g.AUC, g.Serving, g.ServingAUC)
 		if len(g.Leaky) > 0 {
 			fmt.Fprintf(w, "  version %d uses %s, which this audit excludes as leakage: its AUC is no fair bar\n", g.Serving, strings.Join(g.Leaky, ", "))
 		}
+	} else if g.Serving > 0 {
+		fmt.Fprintf(w, "  holdout AUC %.4f; serving version %d could not be scored on the same contacts\n", g.AUC, g.Serving)
 	} else {
 		fmt.Fprintf(w, "  holdout AUC %.4f; no version serving yet\n", g.AUC)
 	}
