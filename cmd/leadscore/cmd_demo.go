@@ -33,6 +33,7 @@ import (
 
 type demoFlags struct {
 	dir, rulesFile string
+	models         string
 	rows           int
 	seed           uint64
 }
@@ -52,6 +53,7 @@ func newDemoCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file (default: the embedded testdata/rules.yaml, written to the demo directory)")
 	f.IntVar(&fl.rows, "rows", 0, "contacts to generate instead of the embedded testdata/contacts.parquet")
 	f.Uint64Var(&fl.seed, "seed", 1, "generator seed (with --rows) and split seed")
+	f.StringVar(&fl.models, "models", "", "publish into this store instead of a fresh DIR/models (a directory or a URL, as every --models takes; not emptied first)")
 	return cmd
 }
 
@@ -60,9 +62,12 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(fl.dir, 0o755); err != nil {
 		return err
 	}
-	storeDir := filepath.Join(fl.dir, "models")
-	if err := os.RemoveAll(storeDir); err != nil {
-		return err
+	storeDir := fl.models
+	if storeDir == "" {
+		storeDir = filepath.Join(fl.dir, "models")
+		if err := os.RemoveAll(storeDir); err != nil {
+			return err
+		}
 	}
 
 	dataFile := filepath.Join(fl.dir, "contacts.parquet")
@@ -132,6 +137,7 @@ func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
+	defer st.Close()
 	v, gate, err := train.Publish(ctx, st, "leads", res, frame, labels, train.PublishOptions{})
 	if gate != nil {
 		train.WriteSummary(stdout, a, res, counts, gate)

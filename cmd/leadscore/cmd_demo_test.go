@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -71,5 +73,19 @@ func TestDemo(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(dir, "rules.yaml")); err != nil {
 		t.Errorf("the demo's rules file: %v", err)
+	}
+}
+
+// TestDemoModelsURL publishes the demo into a store given as a file:// URL, as it would into s3://.
+func TestDemoModelsURL(t *testing.T) {
+	root := filepath.Join(t.TempDir(), "store")
+	mustRun(t, "demo", "--dir", filepath.Join(t.TempDir(), "demo"), "--models", "file://"+root)
+	if _, err := loadStored(root, "leads", 1); err != nil {
+		t.Fatalf("the demo's version in the store given: %v", err)
+	}
+	err := run(context.Background(), []string{"demo", "--dir", t.TempDir(), "--models", "ftp://host/models"}, io.Discard, io.Discard)
+	var ue usageError
+	if !errors.As(err, &ue) || !strings.Contains(err.Error(), "ftp") {
+		t.Errorf("demo --models ftp://: %v, want a usage error naming the scheme", err)
 	}
 }
