@@ -2,13 +2,16 @@ package reliability
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/leadscore/leadscore/internal/s3test"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/serve"
 	"github.com/leadscore/leadscore/store"
+	"github.com/leadscore/leadscore/store/bucket"
 )
 
 // replicaLoad calls one replica from a few workers, each at a bounded rate, until stop, and records
@@ -137,6 +140,57 @@ func TestReplicasOnS3(t *testing.T) {
 		}
 		if l.newest != want {
 			t.Errorf("replica %d: newest version %d with the store down, want %d", i, l.newest, want)
+		}
+	}
+}
+
+// TestReloadStormS3 publishes versions into an s3:// store (versitygw) in quick succession, with an
+// upload cut before its MANIFEST after every third, while a server polls it under a steady load: no
+// call fails, every answer comes from a published version (never a cut one), and the newest is
+// served at the end. The disk's storm with every breakage is TestReloadStorm; `make soak` runs both
+// long.
+func TestReloadStormS3(t *testing.T) {
+	a, contacts := mustTrained(t)
+	srv := s3test.Start(t)
+	srv.SetEnv(t)
+	url := srv.URL("storm", "")
+	ctx := context.Background()
+	st, err := store.Open(ctx, url, store.Options{CacheDir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	raw, err := bucket.Open(ctx, url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer raw.Close()
+	published := map[int64]bool{int64(mustPublish(t, st, a, 0)): true}
+	p := startInproc(t, st, pick(50*time.Millisecond, 250*time.Millisecond), serve.Options{})
+	stop := background(t, predictCall(p.client, contacts))
+	every := pick(100*time.Millisecond, time.Second)
+	last := 0
+	for i := 1; i <= pick(20, 100); i++ {
+		time.Sleep(every)
+		last = mustPublish(t, st, a, 0.001*float64(i))
+		published[int64(last)] = true
+		if i%3 == 0 { // a trainer dies after uploading model.json of the next number
+			if err := raw.Write(ctx, fmt.Sprintf("%s/%d/%s", modelName, last+1, store.ModelFile), []byte(`{"format":1`), false); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if !waitFor(5*time.Second, func() bool { return mustGetModel(t, p).GetServingVersion() == int64(last) }) {
+		t.Errorf("version %d not served at the end of the storm", last)
+	}
+	res := stop()
+	t.Logf("load: %v; %d versions published", res, len(published))
+	if res.failures() > 0 {
+		t.Errorf("%d of %d calls failed: %v", res.failures(), res.Calls, res.Errors)
+	}
+	for v := range res.Versions {
+		if !published[v] {
+			t.Errorf("version %d answered, which was never published whole", v)
 		}
 	}
 }
