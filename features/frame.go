@@ -18,6 +18,20 @@ type Column struct {
 	Valid []bool
 }
 
+// NewColumn returns a column of n missing rows with the data slice its kind uses.
+func NewColumn(name string, kind Kind, n int) *Column {
+	c := &Column{Name: name, Kind: kind, Valid: make([]bool, n)}
+	switch kind {
+	case KindCategory:
+		c.Str = make([]string, n)
+	case KindFlag:
+		c.Bool = make([]bool, n)
+	default:
+		c.Num = make([]float64, n)
+	}
+	return c
+}
+
 // Len returns the number of rows in c.
 func (c *Column) Len() int { return len(c.Valid) }
 

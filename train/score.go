@@ -58,12 +58,7 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 		copied = append([]string{opts.IDColumn}, slices.DeleteFunc(slices.Clone(opts.Keep), func(s string) bool { return s == opts.IDColumn })...)
 	}
 	newCol := func(name string, kind features.Kind) *features.Column {
-		c := &features.Column{Name: name, Kind: kind, Valid: make([]bool, n)}
-		if kind == features.KindCategory {
-			c.Str = make([]string, n)
-		} else {
-			c.Num = make([]float64, n)
-		}
+		c := features.NewColumn(name, kind, n)
 		out.Columns = append(out.Columns, c)
 		return c
 	}

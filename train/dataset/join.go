@@ -120,14 +120,7 @@ func (j OutcomeJoin) Labels(f *features.Frame, opts ReadOptions) ([]features.Lab
 			}
 		}
 		labels[i] = l
-		switch l {
-		case features.Won:
-			counts.Won++
-		case features.Lost:
-			counts.Lost++
-		default:
-			counts.Open++
-		}
+		counts.add(l)
 	}
 	counts.Unmatched = len(found) - len(matched)
 	if counts.Won == 0 || counts.Lost == 0 {

@@ -30,6 +30,18 @@ type OutcomeCounts struct {
 	Unmatched int `json:"unmatched,omitempty"`
 }
 
+// add counts one label.
+func (c *OutcomeCounts) add(l features.Label) {
+	switch l {
+	case features.Won:
+		c.Won++
+	case features.Lost:
+		c.Lost++
+	default:
+		c.Open++
+	}
+}
+
 // openValues are outcome values that mean the deal is still undecided, whatever the lists say.
 var openValues = []string{"open", "in progress", "pending", "new", "unknown", "active", "ongoing"}
 
@@ -99,14 +111,7 @@ func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, err
 			}
 		}
 		labels[i] = l
-		switch l {
-		case features.Won:
-			counts.Won++
-		case features.Lost:
-			counts.Lost++
-		default:
-			counts.Open++
-		}
+		counts.add(l)
 	}
 	slices.Sort(counts.OpenValues)
 	if counts.Won == 0 || counts.Lost == 0 {

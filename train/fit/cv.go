@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
@@ -231,5 +232,5 @@ func (r *Result) Probability(x []float64) float64 {
 	if len(x) != len(r.Weights) {
 		panic("fit: row length differs from the number of weights")
 	}
-	return 1 / (1 + math.Exp(-(dot(r.Weights, x) + r.Intercept)))
+	return models.Sigmoid(dot(r.Weights, x) + r.Intercept)
 }

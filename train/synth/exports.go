@@ -51,7 +51,7 @@ var Cities = []string{"Köln", "München", "Zürich", "Málaga", "São Paulo", "
 func AddCity(f *features.Frame, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed, seed^0x63697479))
 	n := f.Len()
-	c := &features.Column{Name: "city", Kind: features.KindCategory, Str: make([]string, n), Valid: make([]bool, n)}
+	c := features.NewColumn("city", features.KindCategory, n)
 	for i := range n {
 		c.Str[i], c.Valid[i] = Cities[rng.IntN(len(Cities))], true
 	}

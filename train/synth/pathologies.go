@@ -41,12 +41,7 @@ func (p Pathologies) add(f *features.Frame, seed uint64) {
 	rng := rand.New(rand.NewPCG(seed^0xbad, seed))
 	stage := f.Column(LabelColumn)
 	newCol := func(name string, kind features.Kind) *features.Column {
-		c := &features.Column{Name: name, Kind: kind, Valid: make([]bool, n)}
-		if kind == features.KindCategory {
-			c.Str = make([]string, n)
-		} else {
-			c.Num = make([]float64, n)
-		}
+		c := features.NewColumn(name, kind, n)
 		f.Columns = append(f.Columns, c)
 		return c
 	}

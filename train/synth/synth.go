@@ -173,15 +173,7 @@ func Generate(cfg Config) (*features.Frame, error) {
 	f := &features.Frame{Columns: make([]*features.Column, len(fields))}
 	col := make(map[string]*features.Column, len(fields))
 	for i, fd := range fields {
-		c := &features.Column{Name: fd.Name, Kind: fd.Kind, Valid: make([]bool, n)}
-		switch fd.Kind {
-		case features.KindCategory:
-			c.Str = make([]string, n)
-		case features.KindFlag:
-			c.Bool = make([]bool, n)
-		default:
-			c.Num = make([]float64, n)
-		}
+		c := features.NewColumn(fd.Name, fd.Kind, n)
 		f.Columns[i] = c
 		col[fd.Name] = c
 	}
