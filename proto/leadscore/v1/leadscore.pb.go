@@ -1273,9 +1273,10 @@ type Model struct {
 	Labels map[string]int64 `protobuf:"bytes,3,rep,name=labels,proto3" json:"labels,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"varint,2,opt,name=value"`
 	// Every version the server found, newest first.
 	Versions []*ModelVersion `protobuf:"bytes,4,rep,name=versions,proto3" json:"versions,omitempty"`
-	// Set when the store could not be read for this model at the last poll (directory removed or
-	// unreadable, no servable version left): what failed. The versions above are then the last good
-	// ones, still serving.
+	// Set when the store cannot serve this model as it says: the store could not be read at the last
+	// poll (unreachable, unreadable, no servable version left), the stable label names a missing or
+	// failed version, or the model was removed and is retiring (until when). It says what failed; the
+	// versions above are then the last good ones, still serving.
 	StoreError    string `protobuf:"bytes,5,opt,name=store_error,json=storeError,proto3" json:"store_error,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
