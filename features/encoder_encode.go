@@ -6,9 +6,9 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // cell is one property value read as its column's kind: s for a category, x for a number, Unix
@@ -282,22 +282,15 @@ func (e *Encoder) EncodeFrame(f *Frame, rows []int, asOf time.Time) ([]float64, 
 	const block = 256
 	blocks := (len(rows) + block - 1) / block
 	errs := make([]error, blocks)
-	var next atomic.Int64
-	work := func() {
-		for {
-			b := int(next.Add(1)) - 1
-			if b >= blocks {
-				return
-			}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for b := range blocks {
+		g.Go(func() error {
 			errs[b] = e.encodeBlock(ix, cols, rows, b*block, min((b+1)*block, len(rows)), now, out)
-		}
+			return nil
+		})
 	}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), blocks) - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
+	_ = g.Wait() // errors are kept per block, to report the lowest failing one
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

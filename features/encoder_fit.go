@@ -7,8 +7,8 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // FitEncoder fits an encoder for the used columns of spec on the given rows of f (nil rows: every
@@ -62,22 +62,15 @@ func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder
 	// Columns are fitted independently, on up to GOMAXPROCS goroutines; the error reported is the
 	// first column's in spec order.
 	errs := make([]error, len(cols))
-	var next atomic.Int64
-	work := func() {
-		for {
-			i := int(next.Add(1)) - 1
-			if i >= len(cols) {
-				return
-			}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range cols {
+		g.Go(func() error {
 			errs[i] = e.Columns[i].fit(cols[i], rows, asOf, opts, missing)
-		}
+			return nil
+		})
 	}
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(cols)) - 1 {
-		wg.Go(work)
-	}
-	work()
-	wg.Wait()
+	_ = g.Wait() // errors are kept per column, to report the first in spec order
 	for _, err := range errs {
 		if err != nil {
 			return nil, err

@@ -10,7 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
+
+	"golang.org/x/sync/errgroup"
 )
 
 // ErrNoClosedContacts is returned by ComputeRates when no row is won or lost.
@@ -320,20 +321,15 @@ func ComputeRates(f *Frame, labels []Label, opts RateOptions) (*RateReport, erro
 	}
 	results := make([]result, len(cols))
 	b := rateBuilder{labels: labels, closed: closed, won: rep.Customers, rate: rep.Rate, opts: o}
-	var wg sync.WaitGroup
-	next := make(chan int)
-	for range min(runtime.GOMAXPROCS(0), len(cols)) {
-		wg.Go(func() {
-			for i := range next {
-				results[i].table, results[i].reason = b.table(cols[i])
-			}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range cols {
+		g.Go(func() error {
+			results[i].table, results[i].reason = b.table(cols[i])
+			return nil
 		})
 	}
-	for i := range cols {
-		next <- i
-	}
-	close(next)
-	wg.Wait()
+	_ = g.Wait() // the tables report no error
 
 	for i, r := range results {
 		if r.reason != "" {

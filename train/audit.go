@@ -6,8 +6,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
-	"sync/atomic"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
@@ -70,22 +70,17 @@ func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []st
 	y := labelBools(in.labels, in.rows)
 	// The columns' AUCs are independent: measured on up to GOMAXPROCS goroutines.
 	aucs := make([]float64, len(spec.Columns))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range runtime.GOMAXPROCS(0) {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= len(spec.Columns) {
-					return
-				}
-				if col := in.f.Column(spec.Columns[i].Name); col != nil && spec.Columns[i].Name != spec.Label {
-					aucs[i] = columnAUC(col, &spec.Columns[i], in.rows, y)
-				}
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i := range spec.Columns {
+		g.Go(func() error {
+			if col := in.f.Column(spec.Columns[i].Name); col != nil && spec.Columns[i].Name != spec.Label {
+				aucs[i] = columnAUC(col, &spec.Columns[i], in.rows, y)
 			}
+			return nil
 		})
 	}
-	wg.Wait()
+	_ = g.Wait() // a column's AUC reports no error
 	open := openRows(in.labels)
 	var audit []models.AuditEntry
 	var warns []string
