@@ -8,8 +8,6 @@ import (
 	"log/slog"
 	"os"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"google.golang.org/grpc/metadata"
@@ -47,83 +45,49 @@ const tokenCheckEvery = time.Second
 // the request path: a stat). A file that becomes unreadable or empty keeps the previous tokens.
 type tokenSet struct {
 	static []byte
-	file   string
-	log    *slog.Logger
-	every  time.Duration // how often the file is looked at, at most
-
-	cur     atomic.Pointer[[][]byte] // swapped whole, never mutated
-	checked atomic.Int64             // UnixNano of the last look at the file
-
-	mu      sync.Mutex // serialises reloads; guards modTime and size
-	modTime time.Time
-	size    int64
+	file   *watchedFiles[[][]byte] // nil without a token file
 }
 
 func newTokenSet(static, file string, log *slog.Logger) (*tokenSet, error) {
-	ts := &tokenSet{static: []byte(static), file: file, log: log, every: tokenCheckEvery}
-	var toks [][]byte
-	if file != "" {
-		fi, err := os.Stat(file)
-		if err != nil {
-			return nil, fmt.Errorf("serve: token file: %w", err)
-		}
-		if toks, err = ReadTokenFile(file); err != nil {
-			return nil, err
-		}
-		ts.modTime, ts.size = fi.ModTime(), fi.Size()
-		ts.checked.Store(time.Now().UnixNano())
+	ts := &tokenSet{static: []byte(static)}
+	if file == "" {
+		return ts, nil
 	}
-	ts.cur.Store(&toks)
+	ts.file = &watchedFiles[[][]byte]{
+		files: []string{file},
+		every: tokenCheckEvery,
+		load: func() (*[][]byte, error) {
+			toks, err := ReadTokenFile(file)
+			return &toks, err
+		},
+		failed: func(err error) {
+			log.Error("serve: token file unreadable, previous tokens kept", "file", file, "err", err)
+		},
+		loaded: func(toks *[][]byte) {
+			log.Info("serve: token file reloaded", "file", file, "tokens", len(*toks))
+		},
+	}
+	if err := ts.file.start(); err != nil {
+		return nil, err
+	}
 	return ts, nil
 }
 
 // on reports whether calls need a token.
-func (ts *tokenSet) on() bool { return len(ts.static) > 0 || ts.file != "" }
+func (ts *tokenSet) on() bool { return len(ts.static) > 0 || ts.file != nil }
 
 // valid reports whether tok is one of the tokens, comparing with every token in constant time.
 func (ts *tokenSet) valid(tok []byte) bool {
-	ts.maybeReload()
 	ok := 0
 	if len(ts.static) > 0 {
 		ok |= subtle.ConstantTimeCompare(tok, ts.static)
 	}
-	for _, t := range *ts.cur.Load() {
-		ok |= subtle.ConstantTimeCompare(tok, t)
+	if ts.file != nil {
+		for _, t := range *ts.file.get() {
+			ok |= subtle.ConstantTimeCompare(tok, t)
+		}
 	}
 	return ok == 1
-}
-
-// maybeReload rereads the token file when a second has passed since the last look and its size or
-// time changed.
-func (ts *tokenSet) maybeReload() {
-	if ts.file == "" {
-		return
-	}
-	now := time.Now().UnixNano()
-	last := ts.checked.Load()
-	if now-last < int64(ts.every) || !ts.checked.CompareAndSwap(last, now) {
-		return
-	}
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	fi, err := os.Stat(ts.file)
-	if err == nil && fi.ModTime().Equal(ts.modTime) && fi.Size() == ts.size {
-		return
-	}
-	var toks [][]byte
-	if err == nil {
-		toks, err = ReadTokenFile(ts.file)
-	}
-	if err != nil {
-		if ts.size != -1 { // logged once, not every second
-			ts.log.Error("serve: token file unreadable, previous tokens kept", "file", ts.file, "err", err)
-		}
-		ts.modTime, ts.size = time.Time{}, -1
-		return
-	}
-	ts.modTime, ts.size = fi.ModTime(), fi.Size()
-	ts.cur.Store(&toks)
-	ts.log.Info("serve: token file reloaded", "file", ts.file, "tokens", len(toks))
 }
 
 // tokenIn checks the bearer token in md.

@@ -26,7 +26,7 @@ func TestTokenFile(t *testing.T) {
 	}
 	write("# one per line\nalpha\n\n  beta  \n")
 	srv := mustServer(t, fx.reg, Options{AuthTokenFile: file})
-	srv.tokens.every = 0 // look at the file at every call
+	srv.tokens.file.every = 0 // look at the file at every call
 	client := leadscorev1.NewLeadScoringClient(startBufconn(t, srv))
 	base := startREST(t, srv)
 	check := func(tok string, want codes.Code) {

@@ -7,9 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -25,69 +22,31 @@ func TLSConfig(certFile, keyFile, clientCA string, log *slog.Logger) (*tls.Confi
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	f := &tlsFiles{cert: certFile, key: keyFile, ca: clientCA, log: log, every: time.Second}
-	cfg, err := f.load()
-	if err != nil {
+	f := &tlsFiles{cert: certFile, key: keyFile, ca: clientCA}
+	f.w = watchedFiles[tls.Config]{
+		files: []string{certFile, keyFile, clientCA},
+		every: time.Second,
+		load:  f.load,
+		failed: func(err error) {
+			log.Error("serve: TLS files changed but do not load, previous ones kept", "cert", certFile, "err", err)
+		},
+		loaded: func(*tls.Config) { log.Info("serve: TLS files reloaded", "cert", certFile, "client_ca", clientCA) },
+	}
+	if err := f.w.start(); err != nil {
 		return nil, err
 	}
-	f.stamp = f.stampNow()
-	f.cur.Store(cfg)
-	f.checked.Store(time.Now().UnixNano())
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetConfigForClient: f.forClient}, nil
 }
 
 // tlsFiles is a TLS configuration read from files and reloaded when they change.
 type tlsFiles struct {
 	cert, key, ca string
-	log           *slog.Logger
-	every         time.Duration // how often the files are looked at, at most
-
-	cur     atomic.Pointer[tls.Config] // swapped whole, never mutated
-	checked atomic.Int64               // UnixNano of the last look
-
-	mu    sync.Mutex // serialises reloads; guards stamp
-	stamp string     // the files' sizes and times when cur was loaded
+	w             watchedFiles[tls.Config]
 }
 
 // forClient is the GetConfigForClient of the configuration TLSConfig returns.
 func (f *tlsFiles) forClient(*tls.ClientHelloInfo) (*tls.Config, error) {
-	f.maybeReload()
-	return f.cur.Load(), nil
-}
-
-// stampNow describes the files' sizes and modification times; "" parts stand for files not found.
-func (f *tlsFiles) stampNow() string {
-	var b strings.Builder
-	for _, p := range []string{f.cert, f.key, f.ca} {
-		if fi, err := os.Stat(p); err == nil && p != "" {
-			fmt.Fprintf(&b, "%d/%d;", fi.Size(), fi.ModTime().UnixNano())
-		} else {
-			b.WriteString(";")
-		}
-	}
-	return b.String()
-}
-
-func (f *tlsFiles) maybeReload() {
-	now := time.Now().UnixNano()
-	last := f.checked.Load()
-	if now-last < int64(f.every) || !f.checked.CompareAndSwap(last, now) {
-		return
-	}
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	stamp := f.stampNow()
-	if stamp == f.stamp {
-		return
-	}
-	f.stamp = stamp // a failure is logged once per change of the files
-	cfg, err := f.load()
-	if err != nil {
-		f.log.Error("serve: TLS files changed but do not load, previous ones kept", "cert", f.cert, "err", err)
-		return
-	}
-	f.cur.Store(cfg)
-	f.log.Info("serve: TLS files reloaded", "cert", f.cert, "client_ca", f.ca)
+	return f.w.get(), nil
 }
 
 // load reads the files into a complete server configuration.
