@@ -13,13 +13,14 @@ check() { # package, forbidden-pattern, reason
 		echo "deps-check: $pkg must not depend on: $why"; echo "$bad" | sed 's/^/  /'; fail=1
 	fi
 }
-check $mod/features "^$mod/(models|store|train|serve|proto|cmd)" "other leadscore packages"
-check $mod/models "^$mod/(store|train|serve|proto|cmd)" "store, train, serve, proto or cmd"
-check $mod/store "^$mod/(train|serve|proto|cmd)" "train, serve, proto or cmd"
-check $mod/train "^$mod/(serve|proto|cmd)" "serve, proto or cmd"
-check $mod/serve "^$mod/(train|cmd)(/|$)|parquet-go|golearn" "train, Parquet or golearn"
+check $mod/features "^$mod/(models|store|train|serve|proto|cmd|demo)" "other leadscore packages"
+check $mod/models "^$mod/(store|train|serve|proto|cmd|demo)" "store, train, serve, proto, cmd or demo"
+check $mod/store "^$mod/(train|serve|proto|cmd|demo)" "train, serve, proto, cmd or demo"
+check $mod/train "^$mod/(serve|proto|cmd|demo)" "serve, proto, cmd or demo"
+check $mod/serve "^$mod/(train|cmd|demo)(/|$)|parquet-go|golearn" "train, demo, Parquet or golearn"
 check $mod/internal "^$mod/(features|models|train|serve|proto|cmd|store)(/|$)" "the project's own packages (internal holds test harnesses)"
 check $mod/proto "^$mod/(features|models|store|train|serve|cmd)" "anything hand-written"
+check $mod/demo "^$mod/cmd" "cmd (demo is a library the command wires)"
 
 # A subpackage never imports a package above it in the tree (its parent or an ancestor).
 while read -r pkg imports; do

@@ -73,7 +73,7 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	// a manual side where every contact scores 0 ranks them in no order.
 	rs := &rules.Rules{Name: "no manual rules (every contact scores 0)", Stages: rules.Stages{MQL: 1, SQL: 2}, TotalLimit: math.Inf(1)}
 	if fl.rulesFile != "" {
-		if rs, err = readRulesFile(fl.rulesFile); err != nil {
+		if rs, err = rules.ReadFile(fl.rulesFile); err != nil {
 			return err
 		}
 	}
@@ -108,7 +108,7 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 		return fmt.Errorf("compare: %w", err)
 	}
 	page := filepath.Join(fl.out, "report.html")
-	if err := writeFileAtomic(page, rep.WriteHTML); err != nil {
+	if err := dataset.WriteAtomic(page, rep.WriteHTML); err != nil {
 		return err
 	}
 	if err := rep.WriteCSV(fl.out); err != nil {

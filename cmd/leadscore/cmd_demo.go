@@ -1,263 +1,36 @@
 package main
 
 import (
-	"context"
+	"errors"
 	"fmt"
 	"io"
-	"log/slog"
-	"math"
-	"net"
-	"os"
 	"path/filepath"
-	"slices"
-	"text/tabwriter"
-	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/leadscore/leadscore"
-	"github.com/leadscore/leadscore/features"
-	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
-	"github.com/leadscore/leadscore/serve"
+	"github.com/leadscore/leadscore/demo"
 	"github.com/leadscore/leadscore/store"
-	"github.com/leadscore/leadscore/train"
-	"github.com/leadscore/leadscore/train/compare"
-	"github.com/leadscore/leadscore/train/dataset"
-	"github.com/leadscore/leadscore/train/report"
-	"github.com/leadscore/leadscore/train/suggest"
-	"github.com/leadscore/leadscore/train/synth"
 )
 
-type demoFlags struct {
-	dir, rulesFile string
-	models         string
-	rows           int
-	seed           uint64
-}
-
 func newDemoCmd(stdout, stderr io.Writer) *cobra.Command {
-	var fl demoFlags
+	cfg := demo.Config{Version: version}
 	cmd := &cobra.Command{
 		Use:   "demo",
 		Short: "Run everything end to end on generated contacts: rates, train, serve, predict, compare",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return runDemo(cmd.Context(), fl, stdout, stderr)
+			err := demo.Run(cmd.Context(), cfg, stdout, stderr)
+			if errors.Is(err, store.ErrUnknownScheme) {
+				return usageError{fmt.Errorf("--models: %w", err)}
+			}
+			return err
 		},
 	}
 	f := cmd.Flags()
-	f.StringVar(&fl.dir, "dir", filepath.Join("out", "demo"), "working directory for the demo's files")
-	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file (default: the embedded testdata/rules.yaml, written to the demo directory)")
-	f.IntVar(&fl.rows, "rows", 0, "contacts to generate instead of the embedded testdata/contacts.parquet")
-	f.Uint64Var(&fl.seed, "seed", 1, "generator seed (with --rows) and split seed")
-	f.StringVar(&fl.models, "models", "", "publish into this store instead of a fresh DIR/models (a directory or a URL, as every --models takes; not emptied first)")
+	f.StringVar(&cfg.Dir, "dir", filepath.Join("out", "demo"), "working directory for the demo's files")
+	f.StringVar(&cfg.RulesFile, "rules", "", "manual rules file (default: the embedded testdata/rules.yaml, written to the demo directory)")
+	f.IntVar(&cfg.Rows, "rows", 0, "contacts to generate instead of the embedded testdata/contacts.parquet")
+	f.Uint64Var(&cfg.Seed, "seed", 1, "generator seed (with --rows) and split seed")
+	f.StringVar(&cfg.Models, "models", "", "publish into this store instead of a fresh DIR/models (a directory or a URL, as every --models takes; not emptied first)")
 	return cmd
-}
-
-func runDemo(ctx context.Context, fl demoFlags, stdout, stderr io.Writer) error {
-	step := func(format string, args ...any) { fmt.Fprintf(stdout, "\n== "+format+"\n\n", args...) }
-	if err := os.MkdirAll(fl.dir, 0o755); err != nil {
-		return err
-	}
-	storeDir := fl.models
-	if storeDir == "" {
-		storeDir = filepath.Join(fl.dir, "models")
-		if err := os.RemoveAll(storeDir); err != nil {
-			return err
-		}
-	}
-
-	dataFile := filepath.Join(fl.dir, "contacts.parquet")
-	var exclude []string
-	if fl.rows > 0 {
-		step("1. generate %d HubSpot-like contacts with a known truth (seed %d)", fl.rows, fl.seed)
-		frame, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed})
-		if err != nil {
-			return err
-		}
-		if err := dataset.WriteFile(dataFile, frame); err != nil {
-			return err
-		}
-	} else {
-		step("1. the committed testdata/contacts.parquet: generated HubSpot-like contacts with a known truth")
-		if err := writeBytes(dataFile, leadscore.DemoContacts); err != nil {
-			return err
-		}
-		// The generator's own answer key: a model must not learn from it.
-		exclude = []string{synth.TruthColumn}
-	}
-	frame, err := dataset.ReadFile(dataFile, dataset.ReadOptions{})
-	if err != nil {
-		return err
-	}
-	out := dataset.Outcome{Column: synth.LabelColumn, Positive: []string{synth.StageWon}, Negative: []string{synth.StageLost}}
-	labels, counts, err := out.Labels(frame)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "%s: %d contacts: %d won, %d lost, %d still open (left out of learning)\n", dataFile, frame.Len(), counts.Won, counts.Lost, counts.Open)
-
-	step("2. lead-to-customer conversion rates (the three strongest attributes)")
-	rates, err := features.ComputeRates(frame, labels, features.RateOptions{Exclude: append([]string{synth.LabelColumn}, exclude...)})
-	if err != nil {
-		return err
-	}
-	top := *rates
-	top.Tables = top.Tables[:min(3, len(top.Tables))]
-	top.Skipped = nil
-	if err := report.WriteRatesText(stdout, &top); err != nil {
-		return err
-	}
-
-	rulesFile := fl.rulesFile
-	if rulesFile == "" {
-		rulesFile = filepath.Join(fl.dir, "rules.yaml")
-		if err := writeBytes(rulesFile, leadscore.DemoRules); err != nil {
-			return err
-		}
-	}
-	rs, err := readRulesFile(rulesFile)
-	if err != nil {
-		return err
-	}
-
-	step("3. train on closed deals, holding out the latest 20%% by created_at")
-	res, err := train.Train(ctx, frame, labels, train.Config{Label: synth.LabelColumn, TimeColumn: "created_at", Seed: fl.seed, Rules: rs, Exclude: exclude})
-	if err != nil {
-		return err
-	}
-	a := res.Artifact
-	if a.Provenance, err = train.NewProvenance(dataFile, frame, out, counts, res, fl.seed, version); err != nil {
-		return err
-	}
-	st, err := openStore(ctx, storeDir, store.Options{})
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	v, gate, err := train.Publish(ctx, st, "leads", res, frame, labels, train.PublishOptions{})
-	if gate != nil {
-		train.WriteSummary(stdout, a, res, counts, gate)
-	}
-	if err != nil {
-		return err
-	}
-
-	step("4. serve it over gRPC on loopback and ask for a few holdout contacts")
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	reg, err := serve.NewRegistry(st, serve.RegistryOptions{RulesFile: rulesFile, Logger: log})
-	if err != nil {
-		return err
-	}
-	if err := reg.Refresh(ctx); err != nil {
-		return err
-	}
-	srv, err := serve.New(reg, serve.Options{Logger: log})
-	if err != nil {
-		return err
-	}
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = srv.Serve(lis) }()
-	defer srv.Shutdown(2 * time.Second)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		return err
-	}
-	defer conn.Close()
-	client := leadscorev1.NewLeadScoringClient(conn)
-	fmt.Fprintf(stdout, "serving %s version %d on %s\n\n", a.Name, v, lis.Addr())
-
-	picks := demoPicks(res.HoldoutRows, labels, 6)
-	tw := tabwriter.NewWriter(stdout, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "CONTACT\tOUTCOME\tPROBABILITY\tPRIORITY\tFIT/ENG\tMANUAL\tSTAGE\tTOP REASON")
-	for _, i := range picks {
-		c := frame.Contact(i, "contact_id")
-		callCtx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		resp, err := client.Predict(callCtx, &leadscorev1.PredictRequest{
-			Model: a.Name, Contact: serve.ContactToProto(c), AsOf: timestamppb.New(a.Spec.ReferenceTime),
-		})
-		cancel()
-		if err != nil {
-			return fmt.Errorf("demo: predict %s: %w", c.ID, err)
-		}
-		outcome := "lost"
-		if labels[i] == features.Won {
-			outcome = "WON"
-		}
-		manual, stage := "-", "-"
-		if m := resp.GetManual(); m != nil {
-			manual, stage = fmt.Sprintf("%g", m.GetScore()), m.GetStage().String()
-		}
-		reason, strongest := "", 0.0
-		for _, r := range resp.GetReasons() {
-			if c := math.Abs(r.GetContribution()); c > strongest {
-				reason, strongest = r.GetText(), c
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%.1f%%\t%s\t%s%d\t%s\t%s\t%s\n", c.ID, outcome, 100*resp.GetProbability(), resp.GetPriority(),
-			resp.GetFitGrade(), resp.GetEngagementLevel(), manual, stage, reason)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	step("5. compare the predictive and the manual score on the holdout")
-	rep, err := compare.Build(a, rs, frame, labels, res.HoldoutRows, a.Spec.ReferenceTime)
-	if err != nil {
-		return err
-	}
-	if sug, err := suggest.FromModel(a, frame, res.TrainRows, suggest.Options{Current: rs}); err == nil {
-		rep.AddSuggested(sug, frame, labels)
-		fmt.Fprintf(stdout, "rules suggested from the model: holdout AUC %.3f (manual %.3f, model %.3f)\n\n",
-			rep.Suggested.AUC, rep.Headline.Manual.AUC, rep.Headline.Predictive.AUC)
-	} else {
-		fmt.Fprintf(stdout, "(no suggested rules: %v)\n", err)
-	}
-	rep.Summary(stdout)
-	reportDir := filepath.Join(fl.dir, "report")
-	if err := os.MkdirAll(reportDir, 0o755); err != nil {
-		return err
-	}
-	if err := rep.WriteCSV(reportDir); err != nil {
-		return err
-	}
-	htmlPath := filepath.Join(reportDir, "report.html")
-	if err := writeFileAtomic(htmlPath, rep.WriteHTML); err != nil {
-		return err
-	}
-	fmt.Fprintf(stdout, "\nreport: %s\n", htmlPath)
-	fmt.Fprintf(stdout, "\nTry it yourself:\n  ./bin/leadscore serve --models %s --rules %s\n  ./bin/leadscore predict --addr 127.0.0.1:50051 --model leads --contact '{\"job_title\":\"VP Sales\",\"visits\":12,\"forms_bofu\":1}'\n", storeDir, rulesFile)
-	return nil
-}
-
-// writeBytes writes b to path atomically.
-func writeBytes(path string, b []byte) error {
-	return writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
-}
-
-// demoPicks chooses n holdout rows spread over the range of outcomes: won and lost alternately.
-func demoPicks(hold []int, labels []features.Label, n int) []int {
-	var won, lost []int
-	for _, i := range hold {
-		if labels[i] == features.Won {
-			won = append(won, i)
-		} else {
-			lost = append(lost, i)
-		}
-	}
-	var out []int
-	for k := 0; len(out) < n && (k < len(won) || k < len(lost)); k++ {
-		if k < len(won) {
-			out = append(out, won[k*len(won)/n%len(won)])
-		}
-		if k < len(lost) && len(out) < n {
-			out = append(out, lost[k*len(lost)/n%len(lost)])
-		}
-	}
-	return slices.Compact(out)
 }

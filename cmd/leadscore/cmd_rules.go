@@ -80,7 +80,7 @@ func runRulesCheck(fl rulesCheckFlags, stdout io.Writer) error {
 	if sources > 1 {
 		return usageError{errors.New("rules check: give at most one of --spec, --data, --columns and --models")}
 	}
-	r, err := readRulesFile(fl.rules)
+	r, err := rules.ReadFile(fl.rules)
 	if err != nil {
 		return err
 	}
@@ -139,19 +139,6 @@ func runRulesCheck(fl rulesCheckFlags, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "\nschema: every property the rules read is in %s\n", against)
 	return nil
-}
-
-// readRulesFile reads and parses a rules file; parse errors keep their line numbers.
-func readRulesFile(path string) (*rules.Rules, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("rules: %w", err)
-	}
-	r, err := rules.Parse(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s:\n%w", path, err)
-	}
-	return r, nil
 }
 
 func printRulesSummary(w io.Writer, path string, r *rules.Rules) error {
@@ -252,7 +239,7 @@ func runRulesTest(fl rulesTestFlags, stdin io.Reader, stdout io.Writer) error {
 		}
 		at = t
 	}
-	r, err := readRulesFile(fl.rules)
+	r, err := rules.ReadFile(fl.rules)
 	if err != nil {
 		return err
 	}

@@ -63,7 +63,7 @@ func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error
 	}
 	var rs *rules.Rules
 	if fl.rulesFile != "" {
-		if rs, err = readRulesFile(fl.rulesFile); err != nil {
+		if rs, err = rules.ReadFile(fl.rulesFile); err != nil {
 			return err
 		}
 	}

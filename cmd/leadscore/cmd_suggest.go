@@ -12,6 +12,7 @@ import (
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train"
+	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/metrics"
 	"github.com/leadscore/leadscore/train/suggest"
 )
@@ -52,7 +53,7 @@ func runSuggest(fl suggestFlags, stdout io.Writer) error {
 	}
 	var current *rules.Rules
 	if fl.current != "" {
-		if current, err = readRulesFile(fl.current); err != nil {
+		if current, err = rules.ReadFile(fl.current); err != nil {
 			return err
 		}
 	}
@@ -88,7 +89,7 @@ func runSuggest(fl suggestFlags, stdout io.Writer) error {
 			s.YAML, s.MQL, 100*s.MQLShare, s.SQL, 100*s.SQLShare, suggestAUCLine(len(hold), prob, sugg, cur, y, current != nil))
 		return err
 	}
-	if err := writeFileAtomic(fl.out, func(w io.Writer) error { _, err := w.Write(s.YAML); return err }); err != nil {
+	if err := dataset.WriteAtomic(fl.out, func(w io.Writer) error { _, err := w.Write(s.YAML); return err }); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: MQL at %g points (%.0f%% of training contacts), SQL at %g (%.0f%%)\n", fl.out, s.MQL, 100*s.MQLShare, s.SQL, 100*s.SQLShare)

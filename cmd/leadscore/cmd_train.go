@@ -5,9 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
-	"path/filepath"
 
 	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
@@ -15,6 +13,7 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
@@ -95,7 +94,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	if fl.writeSpec != "" {
 		spec := features.InferSpec(frame, fl.label)
-		return writeFileAtomic(fl.writeSpec, func(w io.Writer) error { return spec.WriteYAML(w) })
+		return dataset.WriteAtomic(fl.writeSpec, func(w io.Writer) error { return spec.WriteYAML(w) })
 	}
 	cfg := train.Config{
 		Label: fl.label, TimeColumn: fl.timeColumn, OrderBy: fl.orderBy, HoldoutShare: fl.holdout,
@@ -117,7 +116,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		}
 	}
 	if fl.rulesFile != "" {
-		if cfg.Rules, err = readRulesFile(fl.rulesFile); err != nil {
+		if cfg.Rules, err = rules.ReadFile(fl.rulesFile); err != nil {
 			return err
 		}
 	}
@@ -203,36 +202,10 @@ func readSpecFile(path string) (*features.Spec, error) {
 	return spec, nil
 }
 
-// writeFileAtomic writes path through a temporary file renamed into place, so a failure leaves the
-// old file, or nothing.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 func writeJSON(w io.Writer, v any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
-}
-
-// finiteOr returns x, or alt when x is NaN or infinite (JSON cannot carry those).
-func finiteOr(x, alt float64) float64 {
-	if math.IsNaN(x) || math.IsInf(x, 0) {
-		return alt
-	}
-	return x
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can redraw itself.

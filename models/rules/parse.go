@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,6 +66,20 @@ func Parse(data []byte) (*Rules, error) {
 	r := p.file(&doc)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
+	}
+	return r, nil
+}
+
+// ReadFile reads and parses the rules file at path. An error reading it names the file; a parse error
+// is Parse's, after the file's name and a line break, so each problem keeps its line.
+func ReadFile(path string) (*Rules, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("rules: %w", err)
+	}
+	r, err := Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s:\n%w", path, err)
 	}
 	return r, nil
 }

@@ -3,6 +3,7 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -115,7 +116,7 @@ func ReadFile(path string, opts ReadOptions) (*features.Frame, error) {
 // .tsv), choosing the format by extension. The data goes to a temporary file in the same
 // directory that is renamed over path only once complete, so readers never see half a file.
 // A frame without columns is ErrEmpty; duplicate or empty column names are errors.
-func WriteFile(path string, f *features.Frame) (err error) {
+func WriteFile(path string, f *features.Frame) error {
 	format := formatOf(path)
 	if format == "" {
 		return &ParseError{File: path, Err: ErrFormat}
@@ -136,6 +137,29 @@ func WriteFile(path string, f *features.Frame) (err error) {
 		}
 		seen[c.Name] = true
 	}
+	return WriteAtomic(path, func(w io.Writer) error {
+		var err error
+		switch format {
+		case "parquet":
+			err = writeParquet(w, f)
+		default:
+			comma := ','
+			if strings.EqualFold(filepath.Ext(path), ".tsv") {
+				comma = '\t'
+			}
+			err = writeCSV(w, f, comma)
+		}
+		if err != nil {
+			return &ParseError{File: path, Err: err}
+		}
+		return nil
+	})
+}
+
+// WriteAtomic writes path through a temporary file beside it, synced and then renamed into place, so
+// a failure leaves the old file, or none. An error of write is returned as it is; a failure of the file
+// system is a *ParseError naming path.
+func WriteAtomic(path string, write func(io.Writer) error) (err error) {
 	tmp, err := createTemp(path)
 	if err != nil {
 		return fileError(path, err)
@@ -146,18 +170,8 @@ func WriteFile(path string, f *features.Frame) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	switch format {
-	case "parquet":
-		err = writeParquet(tmp, f)
-	default:
-		comma := ','
-		if strings.EqualFold(filepath.Ext(path), ".tsv") {
-			comma = '\t'
-		}
-		err = writeCSV(tmp, f, comma)
-	}
-	if err != nil {
-		return &ParseError{File: path, Err: err}
+	if err = write(tmp); err != nil {
+		return err
 	}
 	if err = tmp.Sync(); err != nil {
 		return fileError(path, err)

@@ -3,6 +3,7 @@ package dataset
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 	"unicode/utf8"
@@ -142,18 +143,10 @@ func Transcode(path, encoding string) error {
 	if err != nil {
 		return &ParseError{File: path, Err: fmt.Errorf("dataset: text does not fit %s: %w", enc, err)}
 	}
-	tmp, err := createTemp(path)
-	if err != nil {
-		return fileError(path, err)
-	}
-	if _, err := tmp.Write(out); err != nil {
-		tmp.Close()
-		os.Remove(tmp.Name())
-		return fileError(path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		os.Remove(tmp.Name())
-		return fileError(path, err)
-	}
-	return os.Rename(tmp.Name(), path)
+	return WriteAtomic(path, func(w io.Writer) error {
+		if _, err := w.Write(out); err != nil {
+			return fileError(path, err)
+		}
+		return nil
+	})
 }
