@@ -182,9 +182,22 @@ func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
 	}
 	out := make([]Reason, n)
 	var spans [2 * maxReasons]span
+	var keys [2 * maxReasons]reasonKey
+	var keep [2 * maxReasons]bool // worded now, to be kept in the property's words
 	buf := s.buf[:0]
 	for i, k := range picked[:n] {
 		out[i] = Reason{Property: p.props[k].name, Contribution: s.sums[k]}
+		prop := &p.props[k]
+		key, cached := p.reasonKey(c, k, &quotes[i], s.sums[k] < 0)
+		if cached {
+			if w, ok := prop.words.Get(key); ok {
+				out[i].Value, out[i].Text = w.value, w.text
+				out[i].ConversionRate, out[i].Contacts = quotes[i].row.Rate, quotes[i].row.Contacts
+				spans[i] = span{value: [2]int{-1, -1}, text: [2]int{-1, -1}}
+				continue
+			}
+			keys[i], keep[i] = key, prop.words.Len() < maxCachedReasons
+		}
 		buf = p.reason(buf, &out[i], c, k, &quotes[i], now, &spans[i])
 	}
 	var all string
@@ -193,11 +206,62 @@ func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
 	}
 	for i := range out {
 		spans[i].fill(&out[i], all)
+		if keep[i] {
+			// Cloned: all holds every reason of this call.
+			w := reasonWords{value: strings.Clone(out[i].Value), text: strings.Clone(out[i].Text)}
+			p.props[picked[i]].words.Add(keys[i], w)
+		}
 	}
 	if cap(buf) <= maxKeptBuffer {
 		s.buf = buf
 	}
 	return out
+}
+
+// reasonKey is what decides the words of a property's reason (reason's Value and Text): the
+// contact's value (for an e-mail address, only whether it is missing and its class, all the reason
+// shows of it), the row it quotes and whether the reason lowers the score.
+type reasonKey struct {
+	value features.Key
+	row   int
+	lower bool
+}
+
+// reasonWords are a reason's Value and Text, worded once.
+type reasonWords struct {
+	value, text string
+}
+
+// Bounds of the reasons' words kept per property: those of the first maxCachedReasons values seen
+// (see reasonKey), each of a value up to maxCachedValue bytes long. Counts, flags, categories and
+// e-mail classes repeat; a property whose values never repeat fills its words once and then words
+// each reason as without them.
+const (
+	maxCachedReasons = 256
+	maxCachedValue   = 128
+)
+
+// reasonKey returns the key of property k's reason for c quoting q, and false for a reason whose
+// words are not kept: of a time (it says how long ago), of a value without a features.Key or longer
+// than maxCachedValue, or quoting no row.
+func (p *plan) reasonKey(c features.Contact, k int, q *quoted, lower bool) (reasonKey, bool) {
+	prop := &p.props[k]
+	if prop.words == nil || q.ri < 0 {
+		return reasonKey{}, false
+	}
+	v := c.Props[prop.name]
+	if v.Kind == features.KindTime || len(v.Str) > maxCachedValue {
+		return reasonKey{}, false
+	}
+	if prop.derive == features.DeriveEmailDomain {
+		if cls, ok := prop.class(v); ok {
+			v = features.String(cls)
+		} else {
+			v = features.Value{}
+		}
+	}
+	key, ok := v.Key()
+	return reasonKey{value: key, row: q.ri, lower: lower}, ok
 }
 
 // sortCandidates orders properties: positive sums first, larger first, then negative ones, more

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/internal/memo"
 )
 
 // Prediction is a model's answer for one contact.
@@ -56,6 +57,9 @@ type propPlan struct {
 	derive string
 	rates  *features.RateTable // nil when the rate tables have none for the property
 	rows   []rowText           // the words of each of rates.Rows, in the same order
+	// words holds the reasons already worded for the property, by value and row; nil for a time,
+	// whose reason says how long ago it was.
+	words *memo.Map[reasonKey, reasonWords]
 }
 
 // rowText is the part of a reason that depends only on the rate row it quotes, worded once so that
@@ -136,7 +140,11 @@ func (a *Artifact) getPlan() (*plan, error) {
 		p.props[k].rank = rank
 	}
 	for k := range p.props {
-		p.props[k].rows = p.rowTexts(&p.props[k])
+		prop := &p.props[k]
+		prop.rows = p.rowTexts(prop)
+		if prop.kind != features.KindTime {
+			prop.words = memo.New[reasonKey, reasonWords](maxCachedReasons)
+		}
 	}
 	n := len(p.props)
 	p.scratch.New = func() any {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -499,4 +500,54 @@ func wordReason(t *testing.T, p *plan, property string, v features.Value, contri
 	}
 	t.Fatalf("no property %q in the plan", property)
 	return Reason{}
+}
+
+// TestReasonWordsKept checks that reasons whose words the plan kept from an earlier contact with the
+// same value read exactly as reasons worded afresh, for both kinds of model: every contact is scored
+// twice by an artifact that keeps words (the second pass finds most of them kept, and fills the
+// properties whose values never repeat) and by an equal artifact that keeps none.
+func TestReasonWordsKept(t *testing.T) {
+	for name, build := range map[string]func(testing.TB) (*Artifact, *features.Frame){
+		"onehot": mustBenchArtifact, "scorecard": mustBenchScorecard,
+	} {
+		t.Run(name, func(t *testing.T) {
+			a, f := build(t)
+			fresh, _ := build(t)
+			p, err := fresh.getPlan()
+			if err != nil {
+				t.Fatal(err)
+			}
+			for k := range p.props {
+				p.props[k].words = nil
+			}
+			at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
+			const rows = 600
+			kept := 0
+			for pass := range 2 {
+				for i := range rows {
+					c := f.Contact(i, "")
+					got, err := a.Predict(c, at)
+					if err != nil {
+						t.Fatal(err)
+					}
+					want, err := fresh.Predict(c, at)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !slices.Equal(got.Reasons, want.Reasons) {
+						t.Fatalf("pass %d, row %d:\n got %+v\nwant %+v", pass, i, got.Reasons, want.Reasons)
+					}
+				}
+			}
+			ap, _ := a.getPlan()
+			for k := range ap.props {
+				if w := ap.props[k].words; w != nil {
+					kept += w.Len()
+				}
+			}
+			if kept == 0 {
+				t.Fatal("no words were kept")
+			}
+		})
+	}
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"sync"
 	"time"
 
@@ -216,10 +217,23 @@ func predictionToProto(name string, version int, contactID string, p models.Pred
 	return resp, nil
 }
 
-// manualToProto converts a rules result; a non-finite score is an error.
-func manualToProto(r rules.Result) (*leadscorev1.ManualScore, error) {
+// maxSharedHits bounds the rule hit messages kept per rule (see manualToProto): as many as the rules
+// package keeps details (the details of up to 256 values).
+const maxSharedHits = 256
+
+// manualToProto converts a rules result of lr's rules; a non-finite score is an error. A rule hit
+// with the same rule, outcome and detail as an earlier answer's is that answer's message, shared:
+// messages are only read once made (gRPC marshals answers concurrently, which is safe for messages
+// nobody writes), and most rule hits repeat, as the rules package words each value once. The others
+// share one backing array. r.Groups becomes the answer's, so r must not be used afterwards.
+func (lr *loadedRules) manualToProto(r rules.Result) (*leadscorev1.ManualScore, error) {
 	if !finite(r.Total) {
 		return nil, fmt.Errorf("serve: rules gave score %v", r.Total)
+	}
+	for g, pts := range r.Groups {
+		if !finite(pts) {
+			return nil, fmt.Errorf("serve: rules gave group %s score %v", g, pts)
+		}
 	}
 	m := &leadscorev1.ManualScore{
 		Score:           r.Total,
@@ -229,24 +243,35 @@ func manualToProto(r rules.Result) (*leadscorev1.ManualScore, error) {
 		Excluded:        r.Excluded,
 		ExcludedBy:      r.ExcludedBy,
 	}
-	if len(r.Hits) > 0 {
-		m.Hits = make([]*leadscorev1.RuleHit, len(r.Hits))
-	}
 	if len(r.Groups) > 0 {
-		m.Groups = make(map[string]float64, len(r.Groups))
-		for g, pts := range r.Groups {
-			if !finite(pts) {
-				return nil, fmt.Errorf("serve: rules gave group %s score %v", g, pts)
-			}
-			m.Groups[g] = pts
-		}
+		m.Groups = r.Groups
 	}
-	hits := make([]leadscorev1.RuleHit, len(r.Hits)) // one allocation for all the hits
+	if len(r.Hits) == 0 {
+		return m, nil
+	}
+	m.Hits = make([]*leadscorev1.RuleHit, len(r.Hits))
+	var fresh []leadscorev1.RuleHit // one allocation for the hits not shared
 	for i, h := range r.Hits {
 		if !finite(h.Points) {
 			return nil, fmt.Errorf("serve: rule %s gave %v points", h.Rule, h.Points)
 		}
-		ph := &hits[i]
+		shared := lr.hits[i]
+		if ph, ok := shared.Get(h.Detail); ok && ph.Matched == h.Matched && ph.Points == h.Points {
+			m.Hits[i] = ph
+			continue
+		}
+		if shared.Len() < maxSharedHits {
+			// Cloned: a detail may be a part of a string that holds every detail of its call.
+			ph := &leadscorev1.RuleHit{Rule: h.Rule, Group: h.Group, Matched: h.Matched, Points: h.Points, Detail: strings.Clone(h.Detail)}
+			shared.Add(ph.Detail, ph)
+			m.Hits[i] = ph
+			continue
+		}
+		if fresh == nil {
+			fresh = make([]leadscorev1.RuleHit, len(r.Hits)-i)
+		}
+		ph := &fresh[0]
+		fresh = fresh[1:]
 		ph.Rule, ph.Group, ph.Matched, ph.Points, ph.Detail = h.Rule, h.Group, h.Matched, h.Points, h.Detail
 		m.Hits[i] = ph
 	}

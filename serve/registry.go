@@ -17,8 +17,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/internal/memo"
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
+	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/store"
 )
 
@@ -107,6 +109,22 @@ type loadedRules struct {
 	props   map[string]bool
 	sum     [sha256.Size]byte
 	checked *models.Artifact // for a model's own rules: the version they were checked against
+	// hits holds, for each exclusion and then each rule (the order of Result.Hits), the answers'
+	// rule hit messages already made, by detail (see manualToProto).
+	hits []*memo.Map[string, *leadscorev1.RuleHit]
+}
+
+// newLoadedRules wraps parsed rules for serving.
+func newLoadedRules(rs *rules.Rules, sum [sha256.Size]byte) *loadedRules {
+	lr := &loadedRules{rules: rs, props: make(map[string]bool), sum: sum}
+	for _, p := range rs.Properties() {
+		lr.props[p] = true
+	}
+	lr.hits = make([]*memo.Map[string, *leadscorev1.RuleHit], len(rs.Exclusions)+len(rs.Rules))
+	for i := range lr.hits {
+		lr.hits[i] = memo.New[string, *leadscorev1.RuleHit](maxSharedHits)
+	}
+	return lr
 }
 
 // modelState is one model name in a snapshot.

@@ -47,10 +47,7 @@ func (r *Registry) loadRules(path string, st *rulesFileState, have bool) (*loade
 		return nil, st.err
 	}
 	st.err = nil
-	lr := &loadedRules{rules: rs, props: make(map[string]bool), sum: sum}
-	for _, p := range rs.Properties() {
-		lr.props[p] = true
-	}
+	lr := newLoadedRules(rs, sum)
 	r.met.rulesReloads.WithLabelValues("success").Inc()
 	r.log.Info("serve: rules loaded", "file", path, "sha256", fmt.Sprintf("%x", sum[:8]))
 	return lr, nil

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -22,6 +23,7 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/models/rules"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 )
 
@@ -216,16 +218,27 @@ func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Cont
 		return nil, err
 	}
 	if lr != nil {
-		score := lr.rules.Score
 		if omitHits {
-			score = lr.rules.Summary // the same result without Hits, and without wording them
+			// The same result without Hits, and without wording them.
+			resp.Manual, err = lr.manualToProto(lr.rules.Summary(c, asOf))
+		} else {
+			// The hits are copied into the answer, so their memory serves the next call.
+			buf := hitsPool.Get().(*[]rules.Hit)
+			res := lr.rules.ScoreInto(*buf, c, asOf)
+			resp.Manual, err = lr.manualToProto(res)
+			clear(res.Hits) // the pool must not keep the details alive
+			*buf = res.Hits[:0]
+			hitsPool.Put(buf)
 		}
-		if resp.Manual, err = manualToProto(score(c, asOf)); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	}
 	return resp, nil
 }
+
+// hitsPool holds the rule hits of calls being scored (see scoreContact).
+var hitsPool = sync.Pool{New: func() any { return new([]rules.Hit) }}
 
 // presentCount is how many of the properties the model reads the contact has a value for.
 func presentCount(c features.Contact, vs *versionState) int {

@@ -84,6 +84,7 @@ func (p *parser) rule(n *yaml.Node, exclusion bool, refs *[]groupRef) (Rule, boo
 			p.fail(n, name, "", ErrEmpty, "a rule needs criteria under when")
 		}
 	}
+	rule.details = cacheDetails(&rule)
 	return rule, len(p.errs) == before
 }
 

@@ -101,6 +101,31 @@ var detailValues = []features.Value{
 	features.Timestamp(time.Date(2025, 12, 31, 12, 0, 0, 0, time.FixedZone("x", 3600))),
 	features.Timestamp(time.Date(2025, 10, 1, 0, 0, 0, 0, time.UTC)),
 	features.Timestamp(time.Date(2026, 2, 1, 0, 0, 0, 0, time.UTC)), {Kind: 9},
+	features.Timestamp(time.Unix(0, 0)), {Kind: features.KindTime}, features.Number(math.Copysign(0, -1)),
+}
+
+// TestKeyOf checks which values are left out of the detail caches, and that the outcome is part of
+// the key.
+func TestKeyOf(t *testing.T) {
+	for _, tc := range []struct {
+		v    features.Value
+		want bool
+	}{
+		{features.String(strings.Repeat("x", maxCachedValue)), true},
+		{features.String(strings.Repeat("x", maxCachedValue+1)), false},
+		{features.Number(3), true},
+		{features.Number(math.NaN()), false},
+		{features.Timestamp(time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)), false},
+	} {
+		if _, ok := keyOf(tc.v, false); ok != tc.want {
+			t.Errorf("keyOf(%.20v...) cached = %v, want %v", tc.v, ok, tc.want)
+		}
+	}
+	k1, _ := keyOf(features.Number(3), false)
+	k2, _ := keyOf(features.Number(3), true)
+	if k1 == k2 {
+		t.Error("a match and a miss share a key")
+	}
 }
 
 // detailContacts are contacts that an exclusion of the test files catches, or that match every
@@ -121,8 +146,8 @@ func detailContacts(at time.Time) []features.Contact {
 
 // TestDetailsMatchReference checks that Score words every hit exactly as referenceDetail does, for the
 // repository's rules file and the valid test files, over generated contacts and contacts whose every
-// property takes each of detailValues in turn. All results are kept and checked at the end, so a detail
-// that shared memory with a later call would show.
+// property takes each of detailValues in turn, each scored twice. All results are kept and checked at
+// the end, so a detail that shared memory with a later call would show.
 func TestDetailsMatchReference(t *testing.T) {
 	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	files := map[string]*Rules{"testdata/rules.yaml": readRepoRules(t)}
@@ -141,11 +166,14 @@ func TestDetailsMatchReference(t *testing.T) {
 				contacts = append(contacts, features.Contact{Props: p})
 			}
 			contacts = append(contacts, detailContacts(at)...)
-			results := make([]Result, len(contacts))
-			for i, c := range contacts {
-				results[i] = r.Score(c, at)
+			// Twice: the second pass finds the details of values seen in the first in the rules'
+			// caches, some of which the first pass filled.
+			results := make([]Result, 2*len(contacts))
+			for i := range results {
+				results[i] = r.Score(contacts[i%len(contacts)], at)
 			}
-			for i, c := range contacts {
+			for i := range results {
+				c := contacts[i%len(contacts)]
 				want := referenceDetails(r, c, at)
 				got := results[i].Hits
 				if len(got) != len(want) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/internal/memo"
 )
 
 // The stages Score assigns from the total.
@@ -69,6 +70,9 @@ type Rule struct {
 	Criteria []Criterion // combined with AND
 	Line     int
 	bands    []string // for each range, ", in " and its description: Score's wording, set once by Parse
+	// details holds the details Score worded for the rule, by the one value that decides it; nil for
+	// rules whose detail depends on more (see cacheDetails). Set by Parse.
+	details *memo.Map[detailKey, string]
 }
 
 // Range is one band of a range rule. Lo and Hi are -Inf and +Inf when open.

@@ -1,11 +1,13 @@
 package rules
 
 import (
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/internal/memo"
 )
 
 // Result is a contact's manual score, with every rule's outcome when it comes from Score.
@@ -40,25 +42,35 @@ type Hit struct {
 // falls in), scaled by any decay; each group's sum is cut to the group's limit (negative sums are not
 // raised), and the total to the total limit. Stage, fit grade and engagement level follow from the
 // total and the groups that set grades and levels; FitGrade is empty and EngagementLevel 0 when no group
-// sets them. The hits' details are parts of one string, so keeping any of them keeps all.
+// sets them. The hits' details that were worded in this call are parts of one string, so keeping any
+// of them keeps all; a detail already worded for the same value is shared with earlier calls.
 func (r *Rules) Score(c features.Contact, at time.Time) Result {
-	return r.score(c, at, true)
+	return r.score(c, at, true, nil)
+}
+
+// ScoreInto is Score with the hits appended to hits[:0], so that a caller that is done with them
+// before its next call can reuse their memory.
+func (r *Rules) ScoreInto(hits []Hit, c features.Contact, at time.Time) Result {
+	return r.score(c, at, true, hits[:0])
 }
 
 // Summary is Score without Hits: the same total, groups, stage, grade and level, faster, for scoring
 // many contacts.
 func (r *Rules) Summary(c features.Contact, at time.Time) Result {
-	return r.score(c, at, false)
+	return r.score(c, at, false, nil)
 }
 
-func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
+func (r *Rules) score(c features.Contact, at time.Time, explain bool, hits []Hit) Result {
 	if at.IsZero() {
 		at = time.Now()
 	}
 	res := Result{At: at}
 	var w *wording
 	if explain {
-		res.Hits = make([]Hit, 0, len(r.Exclusions)+len(r.Rules))
+		if hits == nil {
+			hits = make([]Hit, 0, len(r.Exclusions)+len(r.Rules))
+		}
+		res.Hits = slices.Grow(hits, len(r.Exclusions)+len(r.Rules))
 		w = wordingPool.Get().(*wording)
 		defer w.release()
 	}
@@ -70,9 +82,8 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 		}
 		ok, _, failed := matchAll(x.Criteria, c, at, vals)
 		if explain {
-			w.text = appendDetail(w.text, x, vals, features.Value{}, at, ok, failed, -1, 1)
-			w.ends = append(w.ends, len(w.text))
 			res.Hits = append(res.Hits, Hit{Rule: x.Name, Exclusion: true, Matched: ok})
+			w.word(&res.Hits[len(res.Hits)-1], x, vals, features.Value{}, at, failed, -1, 1)
 		}
 		if ok {
 			res.Excluded, res.ExcludedBy = true, x.Name
@@ -118,9 +129,8 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 			loose += points
 		}
 		if explain {
-			w.text = appendDetail(w.text, rule, vals, rv, at, ok, failed, band, factor)
-			w.ends = append(w.ends, len(w.text))
 			res.Hits = append(res.Hits, Hit{Rule: rule.Name, Group: rule.Group, Matched: ok, Points: points})
+			w.word(&res.Hits[len(res.Hits)-1], rule, vals, rv, at, failed, band, factor)
 		}
 	}
 	if explain {
@@ -152,12 +162,81 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool) Result {
 	return res
 }
 
-// wording collects the details of one Score call: all of them written one after the other into text,
-// each ending at the offset in ends, so that they become one string and cost one allocation together.
+// wording collects the details of one Score call. A detail already worded for the same value comes
+// from the rule's cache; the rest are written one after the other into text, each ending at the offset
+// in ends (-1 for a hit whose detail is set already), so that they become one string and cost one
+// allocation together.
 type wording struct {
 	text []byte
 	ends []int
 	vals []features.Value // the values of the rule being scored, one per criterion, read once
+	one  []byte           // a detail being worded for the cache
+}
+
+// detailKey is what decides the detail of a rule that caches them: the value of its one property and
+// whether the rule matched.
+type detailKey struct {
+	v       features.Key
+	matched bool
+}
+
+// Bounds of the detail caches: the details of up to maxCachedDetails values per rule are kept, the
+// first seen, each of a value up to maxCachedValue bytes long. The values of counts, flags and
+// categories repeat; a rule on a value that never repeats (an e-mail address) fills its cache once
+// and then words its details each time, as without one.
+const (
+	maxCachedDetails = 256
+	maxCachedValue   = 128
+)
+
+// keyOf returns the key of a rule's outcome for value v, and false for a value whose details are not
+// cached: one without a features.Key, or a text longer than maxCachedValue.
+func keyOf(v features.Value, matched bool) (detailKey, bool) {
+	k, ok := v.Key()
+	return detailKey{v: k, matched: matched}, ok && len(v.Str) <= maxCachedValue
+}
+
+// cacheDetails returns a detail cache for a rule whose detail depends only on the value of one
+// property and on whether the rule matched (a rule with one criterion and no decay, or a range rule
+// without criteria); nil for other rules.
+func cacheDetails(rule *Rule) *memo.Map[detailKey, string] {
+	switch {
+	case len(rule.Criteria) == 1 && len(rule.Ranges) == 0:
+		if _, decays := rule.Criteria[0].Decay(); decays {
+			return nil
+		}
+	case len(rule.Criteria) == 0 && len(rule.Ranges) > 0:
+	default:
+		return nil
+	}
+	return memo.New[detailKey, string](maxCachedDetails)
+}
+
+// word sets the Detail of h, the hit of rule (see appendDetail for the other arguments): from the
+// rule's cache when it holds the detail, else worded now, and kept in the cache while it has room.
+func (w *wording) word(h *Hit, rule *Rule, vals []features.Value, rv features.Value, at time.Time, failed, band int, factor float64) {
+	if rule.details != nil {
+		v := rv
+		if len(rule.Criteria) == 1 {
+			v = vals[0]
+		}
+		if key, ok := keyOf(v, h.Matched); ok {
+			if d, ok := rule.details.Get(key); ok {
+				h.Detail = d
+				w.ends = append(w.ends, -1)
+				return
+			}
+			if rule.details.Len() < maxCachedDetails {
+				w.one = appendDetail(w.one[:0], rule, vals, rv, at, h.Matched, failed, band, factor)
+				h.Detail = string(w.one)
+				rule.details.Add(key, h.Detail)
+				w.ends = append(w.ends, -1)
+				return
+			}
+		}
+	}
+	w.text = appendDetail(w.text, rule, vals, rv, at, h.Matched, failed, band, factor)
+	w.ends = append(w.ends, len(w.text))
 }
 
 // values returns room for the values of n criteria.
@@ -174,21 +253,24 @@ const maxPooledText = 64 << 10
 
 var wordingPool = sync.Pool{New: func() any { return &wording{text: make([]byte, 0, 2048)} }}
 
-// fill sets the Detail of each hit from the text written so far: hits[i] gets the i-th detail.
+// fill sets the Detail of each hit from the text written so far: hits[i] gets the i-th detail, unless
+// its end is -1.
 func (w *wording) fill(hits []Hit) {
-	if w == nil {
+	if w == nil || len(w.text) == 0 {
 		return
 	}
 	all := string(w.text)
 	start := 0
 	for i, end := range w.ends {
-		hits[i].Detail = all[start:end]
-		start = end
+		if end >= 0 {
+			hits[i].Detail = all[start:end]
+			start = end
+		}
 	}
 }
 
 func (w *wording) release() {
-	if cap(w.text) > maxPooledText {
+	if cap(w.text) > maxPooledText || cap(w.one) > maxPooledText {
 		return
 	}
 	w.text, w.ends = w.text[:0], w.ends[:0]

@@ -1,0 +1,74 @@
+package memo
+
+import (
+	"math"
+	"strconv"
+	"sync"
+	"testing"
+)
+
+func TestMap(t *testing.T) {
+	m := New[string, int](3)
+	if _, ok := m.Get("a"); ok {
+		t.Fatal("empty map found a")
+	}
+	m.Add("a", 1)
+	m.Add("a", 9) // present: kept as it was
+	m.Add("b", 2)
+	m.Add("c", 3)
+	m.Add("d", 4) // full
+	for _, tc := range []struct {
+		key    string
+		want   int
+		wantOK bool
+	}{{"a", 1, true}, {"b", 2, true}, {"c", 3, true}, {"d", 0, false}} {
+		got, ok := m.Get(tc.key)
+		if got != tc.want || ok != tc.wantOK {
+			t.Errorf("Get(%q) = %d, %v; want %d, %v", tc.key, got, ok, tc.want, tc.wantOK)
+		}
+	}
+	if got := m.Len(); got != 3 {
+		t.Errorf("Len() = %d, want 3", got)
+	}
+}
+
+func TestMapNaNNeverFound(t *testing.T) {
+	m := New[float64, string](4)
+	m.Add(math.NaN(), "nan")
+	if _, ok := m.Get(math.NaN()); ok {
+		t.Error("found a NaN key")
+	}
+}
+
+func TestMapZeroLimit(t *testing.T) {
+	m := New[int, int](0)
+	m.Add(1, 1)
+	if _, ok := m.Get(1); ok || m.Len() != 0 {
+		t.Errorf("a map of limit 0 kept an entry (Len %d)", m.Len())
+	}
+}
+
+// TestMapConcurrent adds and reads from several goroutines (run with -race): every value read is the
+// one added for its key, and the limit holds.
+func TestMapConcurrent(t *testing.T) {
+	const limit, goroutines, keys = 50, 8, 100
+	m := New[string, string](limit)
+	var wg sync.WaitGroup
+	for g := range goroutines {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range keys {
+				k := strconv.Itoa((i + g*7) % keys)
+				m.Add(k, "v"+k)
+				if v, ok := m.Get(k); ok && v != "v"+k {
+					t.Errorf("Get(%q) = %q", k, v)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := m.Len(); got != limit {
+		t.Errorf("Len() = %d after %d distinct keys, want the limit %d", got, keys, limit)
+	}
+}
