@@ -23,17 +23,22 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 		return nil, err
 	}
 	width := enc.Width()
-	xTrain, err := enc.EncodeFrame(f, trainRows, time.Time{})
+	dense, err := enc.EncodeFrame(f, trainRows, time.Time{})
 	if err != nil {
 		return nil, err
 	}
+	xTrain, err := fit.Dense(dense, len(trainRows), width)
+	if err != nil {
+		return nil, err
+	}
+	dense = nil
 	yTrain := labelFloats(labels, trainRows)
 
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	progress("cross-validate")
-	best, cv, warns, err := choosePenalty(xTrain, len(trainRows), width, yTrain, cfg)
+	best, cv, warns, err := choosePenalty(xTrain, yTrain, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -43,22 +48,14 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 		return nil, err
 	}
 	progress("fit")
-	model, err := fit.Fit(xTrain, len(trainRows), width, yTrain, fit.Options{C: best})
+	model, err := fit.Fit(xTrain, yTrain, fit.Options{C: best})
 	if err != nil {
 		return nil, err
 	}
 	if !model.Converged {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the solver stopped after %d iterations before converging", model.Iterations))
 	}
-	baseline := make([]float64, width)
-	for r := range trainRows {
-		for j, v := range xTrain[r*width : (r+1)*width] {
-			baseline[j] += v
-		}
-	}
-	for j := range baseline {
-		baseline[j] /= float64(len(trainRows))
-	}
+	baseline := xTrain.ColumnMeans()
 	return &models.Artifact{
 		Format:    models.FormatVersion,
 		Spec:      spec,

@@ -93,7 +93,11 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 	}
 	m := len(enc.Columns)
 	z := woeDesign(x, width, m, col, y, overall, cfg.Seed)
-	model, err := fit.FitNonNegative(z, len(rows), m, y, fit.Options{C: scorecardC})
+	zd, err := fit.Dense(z, len(rows), m)
+	if err != nil {
+		return nil, err
+	}
+	model, err := fit.FitNonNegative(zd, y, fit.Options{C: scorecardC})
 	if err != nil {
 		return nil, err
 	}

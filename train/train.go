@@ -430,12 +430,12 @@ const (
 // value is taken as is). When the best C sits at an edge of the default grid, the grid is widened
 // past that edge, at its own spacing, up to twice (within [minC, maxC]): a best value at the edge
 // means the optimum may lie beyond it. A best value still at an edge is warned about.
-func choosePenalty(x []float64, rows, width int, y []float64, cfg Config) (float64, []CVPoint, []string, error) {
+func choosePenalty(x *fit.Design, y []float64, cfg Config) (float64, []CVPoint, []string, error) {
 	if len(cfg.Grid) == 1 {
 		return cfg.Grid[0], nil, nil, nil // a single penalty needs no cross-validation
 	}
 	opts := fit.CVOptions{Grid: cfg.Grid, Folds: cfg.Folds, Seed: cfg.Seed}
-	r, err := fit.CrossValidate(x, rows, width, y, opts)
+	r, err := fit.CrossValidate(x, y, opts)
 	if err != nil {
 		return 0, nil, nil, err
 	}
@@ -464,7 +464,7 @@ func choosePenalty(x []float64, rows, width int, y []float64, cfg Config) (float
 		}
 		warns = append(warns, fmt.Sprintf("the penalty chosen by cross-validation (C = %.4g) was at the edge of the grid; widened the grid to C = %.4g", r.Best, more[len(more)-1]))
 		opts.Grid = more
-		rm, err := fit.CrossValidate(x, rows, width, y, opts)
+		rm, err := fit.CrossValidate(x, y, opts)
 		if err != nil {
 			return 0, nil, nil, err
 		}

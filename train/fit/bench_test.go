@@ -2,6 +2,8 @@ package fit
 
 import (
 	"fmt"
+	"math"
+	"math/rand/v2"
 	"os"
 	"strconv"
 	"testing"
@@ -29,7 +31,7 @@ func BenchmarkFit(b *testing.B) {
 				var res *Result
 				for b.Loop() {
 					var err error
-					res, err = Fit(X, rows, cols, y, Options{C: 1, Solver: solver})
+					res, err = Fit(mustDense(b, X, rows, cols), y, Options{C: 1, Solver: solver})
 					if err != nil {
 						b.Fatal(err)
 					}
@@ -44,7 +46,7 @@ func BenchmarkFit(b *testing.B) {
 func BenchmarkPass(b *testing.B) {
 	const rows, cols = 100000, 40
 	X, y := design(11, rows, cols)
-	p := newProblem(X, cols, y, nil, nil, rows, 1)
+	p := newProblem(mustDense(b, X, rows, cols), y, nil, nil, rows, 1)
 	beta := p.start()
 	g := make([]float64, p.dim())
 	h := make([]float64, p.dim()*p.dim())
@@ -64,7 +66,80 @@ func BenchmarkCrossValidate(b *testing.B) {
 	const rows, cols = 20000, 40
 	X, y := design(11, rows, cols)
 	for b.Loop() {
-		if _, err := CrossValidate(X, rows, cols, y, CVOptions{}); err != nil {
+		if _, err := CrossValidate(mustDense(b, X, rows, cols), y, CVOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// wide returns a seeded one-hot problem shaped like the encoder's default design on generated
+// contacts: 141 columns, of which 14 are numbers and the rest indicators of 26 blocks (categories
+// and numeric ranges, one present per block in most rows), row-major.
+func wide(seed uint64, rows int) (X, y []float64, cols int) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	blocks := []int{12, 20, 8, 6, 5, 9, 4, 4, 4, 5, 5, 4, 4, 3, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2, 2, 2}
+	const nums = 14
+	cols = nums
+	for _, n := range blocks {
+		cols += n
+	}
+	effect := make([]float64, cols)
+	for j := range effect {
+		effect[j] = 0.5 * rng.NormFloat64()
+	}
+	X = make([]float64, rows*cols)
+	y = make([]float64, rows)
+	for r := range rows {
+		x := X[r*cols : r*cols+cols]
+		eta := -2.0
+		for k := range nums {
+			x[k] = rng.NormFloat64()
+			eta += effect[k] * x[k]
+		}
+		off := nums
+		for _, n := range blocks {
+			if rng.Float64() >= 0.03 {
+				l := min(int(rng.ExpFloat64()*float64(n)/3), n-1)
+				x[off+l] = 1
+				eta += effect[off+l]
+			}
+			off += n
+		}
+		if rng.Float64() < 1/(1+math.Exp(-eta)) {
+			y[r] = 1
+		}
+	}
+	return X, y, cols
+}
+
+// BenchmarkPassWide times a gradient and a Hessian pass over the one-hot design of wide.
+func BenchmarkPassWide(b *testing.B) {
+	const rows = 100000
+	X, y, cols := wide(3, rows)
+	p := newProblem(mustDense(b, X, rows, cols), y, nil, nil, rows, 1)
+	beta := p.start()
+	g := make([]float64, p.dim())
+	h := make([]float64, p.dim()*p.dim())
+	p.gradient(beta, g)
+	b.Run("gradient/rows=1e5/cols=141", func(b *testing.B) {
+		for b.Loop() {
+			p.gradient(beta, g)
+		}
+	})
+	b.Run("hessian/rows=1e5/cols=141", func(b *testing.B) {
+		for b.Loop() {
+			p.hessian(h)
+		}
+	})
+}
+
+// BenchmarkFitWide fits the one-hot design of wide at C=0.1 with every row in the Hessian.
+func BenchmarkFitWide(b *testing.B) {
+	const rows = 250000
+	X, y, cols := wide(3, rows)
+	d := mustDense(b, X, rows, cols)
+	for b.Loop() {
+		if _, err := Fit(d, y, Options{C: 0.1, HessianRows: -1}); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -15,16 +15,17 @@ import (
 // The solver is a projected Newton method (Bertsekas, 1982): at each step the weights at 0 whose
 // gradient pushes them below 0 are held, a Newton step is taken in the others with the analytic
 // Hessian, and the trial point is projected back onto the constraints in a backtracking line search.
-// It suits narrow dense designs (one column per property). Convergence is measured on the projected
+// It reads the design as Fit does, so a wide one-hot design costs what its nonzeros cost. Convergence is measured on the projected
 // gradient with Options.Tol; Options.Solver and HessianRows are ignored. Errors are those of Fit.
-func FitNonNegative(X []float64, rows, cols int, y []float64, opts Options) (*Result, error) {
+func FitNonNegative(x *Design, y []float64, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if err := check(X, rows, cols, y, opts.Weights); err != nil {
+	if err := check(x, y, opts.Weights); err != nil {
 		return nil, err
 	}
-	p := newProblem(X, cols, y, opts.Weights, nil, rows, 1/opts.c())
+	p := newProblem(x, y, opts.Weights, nil, x.rows, 1/opts.c())
+	cols := x.cols
 	beta, f, it, converged := p.projectedNewton(p.start(), opts)
 	w := beta[:cols]
 	return &Result{

@@ -30,7 +30,7 @@ func collinear(rows int, seed uint64) ([]float64, []float64) {
 func TestFitNonNegativeKKT(t *testing.T) {
 	const rows = 4000
 	X, y := collinear(rows, 7)
-	res, err := FitNonNegative(X, rows, 3, y, Options{C: 10})
+	res, err := FitNonNegative(mustDense(t, X, rows, 3), y, Options{C: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestFitNonNegativeKKT(t *testing.T) {
 	if res.Weights[2] != 0 {
 		t.Errorf("weight of the negative column = %v, want 0", res.Weights[2])
 	}
-	p := newProblem(X, 3, y, nil, nil, rows, 1.0/10)
+	p := newProblem(mustDense(t, X, rows, 3), y, nil, nil, rows, 1.0/10)
 	g := make([]float64, 4)
 	beta := append(append([]float64(nil), res.Weights...), res.Intercept)
 	p.gradient(beta, g)
@@ -65,7 +65,7 @@ func TestFitNonNegativeKKT(t *testing.T) {
 			sub[r*len(keep)+a] = X[r*3+j]
 		}
 	}
-	free, err := Fit(sub, rows, len(keep), y, Options{C: 10})
+	free, err := Fit(mustDense(t, sub, rows, len(keep)), y, Options{C: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -92,11 +92,11 @@ func TestFitNonNegativeUnconstrained(t *testing.T) {
 			y[r] = 1
 		}
 	}
-	a, err := FitNonNegative(X, rows, 2, y, Options{})
+	a, err := FitNonNegative(mustDense(t, X, rows, 2), y, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := Fit(X, rows, 2, y, Options{})
+	b, err := Fit(mustDense(t, X, rows, 2), y, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}

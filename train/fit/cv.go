@@ -78,7 +78,7 @@ type CVResult struct {
 // strongest penalty to the weakest, each fit starting from the previous solution. It returns the
 // same errors as Fit, ErrOption for a bad grid, fold count or metric, and ErrFolds when a class has
 // fewer rows than folds.
-func CrossValidate(X []float64, rows, cols int, y []float64, opts CVOptions) (*CVResult, error) {
+func CrossValidate(x *Design, y []float64, opts CVOptions) (*CVResult, error) {
 	grid := slices.Clone(opts.Grid)
 	if grid == nil {
 		grid = DefaultGrid()
@@ -107,7 +107,7 @@ func CrossValidate(X []float64, rows, cols int, y []float64, opts CVOptions) (*C
 			return nil, err
 		}
 	}
-	if err := check(X, rows, cols, y, opts.Fit.Weights); err != nil {
+	if err := check(x, y, opts.Fit.Weights); err != nil {
 		return nil, err
 	}
 
@@ -131,13 +131,13 @@ func CrossValidate(X []float64, rows, cols int, y []float64, opts CVOptions) (*C
 		}
 		var beta []float64
 		for g, c := range grid {
-			p := newProblem(X, cols, y, opts.Fit.Weights, train, len(train), 1/c)
+			p := newProblem(x, y, opts.Fit.Weights, train, len(train), 1/c)
 			p.hessRows = max(0, opts.Fit.hessianRows())
 			o := opts.Fit
 			o.C = c
 			res := p.solve(o, beta)
 			beta = append(append(beta[:0], res.Weights...), res.Intercept)
-			scores[g][f] = score(X, cols, y, opts.Fit.Weights, test, res, opts.Metric)
+			scores[g][f] = score(x, y, opts.Fit.Weights, test, res, opts.Metric)
 		}
 	}
 
@@ -195,10 +195,10 @@ func folds(y []float64, k int, seed uint64) []int {
 }
 
 // score is the metric of a fitted model on the rows in test.
-func score(X []float64, cols int, y, w []float64, test []int, res *Result, m Metric) float64 {
+func score(x *Design, y, w []float64, test []int, res *Result, m Metric) float64 {
 	p := make([]float64, len(test))
 	for i, r := range test {
-		p[i] = res.Probability(X[r*cols : r*cols+cols])
+		p[i] = models.Sigmoid(x.Linear(r, res.Weights, res.Intercept))
 	}
 	if m == MetricAUC {
 		yb := make([]bool, len(test))

@@ -63,7 +63,7 @@ func TestCrossValidate(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := CrossValidate(X, rows, cols, y, tt.opts)
+			got, err := CrossValidate(mustDense(t, X, rows, cols), y, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -81,7 +81,7 @@ func TestCrossValidate(t *testing.T) {
 			if got.Best == got.Grid[0] && len(got.Grid) == 10 {
 				t.Errorf("chose the strongest penalty C=%v; scores %v", got.Best, got.Scores)
 			}
-			again, err := CrossValidate(X, rows, cols, y, tt.opts)
+			again, err := CrossValidate(mustDense(t, X, rows, cols), y, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -98,12 +98,12 @@ func TestCrossValidateWarmStart(t *testing.T) {
 	const rows, cols = 2000, 8
 	X, y := design(4, rows, cols)
 	grid := []float64{0.01, 1}
-	cv, err := CrossValidate(X, rows, cols, y, CVOptions{Grid: grid, Seed: 3})
+	cv, err := CrossValidate(mustDense(t, X, rows, cols), y, CVOptions{Grid: grid, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
 	for g, c := range grid {
-		one, err := CrossValidate(X, rows, cols, y, CVOptions{Grid: []float64{c}, Seed: 3})
+		one, err := CrossValidate(mustDense(t, X, rows, cols), y, CVOptions{Grid: []float64{c}, Seed: 3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -131,7 +131,7 @@ func TestCrossValidateErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := CrossValidate(X, 50, 3, tt.y, tt.opts)
+			_, err := CrossValidate(mustDense(t, X, 50, 3), tt.y, tt.opts)
 			if !errors.Is(err, tt.want) {
 				t.Errorf("CrossValidate error %v, want %v", err, tt.want)
 			}

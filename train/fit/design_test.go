@@ -1,8 +1,11 @@
 package fit
 
 import (
+	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
+	"testing"
 )
 
 // design returns a seeded synthetic logistic problem of rows x cols, row-major, with columns that
@@ -47,4 +50,242 @@ func design(seed uint64, rows, cols int) (X, y []float64) {
 		}
 	}
 	return X, y
+}
+
+// onehot returns a seeded one-hot problem of rows x 22 columns, the shape the encoder gives:
+// three categories of 6, 9 and 4 levels (one indicator per row each, none in 5% of rows, as for a
+// missing value without a level), a standard normal number, a flag (25% ones) and a skewed count
+// exp(normal), laid out category, number, category, flag, count, category.
+func onehot(seed uint64, rows int) (X, y []float64, cols int) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	blocks := []int{6, 9, 4}
+	effect := make([][]float64, len(blocks))
+	for b, n := range blocks {
+		effect[b] = make([]float64, n)
+		for l := range effect[b] {
+			effect[b][l] = rng.NormFloat64()
+		}
+	}
+	cols = 6 + 1 + 9 + 1 + 1 + 4
+	X = make([]float64, rows*cols)
+	y = make([]float64, rows)
+	for r := range rows {
+		x := X[r*cols : r*cols+cols]
+		eta := -1.5
+		off := 0
+		level := func(b int) {
+			// Levels are skewed: the first are common, the last rare.
+			if rng.Float64() >= 0.05 {
+				l := min(int(rng.ExpFloat64()*float64(blocks[b])/3), blocks[b]-1)
+				x[off+l] = 1
+				eta += effect[b][l]
+			}
+			off += blocks[b]
+		}
+		level(0)
+		x[off] = rng.NormFloat64()
+		eta += 0.8 * x[off]
+		off++
+		level(1)
+		if rng.Float64() < 0.25 {
+			x[off] = 1
+			eta += 0.6
+		}
+		off++
+		x[off] = math.Exp(rng.NormFloat64())
+		eta -= 0.3 * x[off]
+		off++
+		level(2)
+		if rng.Float64() < 1/(1+math.Exp(-eta)) {
+			y[r] = 1
+		}
+	}
+	return X, y, cols
+}
+
+// TestDesignLayouts fits the same matrix stored three ways, which must give the same coefficients:
+// indicator columns as index lists (Dense), every column as a number (the dense equivalent), and
+// appended in uneven chunks. It also fits indicators with values (SetIndicatorValues) against the
+// same matrix with those values written out, with Fit and FitNonNegative.
+func TestDesignLayouts(t *testing.T) {
+	const rows, tol = 4000, 1e-9
+	X, y, cols := onehot(5, rows)
+	sparse := mustDense(t, X, rows, cols)
+	if got, want := sparse.ValueCols(), []int{6, 17}; !slices.Equal(got, want) {
+		t.Fatalf("Dense value columns %v, want %v (the number and the count; the flag is an indicator)", got, want)
+	}
+	all := make([]int, cols)
+	for j := range all {
+		all[j] = j
+	}
+	dense, err := NewDesign(cols, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := dense.AppendRows(make([]int, rows), nil, X); err != nil {
+		t.Fatal(err)
+	}
+	chunked, err := NewDesign(cols, sparse.ValueCols())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for lo := 0; lo < rows; {
+		hi := min(rows, lo+1+lo/3) // chunks of growing size, the first of one row
+		var ends []int
+		var idx []uint16
+		var val []float64
+		for r := lo; r < hi; r++ {
+			ind, v := sparse.Row(r)
+			idx = append(idx, ind...)
+			val = append(val, v...)
+			ends = append(ends, len(idx))
+		}
+		if err := chunked.AppendRows(ends, idx, val); err != nil {
+			t.Fatal(err)
+		}
+		lo = hi
+	}
+	for r := range rows {
+		for c := range cols {
+			if a, b, want := sparse.At(r, c), chunked.At(r, c), X[r*cols+c]; a != want || b != want || dense.At(r, c) != want {
+				t.Fatalf("At(%d, %d) = %v (sparse), %v (chunked), %v (dense); want %v", r, c, a, b, dense.At(r, c), want)
+			}
+		}
+	}
+	for _, c := range []float64{0.01, 1, 100} {
+		want, err := Fit(dense, y, Options{C: c})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for name, d := range map[string]*Design{"sparse": sparse, "chunked": chunked} {
+			got, err := Fit(d, y, Options{C: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := maxDiff(got, want); diff > tol {
+				t.Errorf("C=%v: %s design differs from the dense one by %g, want <= %g", c, name, diff, tol)
+			}
+		}
+	}
+
+	// Indicators standing for other numbers: a weight of evidence per level, say.
+	vals := make([]float64, cols)
+	scaled := slices.Clone(X)
+	for j := range vals {
+		vals[j] = 1
+		if !slices.Contains(sparse.ValueCols(), j) {
+			vals[j] = 0.25 + 0.1*float64(j)
+			if j%5 == 0 {
+				vals[j] = -vals[j]
+			}
+			for r := range rows {
+				scaled[r*cols+j] *= vals[j]
+			}
+		}
+	}
+	withVals := mustDense(t, X, rows, cols)
+	if err := withVals.SetIndicatorValues(vals); err != nil {
+		t.Fatal(err)
+	}
+	scaledDense, err := NewDesign(cols, all)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := scaledDense.AppendRows(make([]int, rows), nil, scaled); err != nil {
+		t.Fatal(err)
+	}
+	for name, fn := range map[string]func(*Design, []float64, Options) (*Result, error){"Fit": Fit, "FitNonNegative": FitNonNegative} {
+		want, err := fn(scaledDense, y, Options{C: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := fn(withVals, y, Options{C: 0.5})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := maxDiff(got, want); diff > tol || !got.Converged {
+			t.Errorf("%s: indicator values differ from the written-out matrix by %g (converged %v), want <= %g", name, diff, got.Converged, tol)
+		}
+	}
+	means := withVals.ColumnMeans()
+	for c := range cols {
+		want := 0.0
+		for r := range rows {
+			want += scaled[r*cols+c]
+		}
+		if want /= rows; math.Abs(means[c]-want) > 1e-12 {
+			t.Errorf("ColumnMeans()[%d] = %v, want %v", c, means[c], want)
+		}
+	}
+}
+
+// maxDiff is the largest absolute difference between two fits' coefficients and intercepts.
+func maxDiff(a, b *Result) float64 {
+	d := math.Abs(a.Intercept - b.Intercept)
+	for j, v := range a.Weights {
+		d = max(d, math.Abs(v-b.Weights[j]))
+	}
+	return d
+}
+
+func TestAppendRowsErrors(t *testing.T) {
+	nan := math.NaN()
+	tests := []struct {
+		name   string
+		ends   []int
+		idx    []uint16
+		val    []float64
+		want   error
+		row    int
+		column int
+	}{
+		{name: "values short", ends: []int{1}, idx: []uint16{0}, val: nil, want: ErrShape},
+		{name: "ends past indices", ends: []int{2}, idx: []uint16{0}, val: []float64{1}, want: ErrShape},
+		{name: "ends decrease", ends: []int{2, 1, 2}, idx: []uint16{0, 2}, val: []float64{1, 1, 1}, want: ErrShape},
+		{name: "index out of range", ends: []int{1}, idx: []uint16{4}, val: []float64{1}, want: ErrShape},
+		{name: "index of a value column", ends: []int{1}, idx: []uint16{1}, val: []float64{1}, want: ErrShape},
+		{name: "indices not ascending", ends: []int{2}, idx: []uint16{2, 0}, val: []float64{1}, want: ErrShape},
+		{name: "index twice", ends: []int{2}, idx: []uint16{2, 2}, val: []float64{1}, want: ErrShape},
+		{name: "NaN value", ends: []int{0, 1}, idx: []uint16{0}, val: []float64{1, nan}, want: ErrNotFinite, row: 3, column: 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			d, err := NewDesign(4, []int{1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := d.AppendRows([]int{0, 1}, []uint16{3}, []float64{0.5, 0.5}); err != nil {
+				t.Fatal(err)
+			}
+			err = d.AppendRows(tt.ends, tt.idx, tt.val)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("AppendRows = %v, want %v", err, tt.want)
+			}
+			var de *DataError
+			if errors.As(err, &de) && (de.Row != tt.row || de.Column != tt.column) {
+				t.Errorf("DataError at row %d column %d, want row %d column %d", de.Row, de.Column, tt.row, tt.column)
+			}
+			if d.Rows() != 2 || len(d.idx) != 1 || len(d.val) != 2 {
+				t.Errorf("after a failed AppendRows: %d rows, %d indices, %d values; want 2, 1, 2", d.Rows(), len(d.idx), len(d.val))
+			}
+		})
+	}
+	for _, cols := range []int{-1, MaxCols + 1} {
+		if _, err := NewDesign(cols, nil); !errors.Is(err, ErrShape) {
+			t.Errorf("NewDesign(%d) = %v, want ErrShape", cols, err)
+		}
+	}
+	if _, err := NewDesign(3, []int{1, 1}); !errors.Is(err, ErrShape) {
+		t.Errorf("NewDesign with a value column twice = %v, want ErrShape", err)
+	}
+}
+
+// mustDense returns the design of the row-major matrix X, failing tb on an error.
+func mustDense(tb testing.TB, X []float64, rows, cols int) *Design {
+	tb.Helper()
+	d, err := Dense(X, rows, cols)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return d
 }

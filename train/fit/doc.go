@@ -1,2 +1,2 @@
-// Package fit trains L2-penalised logistic regression on a dense row-major matrix and chooses the penalty by cross-validation.
+// Package fit trains L2-penalised logistic regression on a compressed-row design (indicator columns as index lists, numbers as values) and chooses the penalty by cross-validation.
 package fit

@@ -15,7 +15,13 @@ func ExampleFit() {
 		0, 0.1,
 	}
 	y := []float64{1, 0, 1, 0}
-	res, err := fit.Fit(X, 4, 2, y, fit.Options{C: 1})
+	// Dense stores the 0/1 column as indices and the other as numbers.
+	d, err := fit.Dense(X, 4, 2)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	res, err := fit.Fit(d, y, fit.Options{C: 1})
 	if err != nil {
 		fmt.Println(err)
 		return

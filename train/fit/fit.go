@@ -143,38 +143,33 @@ type Result struct {
 	Loss float64
 }
 
-// Fit fits L2-penalised logistic regression of y on the rows x cols row-major matrix X.
-// y holds 0 or 1 per row. Fit returns an error (never panics) for empty or mismatched input,
-// non-finite values, outcomes other than 0 and 1, negative weights, a single class among rows of
-// positive weight, and invalid options. Fit does not modify its inputs.
-func Fit(X []float64, rows, cols int, y []float64, opts Options) (*Result, error) {
+// Fit fits L2-penalised logistic regression of y on the rows of the design x.
+// y holds 0 or 1 per row. Fit returns an error (never panics) for an empty design or mismatched
+// lengths, outcomes other than 0 and 1, negative weights, a single class among rows of positive
+// weight, and invalid options. Fit does not modify its inputs.
+func Fit(x *Design, y []float64, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err
 	}
-	if err := check(X, rows, cols, y, opts.Weights); err != nil {
+	if err := check(x, y, opts.Weights); err != nil {
 		return nil, err
 	}
-	p := newProblem(X, cols, y, opts.Weights, nil, rows, 1/opts.c())
+	p := newProblem(x, y, opts.Weights, nil, x.rows, 1/opts.c())
 	p.hessRows = max(0, opts.hessianRows())
 	return p.solve(opts, nil), nil
 }
 
-// check validates Fit's input.
-func check(X []float64, rows, cols int, y, w []float64) error {
+// check validates the outcome and weights of a fit on x (whose values AppendRows checked).
+func check(x *Design, y, w []float64) error {
+	rows := x.rows
 	if rows <= 0 {
 		return ErrNoRows
 	}
-	if cols < 0 || len(X) != rows*cols || len(y) != rows || (w != nil && len(w) != rows) {
-		return fmt.Errorf("%w: rows %d, cols %d, len(X) %d, len(y) %d, len(weights) %d",
-			ErrShape, rows, cols, len(X), len(y), len(w))
+	if len(y) != rows || (w != nil && len(w) != rows) {
+		return fmt.Errorf("%w: rows %d, len(y) %d, len(weights) %d", ErrShape, rows, len(y), len(w))
 	}
 	var pos, neg bool
 	for r := range rows {
-		for c, v := range X[r*cols : r*cols+cols] {
-			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return &DataError{Row: r, Column: c, Err: ErrNotFinite}
-			}
-		}
 		if y[r] != 0 && y[r] != 1 {
 			return &DataError{Row: r, Column: -1, Err: ErrLabel}
 		}

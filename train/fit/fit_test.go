@@ -39,7 +39,11 @@ func TestFitErrors(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res, err := Fit(tt.X, tt.rows, 2, tt.y, tt.opts)
+			var res *Result
+			d, err := Dense(tt.X, tt.rows, 2)
+			if err == nil {
+				res, err = Fit(d, tt.y, tt.opts)
+			}
 			if !errors.Is(err, tt.want) || res != nil {
 				t.Fatalf("Fit = %v, %v; want error %v", res, err, tt.want)
 			}
@@ -62,7 +66,7 @@ func TestFitHand(t *testing.T) {
 		t.Run(solver.String(), func(t *testing.T) {
 			// No columns: the intercept is not penalised, so the fit is the log-odds of the
 			// weighted rate, here (1*1 + 3*1) / (2*1) positives to negatives: log(4/2).
-			res, err := Fit(nil, 4, 0, []float64{1, 0, 1, 0}, Options{Weights: []float64{1, 1, 3, 1}, Solver: solver, Tol: 1e-13})
+			res, err := Fit(mustDense(t, nil, 4, 0), []float64{1, 0, 1, 0}, Options{Weights: []float64{1, 1, 3, 1}, Solver: solver, Tol: 1e-13})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -73,7 +77,7 @@ func TestFitHand(t *testing.T) {
 			// Two rows x=+1 (y=1) and x=-1 (y=0): by symmetry b=0, and w minimises
 			// 0.5*w^2 + 2C*softplus(-w), so w = 2C*sigmoid(-w).
 			for _, c := range []float64{0.1, 1, 10} {
-				res, err := Fit([]float64{1, -1}, 2, 1, []float64{1, 0}, Options{C: c, Solver: solver, Tol: 1e-13})
+				res, err := Fit(mustDense(t, []float64{1, -1}, 2, 1), []float64{1, 0}, Options{C: c, Solver: solver, Tol: 1e-13})
 				if err != nil {
 					t.Fatal(err)
 				}
@@ -98,7 +102,7 @@ func TestGradient(t *testing.T) {
 	for i := range w {
 		w[i] = 0.5 + float64(i%4)
 	}
-	p := newProblem(X, cols, y, w, nil, rows, 1/0.7)
+	p := newProblem(mustDense(t, X, rows, cols), y, w, nil, rows, 1/0.7)
 	dim := p.dim()
 	beta := []float64{0.3, -0.2, 0.1, 0.05, -0.4, 0.2, 0.7, -0.9}
 	g := make([]float64, dim)
@@ -132,7 +136,7 @@ func TestFitDeterministic(t *testing.T) {
 	var first *Result
 	for _, procs := range []int{1, 2, 3, 8} {
 		runtime.GOMAXPROCS(procs)
-		res, err := Fit(X, rows, cols, y, Options{C: 0.3})
+		res, err := Fit(mustDense(t, X, rows, cols), y, Options{C: 0.3})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -167,14 +171,14 @@ func TestFitWeights(t *testing.T) {
 		{name: "newton", opts: Options{C: 2, Weights: w}},
 		{name: "lbfgs", opts: Options{C: 2, Weights: w, Solver: LBFGS}},
 	}
-	want, err := Fit(Xr, len(yr), cols, yr, Options{C: 2})
+	want, err := Fit(mustDense(t, Xr, len(yr), cols), yr, Options{C: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
 	const tol = 1e-6 // both fits stop at gradient tolerance 1e-8 of the mean loss
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Fit(X, rows, cols, y, tt.opts)
+			got, err := Fit(mustDense(t, X, rows, cols), y, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -199,7 +203,7 @@ func TestFitWeights(t *testing.T) {
 // TestFitMaxIter checks that a fit stopped early says so.
 func TestFitMaxIter(t *testing.T) {
 	X, y := design(2, 1000, 5)
-	res, err := Fit(X, 1000, 5, y, Options{MaxIter: 1})
+	res, err := Fit(mustDense(t, X, 1000, 5), y, Options{MaxIter: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,7 +218,7 @@ func TestFitSeparable(t *testing.T) {
 	X := []float64{-3, -2, -1, 1, 2, 3}
 	y := []float64{0, 0, 0, 1, 1, 1}
 	for _, solver := range []Solver{Newton, LBFGS} {
-		res, err := Fit(X, 6, 1, y, Options{C: 1e4, Solver: solver})
+		res, err := Fit(mustDense(t, X, 6, 1), y, Options{C: 1e4, Solver: solver})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -238,7 +242,7 @@ func TestNewtonPasses(t *testing.T) {
 	const rows, cols = 10000, 40
 	X, y := design(11, rows, cols)
 	for _, c := range []float64{0.001, 0.1, 1, 100} {
-		p := newProblem(X, cols, y, nil, nil, rows, 1/c)
+		p := newProblem(mustDense(t, X, rows, cols), y, nil, nil, rows, 1/c)
 		res := p.solve(Options{C: c}, nil)
 		if !res.Converged || p.gradPasses > 12 || p.hessPasses > 8 {
 			t.Errorf("C=%v: converged %v after %d gradient and %d Hessian passes, want at most 12 and 8",
@@ -265,11 +269,11 @@ func TestSampledHessian(t *testing.T) {
 		{"C=1 rows=7 (tiny sample)", 1, 7, 1e-7},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			full, err := Fit(X, rows, cols, y, Options{C: tc.c, HessianRows: -1})
+			full, err := Fit(mustDense(t, X, rows, cols), y, Options{C: tc.c, HessianRows: -1})
 			if err != nil {
 				t.Fatal(err)
 			}
-			sampled, err := Fit(X, rows, cols, y, Options{C: tc.c, HessianRows: tc.hrows})
+			sampled, err := Fit(mustDense(t, X, rows, cols), y, Options{C: tc.c, HessianRows: tc.hrows})
 			if err != nil {
 				t.Fatal(err)
 			}

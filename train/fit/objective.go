@@ -9,21 +9,18 @@ import (
 	"gonum.org/v1/gonum/floats"
 )
 
-// hessBlock is how many rows are transposed at a time when accumulating the Hessian,
-// so that each entry is a dot product over a contiguous block.
-const hessBlock = 128
-
 // problem is the penalised objective of one fit,
 //
 //	F(beta) = sum_i s_i*(softplus(z_i) - y_i*z_i) + invC/2*||w||^2,  z_i = x_i.w + b,
 //
-// with beta = (w, b): the weights first and the intercept last.
+// with beta = (w, b): the weights first and the intercept last. Every pass reads the rows through
+// the design's index lists, so it costs what the nonzeros cost.
 //
 // Rows are split into lanes, fixed contiguous ranges that depend only on the row and column counts.
 // Each lane sums its own rows in order and the lanes are added in order, so every result is the same
 // whatever the number of goroutines or their scheduling.
 type problem struct {
-	x    []float64
+	x    *Design
 	cols int
 	y    []float64
 	sw   []float64 // sample weights; nil means 1
@@ -33,8 +30,10 @@ type problem struct {
 
 	lanes   []lane
 	workers int
-	block   [][]float64 // per worker: a transposed block of rows for the Hessian
-	d       []float64   // per row in use: s*p*(1-p) from the last gradient pass
+	d       []float64 // per row in use: s*p*(1-p) from the last gradient pass
+	wind    []float64 // per column: weight times the indicator's value, for the pass under way
+	wval    []float64 // per value column: its weight, for the pass under way
+	mix     []float64 // dim x nv: the Hessian's entries of the value columns, being summed
 
 	hessRows int // rows the Hessian is built from at most; 0 means all (Options.HessianRows)
 
@@ -44,20 +43,28 @@ type problem struct {
 // lane is a contiguous range of the rows in use with its partial sums.
 type lane struct {
 	lo, hi int
-	grad   []float64 // loss first, then the gradient (len dim+1)
-	hess   []float64 // upper triangle of the Hessian, dim x dim row-major
+	// grad holds the loss, the gradient of the weights (indicator columns not yet multiplied by
+	// their value), the intercept's, then that of each value column (len cols+2+nv).
+	grad []float64
+	// hess holds the upper triangle of the Hessian's entries between indicator columns and the
+	// intercept (dim x dim row-major, not yet multiplied by the indicators' values); mix holds, for
+	// every column and the intercept, its entries with each value column (dim x nv).
+	hess, mix []float64
+	dv        []float64 // scratch: d_i times the row's values
 }
 
-func newProblem(x []float64, cols int, y, sw []float64, idx []int, n int, invC float64) *problem {
+func newProblem(x *Design, y, sw []float64, idx []int, n int, invC float64) *problem {
+	cols := x.cols
 	dim := cols + 1
 	// At most 32 lanes, fewer for wide problems (to bound the partial Hessians' memory)
 	// and for few rows (so that each lane has work worth a goroutine).
 	nl := min(32, max(4, (1<<22)/(dim*dim)), (n+1023)/1024)
 	nl = max(nl, 1)
-	p := &problem{x: x, cols: cols, y: y, sw: sw, idx: idx, n: n, invC: invC, d: make([]float64, n)}
+	p := &problem{x: x, cols: cols, y: y, sw: sw, idx: idx, n: n, invC: invC, d: make([]float64, n),
+		wind: make([]float64, cols), wval: make([]float64, len(x.valueCols))}
 	p.lanes = make([]lane, nl)
 	for l := range p.lanes {
-		p.lanes[l] = lane{lo: l * n / nl, hi: (l + 1) * n / nl, grad: make([]float64, dim+1)}
+		p.lanes[l] = lane{lo: l * n / nl, hi: (l + 1) * n / nl, grad: make([]float64, cols+2+len(x.valueCols))}
 	}
 	p.workers = max(1, min(runtime.GOMAXPROCS(0), nl))
 	return p
@@ -74,43 +81,66 @@ func (p *problem) row(i int) int {
 }
 
 // parallel runs fn on every lane over p.workers goroutines.
-func (p *problem) parallel(fn func(l *lane, worker int)) {
+func (p *problem) parallel(fn func(l *lane)) {
 	if p.workers == 1 {
 		for l := range p.lanes {
-			fn(&p.lanes[l], 0)
+			fn(&p.lanes[l])
 		}
 		return
 	}
 	var next atomic.Int64
 	var wg sync.WaitGroup
-	for w := range p.workers {
+	for range p.workers {
 		wg.Go(func() {
 			for {
 				l := int(next.Add(1)) - 1
 				if l >= len(p.lanes) {
 					return
 				}
-				fn(&p.lanes[l], w)
+				fn(&p.lanes[l])
 			}
 		})
 	}
 	wg.Wait()
 }
 
+// setWeights prepares wind and wval for a pass at the weights w.
+func (p *problem) setWeights(w []float64) {
+	copy(p.wind, w)
+	if v := p.x.indVal; v != nil {
+		for j := range p.wind {
+			p.wind[j] *= v[j]
+		}
+	}
+	for k, c := range p.x.valueCols {
+		p.wval[k] = w[c]
+	}
+}
+
 // gradient returns F(beta) and stores its gradient in g (len dim). It also keeps each row's
 // curvature s*p*(1-p) for a following call of hessian at the same beta.
 func (p *problem) gradient(beta, g []float64) float64 {
-	cols := p.cols
+	cols, x := p.cols, p.x
+	nv := len(x.valueCols)
 	w, b := beta[:cols], beta[cols]
+	p.setWeights(w)
+	wind, wval := p.wind, p.wval
 	p.gradPasses++
-	p.parallel(func(l *lane, _ int) {
+	p.parallel(func(l *lane) {
 		part := l.grad
 		clear(part)
-		loss, gw, gb := 0.0, part[1:1+cols], 0.0
+		loss, gw, gb, gv := 0.0, part[1:1+cols], 0.0, part[2+cols:]
 		for i := l.lo; i < l.hi; i++ {
 			r := p.row(i)
-			xr := p.x[r*cols : r*cols+cols]
-			z := floats.Dot(xr, w) + b
+			ind := x.idx[x.ptr[r]:x.ptr[r+1]]
+			vals := x.val[r*nv : r*nv+nv]
+			z := b
+			for _, j := range ind {
+				z += wind[j]
+			}
+			for k, v := range vals {
+				z += v * wval[k]
+			}
 			// One exp gives both softplus(z) = max(z,0) + log1p(e) and the sigmoid.
 			e := math.Exp(-math.Abs(z))
 			sp := math.Log1p(e)
@@ -129,7 +159,12 @@ func (p *problem) gradient(beta, g []float64) float64 {
 			yi := p.y[r]
 			loss += s * (sp - yi*z)
 			res := s * (prob - yi)
-			floats.AddScaled(gw, res, xr)
+			for _, j := range ind {
+				gw[j] += res
+			}
+			for k, v := range vals {
+				gv[k] += res * v
+			}
 			gb += res
 			p.d[i] = s * e * q * q // p*(1-p) = e/(1+e)^2, exact in both tails
 		}
@@ -141,7 +176,15 @@ func (p *problem) gradient(beta, g []float64) float64 {
 	for l := range p.lanes {
 		part := p.lanes[l].grad
 		f += part[0]
-		floats.Add(g, part[1:])
+		floats.Add(g, part[1:2+cols])
+		for k, c := range x.valueCols {
+			g[c] += part[2+cols+k]
+		}
+	}
+	if v := x.indVal; v != nil {
+		for j := range cols {
+			g[j] *= v[j] // 1 for value columns
+		}
 	}
 	f += 0.5 * p.invC * floats.Dot(w, w)
 	floats.AddScaled(g[:cols], p.invC, w)
@@ -151,15 +194,15 @@ func (p *problem) gradient(beta, g []float64) float64 {
 // hessian stores in h (dim x dim, row-major, both triangles) the Hessian of F at the beta of the
 // last gradient call.
 func (p *problem) hessian(h []float64) {
-	dim, cols := p.dim(), p.cols
-	if p.block == nil {
-		p.block = make([][]float64, p.workers)
-		for w := range p.block {
-			p.block[w] = make([]float64, dim*hessBlock)
-		}
+	dim, cols, x := p.dim(), p.cols, p.x
+	nv, vc := len(x.valueCols), x.valueCols
+	if p.lanes[0].hess == nil {
 		for l := range p.lanes {
 			p.lanes[l].hess = make([]float64, dim*dim)
+			p.lanes[l].mix = make([]float64, dim*nv)
+			p.lanes[l].dv = make([]float64, nv)
 		}
+		p.mix = make([]float64, dim*nv)
 	}
 	p.hessPasses++
 	stride := 1
@@ -167,47 +210,85 @@ func (p *problem) hessian(h []float64) {
 	if hr := max(p.hessRows, 50*dim); p.hessRows > 0 && p.n > hr {
 		stride = (p.n + hr - 1) / hr
 	}
-	p.parallel(func(l *lane, worker int) {
-		hp := l.hess
+	p.parallel(func(l *lane) {
+		hp, mix, dv := l.hess, l.mix, l.dv
 		clear(hp)
-		bt := p.block[worker]
-		// The rows of the lane that are multiples of stride, hessBlock at a time.
-		first := (l.lo + stride - 1) / stride * stride
-		for lo := first; lo < l.hi; lo += hessBlock * stride {
-			m := 0
-			// bt row j holds sqrt(d_i)*x_ij for the block's rows; row cols is sqrt(d_i) (the intercept).
-			for i := lo; i < l.hi && m < hessBlock; i += stride {
-				r := p.row(i)
-				xr := p.x[r*cols : r*cols+cols]
-				sq := math.Sqrt(p.d[i])
-				for j, v := range xr {
-					bt[j*hessBlock+m] = sq * v
+		clear(mix)
+		// The rows of the lane that are multiples of stride.
+		for i := (l.lo + stride - 1) / stride * stride; i < l.hi; i += stride {
+			r := p.row(i)
+			di := p.d[i]
+			ind := x.idx[x.ptr[r]:x.ptr[r+1]]
+			for a, ja := range ind {
+				hr := hp[int(ja)*dim : int(ja)*dim+dim]
+				for _, jb := range ind[a:] {
+					hr[jb] += di
 				}
-				bt[cols*hessBlock+m] = sq
-				m++
+				hr[cols] += di
 			}
-			for a := range dim {
-				ra := bt[a*hessBlock : a*hessBlock+m]
-				for c := a; c < dim; c++ {
-					hp[a*dim+c] += floats.Dot(ra, bt[c*hessBlock:c*hessBlock+m])
+			hp[cols*dim+cols] += di
+			if nv == 0 {
+				continue
+			}
+			vals := x.val[r*nv : r*nv+nv]
+			for k, v := range vals {
+				dv[k] = di * v
+			}
+			// Rows of nv numbers are too short for gonum's assembly to pay for its call.
+			for _, j := range ind {
+				m := mix[int(j)*nv : int(j)*nv+nv]
+				for k, v := range dv {
+					m[k] += v
 				}
+			}
+			for k, v := range vals {
+				m := mix[vc[k]*nv : vc[k]*nv+nv]
+				for k2, u := range dv {
+					m[k2] += v * u
+				}
+			}
+			m := mix[cols*nv : cols*nv+nv]
+			for k, v := range dv {
+				m[k] += v
 			}
 		}
 	})
 	clear(h)
+	clear(p.mix)
 	for l := range p.lanes {
 		floats.Add(h, p.lanes[l].hess)
+		floats.Add(p.mix, p.lanes[l].mix)
 	}
 	if stride > 1 {
-		floats.Scale(float64(p.n)/float64((p.n+stride-1)/stride), h)
+		s := float64(p.n) / float64((p.n+stride-1)/stride)
+		floats.Scale(s, h)
+		floats.Scale(s, p.mix)
+	}
+	iv := func(j int) float64 { // the value of column j when present (1 for the intercept)
+		if x.indVal == nil || j == cols {
+			return 1
+		}
+		return x.indVal[j]
 	}
 	for a := range dim {
-		if a < cols {
-			h[a*dim+a] += p.invC
+		sa := iv(a)
+		for c := a; c < dim; c++ {
+			v := h[a*dim+c]
+			if x.indVal != nil {
+				v *= sa * iv(c)
+			}
+			h[a*dim+c], h[c*dim+a] = v, v
 		}
-		for c := a + 1; c < dim; c++ {
-			h[c*dim+a] = h[a*dim+c]
+	}
+	for j := range dim {
+		sj := iv(j)
+		for k, c := range vc {
+			v := p.mix[j*nv+k] * sj
+			h[j*dim+c], h[c*dim+j] = v, v
 		}
+	}
+	for a := range cols {
+		h[a*dim+a] += p.invC
 	}
 }
 

@@ -31,9 +31,11 @@ const (
 
 // sklearnCase is one matrix fitted by scikit-learn at several penalties.
 type sklearnCase struct {
-	Name     string    `json:"name"`
-	Weighted bool      `json:"weighted"`
-	C        []float64 `json:"c"`
+	Name     string `json:"name"`
+	Weighted bool   `json:"weighted"`
+	// OneHot uses the one-hot design (indicator blocks and numbers) instead of the dense one.
+	OneHot bool      `json:"onehot,omitempty"`
+	C      []float64 `json:"c"`
 	// CSVSHA256 identifies the matrix the expected values were computed on.
 	CSVSHA256 string     `json:"csv_sha256"`
 	Sklearn   sklearnOut `json:"sklearn"`
@@ -55,26 +57,34 @@ type sklearnGolden struct {
 }
 
 // sklearnCases are the checks: a 5000 x 12 design (correlated, skewed, shifted and rare-flag
-// columns) at strong, default and weak penalties, and the same with integer sample weights 1..3.
+// columns) at strong, default and weak penalties, the same with integer sample weights 1..3, and a
+// 5000 x 22 one-hot design (three categories, a number, a flag, a count; see onehot) whose indicator
+// columns the fit reads as index lists.
 func sklearnCases() []sklearnCase {
 	return []sklearnCase{
 		{Name: "unweighted", C: []float64{0.001, 1, 100}},
 		{Name: "weighted", Weighted: true, C: []float64{0.05, 10}},
+		{Name: "onehot", OneHot: true, C: []float64{0.01, 1, 100}},
 	}
 }
 
-const sklearnRows, sklearnCols = 5000, 12
+const sklearnRows = 5000
 
-func sklearnData(weighted bool) (X, y, w []float64, csv []byte) {
-	X, y = design(1, sklearnRows, sklearnCols)
-	if weighted {
+func sklearnData(c sklearnCase) (X, y, w []float64, cols int, csv []byte) {
+	if c.OneHot {
+		X, y, cols = onehot(2, sklearnRows)
+	} else {
+		cols = 12
+		X, y = design(1, sklearnRows, cols)
+	}
+	if c.Weighted {
 		w = make([]float64, sklearnRows)
 		for r := range w {
 			w[r] = float64(1 + r%3)
 		}
 	}
 	var b bytes.Buffer
-	for j := range sklearnCols {
+	for j := range cols {
 		b.WriteString("x" + strconv.Itoa(j) + ",")
 	}
 	b.WriteString("y")
@@ -84,7 +94,7 @@ func sklearnData(weighted bool) (X, y, w []float64, csv []byte) {
 	b.WriteString("\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
 	for r := range sklearnRows {
-		for _, v := range X[r*sklearnCols : r*sklearnCols+sklearnCols] {
+		for _, v := range X[r*cols : r*cols+cols] {
 			b.WriteString(f(v) + ",")
 		}
 		b.WriteString(f(y[r]))
@@ -93,7 +103,7 @@ func sklearnData(weighted bool) (X, y, w []float64, csv []byte) {
 		}
 		b.WriteString("\n")
 	}
-	return X, y, w, b.Bytes()
+	return X, y, w, cols, b.Bytes()
 }
 
 // runSklearn runs scripts/sklearn/fit_check.py on csv at the penalties cs.
@@ -110,11 +120,11 @@ func runSklearn(t *testing.T, csv []byte, cs []float64, solver string) sklearnOu
 }
 
 // compareSklearn fits with both solvers and compares with scikit-learn's coefficients.
-func compareSklearn(t *testing.T, X, y, w []float64, want sklearnOut, tol float64) {
+func compareSklearn(t *testing.T, X []float64, cols int, y, w []float64, want sklearnOut, tol float64) {
 	t.Helper()
 	for _, solver := range []Solver{Newton, LBFGS} {
 		for _, fw := range want.Fits {
-			res, err := Fit(X, sklearnRows, sklearnCols, y, Options{C: fw.C, Weights: w, Solver: solver})
+			res, err := Fit(mustDense(t, X, sklearnRows, cols), y, Options{C: fw.C, Weights: w, Solver: solver})
 			if err != nil {
 				t.Fatalf("%v C=%v: %v", solver, fw.C, err)
 			}
@@ -123,7 +133,7 @@ func compareSklearn(t *testing.T, X, y, w []float64, want sklearnOut, tol float6
 				diff = max(diff, math.Abs(res.Weights[j]-v))
 			}
 			t.Logf("%v C=%v vs sklearn %s %s: max |diff| %.2g after %d iterations", solver, fw.C, want.Version, want.Solver, diff, res.Iterations)
-			if diff > tol || len(fw.Coef) != sklearnCols {
+			if diff > tol || len(fw.Coef) != cols {
 				t.Errorf("%v C=%v: max |coefficient - sklearn| = %g, want <= %g\ngot  %v %v\nwant %v %v",
 					solver, fw.C, diff, tol, res.Intercept, res.Weights, fw.Intercept, fw.Coef)
 			}
@@ -141,7 +151,7 @@ func TestSklearnGolden(t *testing.T) {
 		}
 		g := sklearnGolden{Command: "go test ./train/fit -run TestSklearnGolden -update"}
 		for _, c := range sklearnCases() {
-			_, _, _, csv := sklearnData(c.Weighted)
+			_, _, _, _, csv := sklearnData(c)
 			sum := sha256.Sum256(csv)
 			c.CSVSHA256 = hex.EncodeToString(sum[:])
 			c.Sklearn = runSklearn(t, csv, c.C, "newton-cholesky")
@@ -168,12 +178,12 @@ func TestSklearnGolden(t *testing.T) {
 	}
 	for _, c := range g.Cases {
 		t.Run(c.Name, func(t *testing.T) {
-			X, y, w, csv := sklearnData(c.Weighted)
+			X, y, w, cols, csv := sklearnData(c)
 			sum := sha256.Sum256(csv)
 			if got := hex.EncodeToString(sum[:]); got != c.CSVSHA256 {
 				t.Fatalf("the test design changed (sha256 %s, golden %s); regenerate with: %s", got, c.CSVSHA256, g.Command)
 			}
-			compareSklearn(t, X, y, w, c.Sklearn, sklearnTol)
+			compareSklearn(t, X, cols, y, w, c.Sklearn, sklearnTol)
 		})
 	}
 }
@@ -185,8 +195,8 @@ func TestSklearnLive(t *testing.T) {
 	for _, c := range sklearnCases() {
 		for solver, tol := range map[string]float64{"newton-cholesky": sklearnTol, "lbfgs": sklearnLBFGSTol} {
 			t.Run(c.Name+"/"+solver, func(t *testing.T) {
-				X, y, w, csv := sklearnData(c.Weighted)
-				compareSklearn(t, X, y, w, runSklearn(t, csv, c.C, solver), tol)
+				X, y, w, cols, csv := sklearnData(c)
+				compareSklearn(t, X, cols, y, w, runSklearn(t, csv, c.C, solver), tol)
 			})
 		}
 	}
