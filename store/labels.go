@@ -80,30 +80,49 @@ func formatLabels(labels map[string]int) []byte {
 	return b.Bytes()
 }
 
-// SetLabel points label (such as "stable" or "canary") at version, which must be valid.
+// SetLabel points label (such as "stable" or "canary") at version, which must be valid, and logs
+// the change (Options.Logger, at info: "store: label set" with the model, label, version, the
+// version it named before or 0, and the store).
 func (s *Store) SetLabel(ctx context.Context, name, label string, version int) error {
-	if err := models.CheckName(name); err != nil {
+	was, err := s.setLabel(ctx, name, label, version)
+	if err != nil {
 		return err
 	}
-	if !models.ValidLabel(label) {
-		return fmt.Errorf("%w: label %q (want 1-64 of a-z 0-9 _ -)", models.ErrInvalidName, label)
-	}
-	if _, err := s.load(ctx, name, version, false); err != nil {
-		return err
-	}
-	return s.updateLabels(ctx, name, func(l map[string]int) bool { l[label] = version; return true })
+	s.log.Info("store: label set", "model", name, "label", label, "version", version, "was", was, "store", s.location)
+	return nil
 }
 
-// DeleteLabel removes label; removing a label that is not set does nothing.
+// setLabel is SetLabel without the log; it returns the version label named before (0: none).
+func (s *Store) setLabel(ctx context.Context, name, label string, version int) (was int, err error) {
+	if err := models.CheckName(name); err != nil {
+		return 0, err
+	}
+	if !models.ValidLabel(label) {
+		return 0, fmt.Errorf("%w: label %q (want 1-64 of a-z 0-9 _ -)", models.ErrInvalidName, label)
+	}
+	if _, err := s.load(ctx, name, version, false); err != nil {
+		return 0, err
+	}
+	err = s.updateLabels(ctx, name, func(l map[string]int) bool { was = l[label]; l[label] = version; return true })
+	return was, err
+}
+
+// DeleteLabel removes label and logs it ("store: label removed"); removing a label that is not set
+// does nothing.
 func (s *Store) DeleteLabel(ctx context.Context, name, label string) error {
 	if err := models.CheckName(name); err != nil {
 		return err
 	}
-	return s.updateLabels(ctx, name, func(l map[string]int) bool {
-		_, ok := l[label]
+	was := 0
+	err := s.updateLabels(ctx, name, func(l map[string]int) bool {
+		was = l[label]
 		delete(l, label)
-		return ok
+		return was != 0
 	})
+	if err == nil && was != 0 {
+		s.log.Info("store: label removed", "model", name, "label", label, "was", was, "store", s.location)
+	}
+	return err
 }
 
 // labelTries bounds the read-modify-write rounds of one label change.
@@ -207,8 +226,9 @@ func (s *Store) Rollback(ctx context.Context, name string) (int, error) {
 		return 0, fmt.Errorf("%w: model %q has no valid version below %d", models.ErrNotFound, name, current)
 	}
 	prev := slices.Max(below)
-	if err := s.SetLabel(ctx, name, models.StableLabel, prev); err != nil {
+	if _, err := s.setLabel(ctx, name, models.StableLabel, prev); err != nil {
 		return 0, err
 	}
+	s.log.Info("store: rolled back", "model", name, "label", models.StableLabel, "version", prev, "was_serving", current, "store", s.location)
 	return prev, nil
 }

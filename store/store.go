@@ -70,7 +70,8 @@ type Options struct {
 	// restarted server reads the versions it already had from local disk instead of the object
 	// store. Used only for object stores.
 	CacheDir string
-	// Logger receives warnings (an object store that ignores create-only writes); nil discards them.
+	// Logger receives warnings (an object store that ignores create-only writes) and, at info, each
+	// label change (SetLabel, DeleteLabel, Rollback); nil discards them.
 	Logger *slog.Logger
 }
 

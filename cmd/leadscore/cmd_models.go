@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/serve"
 	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train/report"
 )
@@ -22,13 +24,26 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Use:   "models",
 		Short: "List, show, promote and roll back model versions in a store",
 	}
+	logFormat, logLevel := "text", "info"
 	cmd.PersistentFlags().StringVar(&root, "models", "", modelsFlagHelp)
 	cmd.PersistentFlags().BoolVar(&jsonOut, "json", false, "print JSON")
-	open := func(cmd *cobra.Command) (*store.Store, error) {
+	cmd.PersistentFlags().StringVar(&logFormat, "log-format", logFormat, "format of the log line promote and rollback write to stderr: text or json")
+	cmd.PersistentFlags().StringVar(&logLevel, "log-level", logLevel, "log level: debug, info, warn or error")
+	open := func(cmd *cobra.Command, opts store.Options) (*store.Store, error) {
 		if root == "" {
 			return nil, usageError{errors.New("models: --models is required")}
 		}
-		return openStore(cmd.Context(), root, store.Options{})
+		return openStore(cmd.Context(), root, opts)
+	}
+	// openLogged is open with a logger, so that a label change leaves a log line, as the server's
+	// changes do.
+	openLogged := func(cmd *cobra.Command) (*store.Store, error) {
+		log, err := serve.NewLogger(stderr, logFormat, logLevel)
+		var ce *serve.ConfigError
+		if errors.As(err, &ce) {
+			return nil, usageError{fmt.Errorf("models %s: --%s %s", cmd.Name(), strings.Join(ce.Options, ", --"), ce.Problem)}
+		}
+		return open(cmd, store.Options{Logger: log})
 	}
 
 	list := &cobra.Command{
@@ -36,7 +51,7 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "List models, or the versions of one model with their status and holdout AUC",
 		Args:  cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := open(cmd)
+			s, err := open(cmd, store.Options{})
 			if err != nil {
 				return err
 			}
@@ -83,7 +98,7 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Point a label (default: stable) at a valid version",
 		Args:  cobra.RangeArgs(2, 3),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := open(cmd)
+			s, err := openLogged(cmd)
 			if err != nil {
 				return err
 			}
@@ -107,7 +122,7 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Short: "Point stable at the valid version before the one serving now",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			s, err := open(cmd)
+			s, err := openLogged(cmd)
 			if err != nil {
 				return err
 			}

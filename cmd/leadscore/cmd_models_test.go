@@ -129,6 +129,7 @@ func TestModelsPromoteRollback(t *testing.T) {
 		args       []string // nil: only look at the store
 		wantOut    string
 		wantErr    string // "" for success
+		wantLog    string // the log line's part after its time; "" means no log line
 		wantLabels string // the labels file; "" means there is none
 		wantList   map[int]listed
 	}{
@@ -140,12 +141,14 @@ func TestModelsPromoteRollback(t *testing.T) {
 			name:       "promote defaults to stable",
 			args:       []string{"promote", "leads", "1"},
 			wantOut:    "leads: stable -> version 1\n",
+			wantLog:    `level=INFO msg="store: label set" model=leads label=stable version=1 was=0 store=STORE`,
 			wantLabels: "stable 1\n",
 			wantList:   map[int]listed{1: {true, "[stable]"}, 2: {false, "[]"}},
 		},
 		{
 			name:       "promote another label as JSON",
-			args:       []string{"promote", "leads", "2", "canary", "--json"},
+			args:       []string{"promote", "leads", "2", "canary", "--json", "--log-format", "json"},
+			wantLog:    `"level":"INFO","msg":"store: label set","model":"leads","label":"canary","version":2,"was":0,"store":"STORE"}`,
 			wantOut:    `{"label":"canary","name":"leads","version":2}`,
 			wantLabels: "canary 2\nstable 1\n",
 			wantList:   map[int]listed{1: {true, "[stable]"}, 2: {false, "[canary]"}},
@@ -154,12 +157,14 @@ func TestModelsPromoteRollback(t *testing.T) {
 			name:       "promote version 2 to stable",
 			args:       []string{"promote", "leads", "2", "stable"},
 			wantOut:    "leads: stable -> version 2\n",
+			wantLog:    `level=INFO msg="store: label set" model=leads label=stable version=2 was=1 store=STORE`,
 			wantLabels: "canary 2\nstable 2\n",
 			wantList:   map[int]listed{1: {false, "[]"}, 2: {true, "[canary stable]"}},
 		},
 		{
 			name:       "rollback moves stable back",
 			args:       []string{"rollback", "leads", "--json"},
+			wantLog:    `level=INFO msg="store: rolled back" model=leads label=stable version=1 was_serving=2 store=STORE`,
 			wantOut:    `{"label":"stable","name":"leads","version":1}`,
 			wantLabels: "canary 2\nstable 1\n",
 			wantList:   map[int]listed{1: {true, "[stable]"}, 2: {false, "[canary]"}},
@@ -189,6 +194,20 @@ func TestModelsPromoteRollback(t *testing.T) {
 				}
 				if got != st.wantOut {
 					t.Errorf("output %q, want %q", got, st.wantOut)
+				}
+				// One line, from its level on (its time comes first).
+				log := errOut.String()
+				if i := strings.Index(log, "level="); i >= 0 {
+					log = log[i:]
+				} else if i := strings.Index(log, `"level"`); i >= 0 {
+					log = log[i:]
+				}
+				want := strings.ReplaceAll(st.wantLog, "STORE", store)
+				if want != "" {
+					want += "\n"
+				}
+				if log != want {
+					t.Errorf("log %q, want %q", errOut.String(), want)
 				}
 			}
 			labels, err := os.ReadFile(labelsFile)
