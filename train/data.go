@@ -63,7 +63,7 @@ func ReadLabelled(d Data) (*features.Frame, []features.Label, dataset.OutcomeCou
 	join := dataset.OutcomeJoin{File: o.File, Key: o.Key, Column: o.Column, Positive: o.Positive, Negative: o.Negative,
 		TimeColumn: o.TimeColumn, Window: o.Window}
 	read := d.Read
-	read.Report = nil
+	read.Report, read.Progress = nil, nil
 	labels, counts, err := join.Labels(frame, read)
 	if err != nil {
 		return nil, nil, counts, err

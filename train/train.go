@@ -84,6 +84,14 @@ type Result struct {
 	CV []CVPoint
 	// TrainRows and HoldoutRows index the frame.
 	TrainRows, HoldoutRows []int
+	// Steps times each step of Train, in order.
+	Steps []StepTime
+}
+
+// StepTime is how long one step took.
+type StepTime struct {
+	Step    string  `json:"step"`
+	Seconds float64 `json:"seconds"`
 }
 
 // CVPoint is the cross-validation score of one penalty.
@@ -100,9 +108,19 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	if len(labels) != f.Len() {
 		return nil, fmt.Errorf("train: %d labels for %d rows", len(labels), f.Len())
 	}
-	done := 0
+	res := &Result{}
+	done, started := 0, time.Now()
+	lap := func() {
+		if done > 0 {
+			now := time.Now()
+			res.Steps[done-1].Seconds = now.Sub(started).Seconds()
+			started = now
+		}
+	}
 	progress := func(step string) {
+		lap()
 		done++
+		res.Steps = append(res.Steps, StepTime{Step: step})
 		if cfg.Progress != nil {
 			cfg.Progress(step, done, len(steps))
 		}
@@ -122,7 +140,6 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	if leakAUC <= 0 {
 		leakAUC = 0.95
 	}
-	res := &Result{}
 
 	progress("split")
 	closed := make([]int, 0, len(labels))
@@ -236,6 +253,7 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	if err := a.Validate(); err != nil {
 		return nil, fmt.Errorf("train: the fitted model does not validate: %w", err)
 	}
+	lap()
 	res.Artifact = a
 	return res, nil
 }

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
-	"github.com/schollz/progressbar/v3"
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
@@ -86,8 +86,19 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	var rep dataset.Report
 	read := fl.read.options(cmd.Flags(), &rep)
+	var show *trainProgress
+	if !fl.quiet && isTerminal(stderr) {
+		show = newTrainProgress(stderr)
+	} else {
+		show = newTrainProgress(nil)
+	}
+	defer show.finish()
+	read.Progress = show.read
+	began := time.Now()
 	frame, labels, counts, err := readLabelled(labelled{data: fl.data, label: fl.label, positive: fl.positive,
 		negative: fl.negative, read: read, outcomes: joined})
+	readTime := train.StepTime{Step: "read", Seconds: time.Since(began).Seconds()}
+	show.finish()
 	printReport(stderr, "train", &rep)
 	if err != nil {
 		return err
@@ -120,24 +131,9 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	if !fl.quiet && !fl.jsonOut && isTerminal(stderr) {
-		var bar *progressbar.ProgressBar
-		cfg.Progress = func(step string, _, total int) {
-			if bar == nil {
-				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(stderr),
-					progressbar.OptionSetDescription("training"), progressbar.OptionClearOnFinish(),
-					progressbar.OptionShowCount())
-			}
-			bar.Describe(step)
-			_ = bar.Add(1)
-		}
-		defer func() {
-			if bar != nil {
-				_ = bar.Finish()
-			}
-		}()
-	}
+	cfg.Progress = show.step
 	res, err := train.Train(cmd.Context(), frame, labels, cfg)
+	show.finish()
 	if err != nil {
 		return fmt.Errorf("%w%s", err, outcomeHint(err))
 	}
@@ -152,7 +148,9 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		return err
 	}
 	defer st.Close()
+	began = time.Now()
 	v, gate, err := train.Publish(cmd.Context(), st, fl.name, res, frame, labels, train.PublishOptions{Force: fl.force})
+	timings := append(append([]train.StepTime{readTime}, res.Steps...), train.StepTime{Step: "publish", Seconds: time.Since(began).Seconds()})
 	if err != nil && gate == nil {
 		return err
 	}
@@ -168,7 +166,8 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 			Warnings []string              `json:"warnings"`
 			Counts   dataset.OutcomeCounts `json:"counts"`
 			Gate     *train.Gate           `json:"gate"`
-		}{fl.name, v, versionPath(st, fl.name, v), a.Metrics, a.Penalty, res.CV, a.Audit, res.Warnings, counts, gate}); jerr != nil {
+			Timings  []train.StepTime      `json:"timings"`
+		}{fl.name, v, versionPath(st, fl.name, v), a.Metrics, a.Penalty, res.CV, a.Audit, res.Warnings, counts, gate, timings}); jerr != nil {
 			return jerr
 		}
 	} else {

@@ -182,6 +182,11 @@ func readCSVPass(r io.ReadSeeker, name string, opts ReadOptions, size, workers i
 	sp := &splitter{r: r, size: size, offset: start + headerEnd, line: lines, free: make(chan []byte, workers+1)}
 	p := &blockParser{width: len(header), comma: comma, cols: cols, missing: features.NewMissingValues(opts.MissingValues), mode: mode}
 	a := newAssembler(p, fileSize-start-headerEnd)
+	if opts.Progress != nil {
+		a.progress = func(rows int, end int64) {
+			opts.Progress(ReadProgress{Rows: int64(rows), Bytes: end, TotalBytes: fileSize})
+		}
+	}
 	readErr := p.run(sp, workers, a)
 	if a.err != nil {
 		a.err.File = name

@@ -27,6 +27,8 @@ type assembler struct {
 	// inf or nan values read as missing numbers.
 	invalid, multibyte bool
 	nonFinite          []int
+	// progress, if not nil, is told the rows added and the file offset they end at.
+	progress func(rows int, end int64)
 }
 
 // blockSpan says where a block is in the file and in the frame.
@@ -74,6 +76,9 @@ func (a *assembler) add(res *blockResult) {
 		a.p.recycle(&res.parts[c])
 	}
 	a.rows += res.rows
+	if a.progress != nil {
+		a.progress(a.rows, res.offset+int64(res.size))
+	}
 }
 
 func (a *assembler) append(c int, pt *part, sp blockSpan, room int) {

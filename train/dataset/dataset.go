@@ -81,6 +81,10 @@ type ReadOptions struct {
 	// Report, if not nil, is added to: the files read, those decoded, non-finite numbers read as
 	// missing.
 	Report *Report
+	// Progress, if not nil, is called as the read goes on (after each Parquet row group, each CSV
+	// block and each file), from the reading goroutine. A CSV file whose encoding is found wrong is
+	// read again, and its rows counted again.
+	Progress func(ReadProgress)
 }
 
 // ReadFile reads a Parquet (.parquet) or CSV (.csv, .tsv, .txt) file into a frame, choosing the

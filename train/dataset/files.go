@@ -102,64 +102,75 @@ func Expand(locations []string) ([]string, error) {
 // column read as different kinds in different files (a CSV part whose values all look like numbers
 // while another's do not) becomes a category in all of them, each value written as its text; a
 // Parquet part whose type differs is an ErrSchema error.
+//
+// The files are read one after the other and each is appended to the dataset as soon as it is read,
+// so memory holds the dataset and one file's frame, not every file's frame.
 func ReadFiles(locations []string, opts ReadOptions) (*features.Frame, error) {
 	files, err := Expand(locations)
 	if err != nil {
 		return nil, err
 	}
-	if len(files) == 1 {
-		return ReadFile(files[0], opts)
+	track, err := newTracker(files, opts.Progress)
+	if err != nil {
+		return nil, err
 	}
-	frames := make([]*features.Frame, len(files))
+	var out *features.Frame
 	for i, path := range files {
-		if frames[i], err = ReadFile(path, opts); err != nil {
+		fo := opts
+		fo.Progress = track.file(i)
+		f, err := ReadFile(path, fo)
+		if err != nil {
+			return nil, err
+		}
+		track.finish(i, f.Len())
+		if i == 0 {
+			out = f
+			continue
+		}
+		if err := appendFrame(out, f, files[0], path); err != nil {
 			return nil, err
 		}
 	}
-	first := frames[0]
-	out := &features.Frame{}
-	for _, c := range first.Columns {
-		kind := c.Kind
-		for i, f := range frames[1:] {
-			other := f.Column(c.Name)
-			if other == nil {
-				return nil, &ParseError{File: files[i+1], Column: c.Name,
-					Err: fmt.Errorf("%w: the column of %s is missing", ErrSchema, files[0])}
-			}
-			if other.Kind != kind {
-				if formatOf(files[0]) == "parquet" && formatOf(files[i+1]) == "parquet" {
-					return nil, &ParseError{File: files[i+1], Column: c.Name,
-						Err: fmt.Errorf("%w: %s here, %s in %s", ErrSchema, other.Kind, c.Kind, files[0])}
-				}
-				kind = features.KindCategory
-			}
-		}
-		out.Columns = append(out.Columns, newColumn(c.Name, kind, 0))
-	}
-	for i, f := range frames {
-		for _, c := range f.Columns {
-			if first.Column(c.Name) == nil {
-				return nil, &ParseError{File: files[i], Column: c.Name,
-					Err: fmt.Errorf("%w: %s has no such column", ErrSchema, files[0])}
-			}
-		}
-		for _, dst := range out.Columns {
-			src := f.Column(dst.Name)
-			if src.Kind == dst.Kind {
-				dst.Valid = append(dst.Valid, src.Valid...)
-				dst.Str = append(dst.Str, src.Str...)
-				dst.Num = append(dst.Num, src.Num...)
-				dst.Bool = append(dst.Bool, src.Bool...)
-				continue
-			}
-			for r := range src.Len() {
-				v, err := features.Parse(dst.Kind, src.Value(r), features.NewMissingValues([]string{}))
-				if err != nil { // cannot happen: every kind reads as a category
-					return nil, &ParseError{File: files[i], Row: r + 1, Column: dst.Name, Err: err}
-				}
-				appendValue(dst, v)
-			}
-		}
-	}
 	return out, nil
+}
+
+// appendFrame appends the rows of f, read from path, to out, read from first.
+func appendFrame(out, f *features.Frame, first, path string) error {
+	for _, dst := range out.Columns {
+		if f.Column(dst.Name) == nil {
+			return &ParseError{File: path, Column: dst.Name, Err: fmt.Errorf("%w: the column of %s is missing", ErrSchema, first)}
+		}
+	}
+	for _, c := range f.Columns {
+		if out.Column(c.Name) == nil {
+			return &ParseError{File: path, Column: c.Name, Err: fmt.Errorf("%w: %s has no such column", ErrSchema, first)}
+		}
+	}
+	for i, dst := range out.Columns {
+		src := f.Column(dst.Name)
+		if src.Kind != dst.Kind {
+			if formatOf(first) == "parquet" && formatOf(path) == "parquet" {
+				return &ParseError{File: path, Column: dst.Name, Err: fmt.Errorf("%w: %s here, %s in %s", ErrSchema, src.Kind, dst.Kind, first)}
+			}
+			// The column becomes a category in every file, read so far and to come.
+			var err error
+			if dst, err = asText(first, dst); err != nil {
+				return err
+			}
+			if src, err = asText(path, src); err != nil {
+				return err
+			}
+			out.Columns[i] = dst
+		}
+		dst.Valid = append(dst.Valid, src.Valid...)
+		dst.Str = append(dst.Str, src.Str...)
+		dst.Num = append(dst.Num, src.Num...)
+		dst.Bool = append(dst.Bool, src.Bool...)
+	}
+	return nil
+}
+
+// asText returns c as a category column, each value written as its text.
+func asText(file string, c *features.Column) (*features.Column, error) {
+	return convertColumn(file, c, features.KindCategory, features.NewMissingValues([]string{}))
 }

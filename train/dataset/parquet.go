@@ -152,6 +152,9 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 			}
 		}
 		row += n
+		if opts.Progress != nil {
+			opts.Progress(ReadProgress{Rows: int64(row), Bytes: int64(float64(size) * float64(row) / float64(max(pf.NumRows(), 1))), TotalBytes: size})
+		}
 	}
 	decoded := false
 	for _, lr := range readers {

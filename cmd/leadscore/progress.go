@@ -1,0 +1,73 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+
+	"github.com/leadscore/leadscore/train/dataset"
+)
+
+// trainProgress shows on a terminal how far train has come: while reading, the rows read, rows per
+// second, the share of the bytes read and the time left; then each training step. The zero value
+// (no writer) shows nothing.
+type trainProgress struct {
+	w     io.Writer
+	start time.Time
+	bar   *progressbar.ProgressBar
+	steps bool // bar counts training steps, not bytes read
+}
+
+// newTrainProgress returns a progress display on w, or one that shows nothing when w is nil.
+func newTrainProgress(w io.Writer) *trainProgress { return &trainProgress{w: w, start: time.Now()} }
+
+// read is a dataset.ReadOptions.Progress.
+func (p *trainProgress) read(rp dataset.ReadProgress) {
+	if p.w == nil || rp.TotalBytes <= 0 {
+		return
+	}
+	if p.bar == nil {
+		p.bar = progressbar.NewOptions64(rp.TotalBytes, progressbar.OptionSetWriter(p.w),
+			progressbar.OptionClearOnFinish(), progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionSetPredictTime(true))
+	}
+	rate := float64(rp.Rows) / max(time.Since(p.start).Seconds(), 1e-3)
+	p.bar.Describe(fmt.Sprintf("reading: %s rows, %s rows/s", count(float64(rp.Rows)), count(rate)))
+	_ = p.bar.Set64(rp.Bytes)
+}
+
+// step is a train.Config.Progress: step n of total starts.
+func (p *trainProgress) step(step string, n, total int) {
+	if p.w == nil {
+		return
+	}
+	if !p.steps {
+		p.finish()
+		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription("training"),
+			progressbar.OptionClearOnFinish(), progressbar.OptionShowCount())
+		p.steps = true
+	}
+	p.bar.Describe(step)
+	_ = p.bar.Set(n - 1)
+}
+
+// finish clears the display.
+func (p *trainProgress) finish() {
+	if p.bar != nil {
+		_ = p.bar.Finish()
+		p.bar = nil
+	}
+}
+
+// count writes n with a k or M suffix.
+func count(n float64) string {
+	switch {
+	case n >= 1e6:
+		return fmt.Sprintf("%.2fM", n/1e6)
+	case n >= 1e3:
+		return fmt.Sprintf("%.0fk", n/1e3)
+	}
+	return fmt.Sprintf("%.0f", n)
+}
