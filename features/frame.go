@@ -87,6 +87,28 @@ func (f *Frame) Column(name string) *Column {
 	return nil
 }
 
+// Kinds maps the name of each column to its kind.
+func (f *Frame) Kinds() map[string]Kind {
+	kinds := make(map[string]Kind, len(f.Columns))
+	for _, c := range f.Columns {
+		kinds[c.Name] = c.Kind
+	}
+	return kinds
+}
+
+// Find returns the first row whose value in column idColumn reads id (as Value.Text), and whether
+// there is one; none when the frame has no such column.
+func (f *Frame) Find(idColumn, id string) (int, bool) {
+	if col := f.Column(idColumn); col != nil {
+		for i := range col.Len() {
+			if col.Value(i).Text() == id {
+				return i, true
+			}
+		}
+	}
+	return 0, false
+}
+
 // Contact returns row i as a contact; idColumn, if not empty, names the column that gives Contact.ID.
 func (f *Frame) Contact(i int, idColumn string) Contact {
 	c := Contact{Props: make(map[string]Value, len(f.Columns))}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
 	"strings"
 	"time"
 	"unicode"
@@ -167,6 +168,20 @@ type columnFile struct {
 	Reason  string `yaml:"reason"`
 	Derive  string `yaml:"derive"`
 	Suspect bool   `yaml:"suspect"`
+}
+
+// ReadSpecFile reads the spec file at path (see ReadSpec); a parse error names the file.
+func ReadSpecFile(path string) (*Spec, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	spec, err := ReadSpec(f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return spec, nil
 }
 
 // ReadSpec reads a spec written by WriteYAML (or by hand) and validates it. Unknown fields are errors

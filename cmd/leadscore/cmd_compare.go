@@ -7,7 +7,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -81,18 +80,12 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	kinds := make(map[string]features.Kind, len(frame.Columns))
-	for _, c := range frame.Columns {
-		kinds[c.Name] = c.Kind
-	}
-	if err := rs.CheckColumns(kinds); err != nil {
+	if err := rs.CheckColumns(frame.Kinds()); err != nil {
 		return fmt.Errorf("compare: the rules in %s do not fit the data:\n%w", fl.rulesFile, err)
 	}
-	var asOf time.Time
-	if fl.asOf != "" {
-		if asOf, err = time.Parse(time.RFC3339, fl.asOf); err != nil {
-			return usageError{fmt.Errorf("compare: --as-of: want an RFC 3339 time such as 2026-01-02T00:00:00Z: %w", err)}
-		}
+	asOf, err := timeFlag("compare", "as-of", fl.asOf)
+	if err != nil {
+		return err
 	}
 	rep, err := compare.Build(a, rs, frame, labels, rows, asOf)
 	if err != nil {

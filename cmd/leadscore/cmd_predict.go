@@ -20,7 +20,6 @@ import (
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/leadscore/leadscore/features"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 	"github.com/leadscore/leadscore/serve"
 )
@@ -44,7 +43,7 @@ The contact is a flat JSON object of properties: strings, numbers, booleans (nul
   --contact '{"contact_id":"C1","industry":"Software","employees":120,"unsubscribed":false}'
 Strings are read as their column's kind exactly as the same text in a CSV file ("2024-01-02 10:00:00+02:00"
 is a time for a time column). Its "contact_id" (else "id") property is also sent as the contact's id.
-"-" reads it from stdin.`,
+"-" reads it from stdin, "@FILE" from a file.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return runPredict(cmd.Context(), fl, cmd.InOrStdin(), stdout)
@@ -55,7 +54,7 @@ is a time for a time column). Its "contact_id" (else "id") property is also sent
 	f.StringVar(&fl.model, "model", "", "model name (required)")
 	f.Int64Var(&fl.version, "version", 0, "model version (0: the label, or the server's default)")
 	f.StringVar(&fl.label, "label", "", "model label, for example stable or canary")
-	f.StringVar(&fl.contact, "contact", "", "the contact as a JSON object (required; - reads stdin)")
+	f.StringVar(&fl.contact, "contact", "", "the contact as a JSON object (required; - reads stdin, @FILE a file)")
 	f.StringVar(&fl.asOf, "as-of", "", "score as of this RFC 3339 time (default: now)")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the response as JSON")
 	f.StringVar(&fl.tokenFile, "token-file", "", "send the bearer token in this file")
@@ -75,23 +74,14 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 	case (fl.certFile == "") != (fl.keyFile == ""), fl.certFile != "" && fl.caFile == "":
 		return usageError{errors.New("predict: --cert and --key go together, with --ca")}
 	}
-	raw := []byte(fl.contact)
-	if fl.contact == "-" {
-		var err error
-		if raw, err = io.ReadAll(stdin); err != nil {
-			return fmt.Errorf("predict: reading contact: %w", err)
-		}
-	}
-	c, err := features.ContactFromJSON(raw)
+	c, err := contactFlag("predict", fl.contact, stdin)
 	if err != nil {
-		return usageError{fmt.Errorf("predict: --contact: %w", err)}
+		return err
 	}
 	req := &leadscorev1.PredictRequest{Model: fl.model, Version: fl.version, Label: fl.label, Contact: serve.ContactToProto(c)}
-	if fl.asOf != "" {
-		t, err := time.Parse(time.RFC3339, fl.asOf)
-		if err != nil {
-			return usageError{fmt.Errorf("predict: --as-of: %w", err)}
-		}
+	if t, err := timeFlag("predict", "as-of", fl.asOf); err != nil {
+		return err
+	} else if !t.IsZero() {
 		req.AsOf = timestamppb.New(t)
 	}
 	creds, err := clientCreds(fl.caFile, fl.certFile, fl.keyFile)

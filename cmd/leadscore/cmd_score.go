@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -55,11 +54,9 @@ func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
-	var asOf time.Time
-	if fl.asOf != "" {
-		if asOf, err = time.Parse(time.RFC3339, fl.asOf); err != nil {
-			return usageError{fmt.Errorf("score: --as-of: %w", err)}
-		}
+	asOf, err := timeFlag("score", "as-of", fl.asOf)
+	if err != nil {
+		return err
 	}
 	var rs *rules.Rules
 	if fl.rulesFile != "" {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -122,7 +121,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		cfg.Grid = []float64{fl.c}
 	}
 	if fl.specFile != "" {
-		if cfg.Spec, err = readSpecFile(fl.specFile); err != nil {
+		if cfg.Spec, err = features.ReadSpecFile(fl.specFile); err != nil {
 			return err
 		}
 	}
@@ -186,25 +185,6 @@ func versionPath(st *store.Store, name string, v int) string {
 		return ""
 	}
 	return st.VersionLocation(name, v)
-}
-
-func readSpecFile(path string) (*features.Spec, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	spec, err := features.ReadSpec(f)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return spec, nil
-}
-
-func writeJSON(w io.Writer, v any) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(v)
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can redraw itself.
