@@ -197,6 +197,26 @@ func (s *Store) Serving(ctx context.Context, name string) (int, error) {
 	return v, nil
 }
 
+// Pick loads the version of a model that version, label or the serving default names, as
+// models.Resolve picks it from the valid versions and the labels. A version asked for by number that
+// is there but not valid is its *models.VersionError, which says why.
+func (s *Store) Pick(ctx context.Context, name string, version int, label string) (*models.Artifact, error) {
+	infos, labels, err := s.Scan(ctx, name)
+	if err != nil {
+		return nil, err
+	}
+	v, err := models.Resolve(validVersions(infos, 0), labels, version, label)
+	if err != nil {
+		for _, vi := range infos {
+			if vi.Version == version && vi.Err != nil {
+				return nil, vi.Err
+			}
+		}
+		return nil, fmt.Errorf("model %q: %w", name, err)
+	}
+	return s.Load(ctx, name, v)
+}
+
 // validVersions lists the valid versions below limit (no limit when 0).
 func validVersions(infos []models.VersionInfo, limit int) []int {
 	var out []int

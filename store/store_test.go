@@ -743,3 +743,39 @@ func TestVersionErrorText(t *testing.T) {
 		t.Errorf("Error() lacks the package prefix")
 	}
 }
+
+// TestStorePick checks that Pick loads the version models.Resolve picks, and that a version asked for
+// by number that is corrupt says why rather than only that it is not available.
+func TestStorePick(t *testing.T) {
+	ctx := context.Background()
+	s := mustPublishN(t, "m", 3)
+	if err := s.SetLabel(ctx, "m", "canary", 2); err != nil {
+		t.Fatal(err)
+	}
+	corrupt(t, s, "m", 1)
+	for _, tt := range []struct {
+		name    string
+		version int
+		label   string
+		want    int
+		wantErr error
+	}{
+		{"default", 0, "", 3, nil},
+		{"by number", 2, "", 2, nil},
+		{"by label", 0, "canary", 2, nil},
+		{"unknown label", 0, "beta", 0, models.ErrNotFound},
+		{"corrupt by number", 1, "", 0, models.ErrCorrupt},
+		{"missing by number", 9, "", 0, models.ErrNotFound},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			a, err := s.Pick(ctx, "m", tt.version, tt.label)
+			got := 0
+			if a != nil {
+				got = a.Version
+			}
+			if !errors.Is(err, tt.wantErr) || got != tt.want {
+				t.Errorf("Pick(%d, %q) = version %d, %v; want %d, %v", tt.version, tt.label, got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}

@@ -1,13 +1,11 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"strings"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
@@ -56,13 +54,14 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			names := args
-			if len(names) == 0 {
-				if names, err = s.Names(cmd.Context()); err != nil {
-					return err
-				}
+			rows, err := report.Versions(cmd.Context(), s, args)
+			if err != nil {
+				return err
 			}
-			return listModels(cmd.Context(), stdout, s, names, jsonOut)
+			if jsonOut {
+				return writeJSON(stdout, rows)
+			}
+			return report.WriteVersions(stdout, rows)
 		},
 	}
 	show := &cobra.Command{
@@ -90,7 +89,7 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 					*models.Artifact
 				}{a.Name, a.Version, a})
 			}
-			return showModel(stdout, a)
+			return report.WriteModel(stdout, a)
 		},
 	}
 	promote := &cobra.Command{
@@ -143,101 +142,5 @@ func printLabelChange(w io.Writer, jsonOut bool, name, label string, v int) erro
 		return writeJSON(w, map[string]any{"name": name, "label": label, "version": v})
 	}
 	fmt.Fprintf(w, "%s: %s -> version %d\n", name, label, v)
-	return nil
-}
-
-type versionRow struct {
-	Name    string   `json:"name"`
-	Version int      `json:"version"`
-	Valid   bool     `json:"valid"`
-	Reason  string   `json:"reason,omitempty"`
-	Serving bool     `json:"serving"`
-	Labels  []string `json:"labels,omitempty"`
-	AUC     float64  `json:"auc,omitempty"`
-	Trained string   `json:"trained_at,omitempty"`
-}
-
-func listModels(ctx context.Context, w io.Writer, s *store.Store, names []string, jsonOut bool) error {
-	var rows []versionRow
-	for _, name := range names {
-		versions, labels, err := s.Scan(ctx, name)
-		if err != nil {
-			return err
-		}
-		serving, _ := s.Serving(ctx, name)
-		for _, vi := range versions {
-			r := versionRow{Name: name, Version: vi.Version, Valid: vi.Valid, Reason: vi.Reason, Serving: vi.Version == serving}
-			r.Labels = models.LabelsOf(labels, vi.Version)
-			if vi.Valid {
-				if a, err := s.Load(ctx, name, vi.Version); err == nil {
-					r.AUC = a.Metrics.AUC
-					r.Trained = a.Provenance.TrainedAt.Format("2006-01-02 15:04")
-				}
-			}
-			rows = append(rows, r)
-		}
-	}
-	if jsonOut {
-		return writeJSON(w, rows)
-	}
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tVERSION\tSTATUS\tSERVING\tLABELS\tHOLDOUT AUC\tTRAINED")
-	for _, r := range rows {
-		status := "valid"
-		if !r.Valid {
-			status = "INVALID: " + r.Reason
-		}
-		serving := ""
-		if r.Serving {
-			serving = "*"
-		}
-		auc := "-"
-		if r.AUC > 0 {
-			auc = fmt.Sprintf("%.4f", r.AUC)
-		}
-		fmt.Fprintf(tw, "%s\t%d\t%s\t%s\t%v\t%s\t%s\n", r.Name, r.Version, status, serving, r.Labels, auc, r.Trained)
-	}
-	return tw.Flush()
-}
-
-func showModel(w io.Writer, a *models.Artifact) error {
-	p := a.Provenance
-	m := a.Metrics
-	fmt.Fprintf(w, "%s version %d\n", a.Name, a.Version)
-	fmt.Fprintf(w, "trained %s by leadscore %s from %s (sha256 %.12s...), %d rows: %d won, %d lost, %d open\n",
-		p.TrainedAt.Format("2006-01-02 15:04:05 MST"), p.LeadscoreVersion, p.DataFile, p.DataSHA256, p.Rows, p.Won, p.Lost, p.Open)
-	if p.ParentVersion > 0 {
-		fmt.Fprintf(w, "parent version %d\n", p.ParentVersion)
-	}
-	fmt.Fprintf(w, "label %s, positive %v; %s split, seed %d; C = %.4g; %d encoded features\n",
-		p.Label, p.Positive, a.Holdout.Method, p.Seed, a.Penalty, len(a.Weights))
-	fmt.Fprintf(w, "holdout: %d rows, AUC %.4f, PR-AUC %.4f, log loss %.4f, Brier %.4f, ECE %.4f\n",
-		m.Rows, m.AUC, m.PRAUC, m.LogLoss, m.Brier, m.ECE)
-	if m.Manual != nil {
-		fmt.Fprintf(w, "manual rules on the same rows: AUC %.4f\n", m.Manual.AUC)
-	}
-	fmt.Fprintf(w, "priority cut points: LOW < %.3f <= MEDIUM < %.3f <= HIGH < %.3f <= VERY_HIGH\n", a.Tiers[0], a.Tiers[1], a.Tiers[2])
-	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "\nDECILE\tCONTACTS\tCUSTOMERS\tRATE\tLIFT\tCUM. GAIN")
-	for _, d := range m.Deciles {
-		fmt.Fprintf(tw, "%d\t%d\t%d\t%.1f%%\t%.2f\t%.1f%%\n", d.Decile, d.Rows, d.Positives, 100*d.Rate, d.Lift, 100*d.CumGain)
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if pts := a.Points(); pts != nil {
-		fmt.Fprintln(w)
-		if err := report.WritePoints(w, pts); err != nil {
-			return err
-		}
-	}
-	fmt.Fprintln(w, "\nleakage audit:")
-	for _, e := range a.Audit {
-		state := "kept"
-		if e.Excluded {
-			state = "excluded"
-		}
-		fmt.Fprintf(w, "  %-28s AUC %.3f  %-8s %s\n", e.Column, e.AUC, state, e.Reason)
-	}
 	return nil
 }

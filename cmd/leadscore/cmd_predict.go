@@ -2,21 +2,13 @@ package main
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"strings"
-	"text/tabwriter"
 	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
-	"google.golang.org/grpc/credentials/insecure"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -84,9 +76,9 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 	} else if !t.IsZero() {
 		req.AsOf = timestamppb.New(t)
 	}
-	creds, err := clientCreds(fl.caFile, fl.certFile, fl.keyFile)
+	creds, err := serve.ClientCredentials(fl.caFile, fl.certFile, fl.keyFile)
 	if err != nil {
-		return err
+		return fmt.Errorf("predict: %w", err)
 	}
 	conn, err := grpc.NewClient(fl.addr, grpc.WithTransportCredentials(creds))
 	if err != nil {
@@ -95,12 +87,8 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 	defer conn.Close()
 	ctx, cancel := context.WithTimeout(ctx, fl.timeout)
 	defer cancel()
-	if fl.tokenFile != "" {
-		tok, err := os.ReadFile(fl.tokenFile)
-		if err != nil {
-			return fmt.Errorf("predict: %w", err)
-		}
-		ctx = metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer "+strings.TrimSpace(string(tok)))
+	if ctx, err = serve.WithToken(ctx, fl.tokenFile); err != nil {
+		return fmt.Errorf("predict: %w", err)
 	}
 	resp, err := leadscorev1.NewLeadScoringClient(conn).Predict(ctx, req)
 	if err != nil {
@@ -114,84 +102,5 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 		_, err = fmt.Fprintf(stdout, "%s\n", b)
 		return err
 	}
-	return printPrediction(stdout, resp)
-}
-
-func clientCreds(caFile, certFile, keyFile string) (credentials.TransportCredentials, error) {
-	if caFile == "" {
-		return insecure.NewCredentials(), nil
-	}
-	pem, err := os.ReadFile(caFile)
-	if err != nil {
-		return nil, fmt.Errorf("predict: %w", err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pem) {
-		return nil, fmt.Errorf("predict: no certificate in %s", caFile)
-	}
-	cfg := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	if certFile != "" {
-		cert, err := tls.LoadX509KeyPair(certFile, keyFile)
-		if err != nil {
-			return nil, fmt.Errorf("predict: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{cert}
-	}
-	return credentials.NewTLS(cfg), nil
-}
-
-// printPrediction writes a response for people.
-func printPrediction(w io.Writer, r *leadscorev1.PredictResponse) error {
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintf(tw, "model\t%s version %d\n", r.GetModel(), r.GetModelVersion())
-	if r.GetContactId() != "" {
-		fmt.Fprintf(tw, "contact\t%s\n", r.GetContactId())
-	}
-	fmt.Fprintf(tw, "probability\t%.1f%%\n", 100*r.GetProbability())
-	fmt.Fprintf(tw, "priority\t%s\n", r.GetPriority())
-	fmt.Fprintf(tw, "predictive\tfit %s, engagement %d\n", r.GetFitGrade(), r.GetEngagementLevel())
-	if m := r.GetManual(); m != nil {
-		if m.GetExcluded() {
-			fmt.Fprintf(tw, "manual\texcluded by %s\n", m.GetExcludedBy())
-		} else {
-			fmt.Fprintf(tw, "manual\t%g points, stage %s, fit %s, engagement %d\n",
-				m.GetScore(), m.GetStage(), m.GetFitGrade(), m.GetEngagementLevel())
-		}
-	}
-	if err := tw.Flush(); err != nil {
-		return err
-	}
-	if m := r.GetManual(); m != nil {
-		var hits []string
-		for _, h := range m.GetHits() {
-			if h.GetMatched() {
-				hits = append(hits, fmt.Sprintf("  %+g\t%s\t%s", h.GetPoints(), h.GetRule(), h.GetDetail()))
-			}
-		}
-		if len(hits) > 0 {
-			fmt.Fprintln(w, "\nmanual rules matched")
-			tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-			fmt.Fprintln(tw, strings.Join(hits, "\n"))
-			if err := tw.Flush(); err != nil {
-				return err
-			}
-		}
-	}
-	if len(r.GetReasons()) > 0 {
-		fmt.Fprintln(w, "\nreasons")
-		tw = tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-		for _, rs := range r.GetReasons() {
-			fmt.Fprintf(tw, "  %+.2f\t%s = %s\t%s\n", rs.GetContribution(), rs.GetProperty(), rs.GetValue(), rs.GetText())
-		}
-		if err := tw.Flush(); err != nil {
-			return err
-		}
-	}
-	if len(r.GetWarnings()) > 0 {
-		fmt.Fprintln(w, "\nwarnings")
-		for _, wn := range r.GetWarnings() {
-			fmt.Fprintf(w, "  %s: %s\n", wn.GetProperty(), wn.GetMessage())
-		}
-	}
-	return nil
+	return serve.WritePrediction(stdout, resp)
 }

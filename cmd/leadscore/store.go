@@ -24,8 +24,7 @@ func openStore(ctx context.Context, location string, opts store.Options) (*store
 	return s, err
 }
 
-// loadModel loads the version of a model that version, label or the serving default names, as
-// models.Resolve picks it.
+// loadModel loads the version of a model that version, label or the serving default names (store.Pick).
 func loadModel(location, name string, version int, label string) (*models.Artifact, error) {
 	if location == "" || name == "" {
 		return nil, usageError{errors.New("--models and --name are required")}
@@ -36,25 +35,5 @@ func loadModel(location, name string, version int, label string) (*models.Artifa
 		return nil, err
 	}
 	defer s.Close()
-	infos, labels, err := s.Scan(ctx, name)
-	if err != nil {
-		return nil, err
-	}
-	var valid []int
-	for _, vi := range infos {
-		if vi.Valid {
-			valid = append(valid, vi.Version)
-		}
-	}
-	v, err := models.Resolve(valid, labels, version, label)
-	if err != nil {
-		// A version asked for by number that is there but invalid says why.
-		for _, vi := range infos {
-			if vi.Version == version && vi.Err != nil {
-				return nil, vi.Err
-			}
-		}
-		return nil, fmt.Errorf("model %q: %w", name, err)
-	}
-	return s.Load(ctx, name, v)
+	return s.Pick(ctx, name, version, label)
 }
