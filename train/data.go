@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
+	"slices"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
@@ -114,4 +116,29 @@ func ModelData(a *models.Artifact) (*features.Frame, []features.Label, []int, er
 		return nil, nil, nil, err
 	}
 	return frame, labels, hold, nil
+}
+
+// TrainingRows returns a model's training rows: the closed rows of labels that are not in hold, the
+// sorted holdout rows (as ModelData returns them).
+func TrainingRows(labels []features.Label, hold []int) []int {
+	var rows []int
+	for i, l := range labels {
+		if l.Closed() {
+			if _, found := slices.BinarySearch(hold, i); !found {
+				rows = append(rows, i)
+			}
+		}
+	}
+	return rows
+}
+
+// DescribeHoldout says for people which contacts ModelData's holdout rows are.
+func DescribeHoldout(a *models.Artifact) string {
+	split := a.Holdout.Method
+	if a.Holdout.Column != "" {
+		split += " split on " + a.Holdout.Column
+	} else {
+		split += " split"
+	}
+	return fmt.Sprintf("the holdout of %s (%s), contacts the model never saw in training", filepath.Base(a.Provenance.DataFile), split)
 }

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"os"
 	"path/filepath"
 
@@ -70,7 +69,7 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	}
 	// Without a rules file the predictive score is judged alone, against no prioritisation at all:
 	// a manual side where every contact scores 0 ranks them in no order.
-	rs := &rules.Rules{Name: "no manual rules (every contact scores 0)", Stages: rules.Stages{MQL: 1, SQL: 2}, TotalLimit: math.Inf(1)}
+	rs := rules.None()
 	if fl.rulesFile != "" {
 		if rs, err = rules.ReadFile(fl.rulesFile); err != nil {
 			return err
@@ -115,8 +114,8 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 // compareData reads the contacts to compare on: the model's holdout rows in its unchanged training
 // data, or every row of --data (Build keeps the closed ones). It also says which they are, for people.
 func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []features.Label, []int, string, error) {
-	p := a.Provenance
 	if fl.data != "" {
+		p := a.Provenance
 		label, positive, negative := fl.label, fl.positive, fl.negative
 		if label == "" {
 			label = p.Label
@@ -138,13 +137,7 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 	if err != nil {
 		return nil, nil, nil, "", fmt.Errorf("compare: %w; pass --data FILE", err)
 	}
-	split := a.Holdout.Method
-	if a.Holdout.Column != "" {
-		split += " split on " + a.Holdout.Column
-	} else {
-		split += " split"
-	}
-	return frame, labels, rows, fmt.Sprintf("the holdout of %s (%s), contacts the model never saw in training", filepath.Base(p.DataFile), split), nil
+	return frame, labels, rows, train.DescribeHoldout(a), nil
 }
 
 // compareSuggestion suggests rules from the model's training rows: from the data already read when
@@ -156,5 +149,5 @@ func compareSuggestion(a *models.Artifact, rs *rules.Rules, fl compareFlags, fra
 			return nil, err
 		}
 	}
-	return suggestFrom(a, frame, labels, hold, rs, 0)
+	return suggest.FromModel(a, frame, train.TrainingRows(labels, hold), suggest.Options{Current: rs})
 }

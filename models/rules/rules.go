@@ -40,6 +40,12 @@ type Rules struct {
 	groupIndex      []int // for each rule, the index into Groups of its group; -1 when none
 }
 
+// None returns rules that score every contact 0 and exclude none: a manual side that ranks contacts in
+// no order, to judge a predictive score against when there are no manual rules.
+func None() *Rules {
+	return &Rules{Name: "no manual rules (every contact scores 0)", Stages: Stages{MQL: 1, SQL: 2}, TotalLimit: math.Inf(1)}
+}
+
 // Stages holds the total points at which a contact becomes a marketing qualified lead (MQL) and a sales
 // qualified lead (SQL); below MQL it is a LEAD. MQL < SQL.
 type Stages struct {
