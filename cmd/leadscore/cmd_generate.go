@@ -44,12 +44,7 @@ Options reproduce what misleads a naive training on real CRM exports (the base c
 --trend rises the conversion rate with creation date (recent contacts also still open), --sequence adds
 a unique sequential opportunity_number, --won-only adds deal_amount filled in only for won deals, and
 --status-tags adds a tags column whose values state the outcome.`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError{fmt.Errorf("generate: unexpected argument %q", args[0])}
-			}
-			return nil
-		},
+		Args: noArgs("generate"),
 		RunE: func(*cobra.Command, []string) error { return runGenerate(fl, stdout) },
 	}
 	f := cmd.Flags()
@@ -87,49 +82,20 @@ func runGenerate(fl generateFlags, stdout io.Writer) error {
 	if !(fl.placeholders >= 0 && fl.placeholders <= 1) {
 		return usageError{fmt.Errorf("generate: --placeholders must be within [0, 1], got %g", fl.placeholders)}
 	}
-	full, err := synth.Generate(synth.Config{Rows: fl.rows, Seed: fl.seed, OpenShare: share, WithTruth: fl.withTruth, Pathologies: fl.ills})
-	if err != nil {
+	c, err := synth.WriteExport(synth.Export{
+		Config: synth.Config{Rows: fl.rows, Seed: fl.seed, OpenShare: share, WithTruth: fl.withTruth, Pathologies: fl.ills},
+		Out:    fl.out, OutcomesOut: fl.outcomesOut, Encoding: fl.encoding, Placeholders: fl.placeholders,
+	})
+	if errors.Is(err, dataset.ErrFormat) {
+		return usageError{err}
+	} else if err != nil {
 		return err
 	}
-	f := full
-	if fl.placeholders > 0 {
-		synth.AddPlaceholders(f, fl.placeholders, fl.seed)
-	}
-	if fl.encoding != "" {
-		synth.AddCity(f, fl.seed)
-	}
-	if fl.outcomesOut != "" {
-		contacts, deals, err := synth.SplitOutcomes(f, fl.seed)
-		if err != nil {
-			return err
-		}
-		if err := dataset.WriteFile(fl.outcomesOut, deals); err != nil {
-			return err
-		}
-		f = contacts
-	}
-	if err := dataset.WriteFile(fl.out, f); err != nil {
-		if errors.Is(err, dataset.ErrFormat) {
-			return usageError{err}
-		}
-		return err
-	}
-	if fl.encoding != "" {
-		if err := dataset.Transcode(fl.out, fl.encoding); err != nil {
-			return err
-		}
-	}
-	f = full
-	counts := map[string]int{}
-	for _, s := range f.Column(synth.LabelColumn).Str {
-		counts[s]++
-	}
-	won, lost := counts[synth.StageWon], counts[synth.StageLost]
 	rate := math.NaN()
-	if won+lost > 0 {
-		rate = 100 * float64(won) / float64(won+lost)
+	if c.Won+c.Lost > 0 {
+		rate = 100 * float64(c.Won) / float64(c.Won+c.Lost)
 	}
 	_, err = fmt.Fprintf(stdout, "wrote %d contacts to %s: %d won, %d lost, %d open (%.1f%% of closed won)\n",
-		f.Len(), fl.out, won, lost, counts[synth.StageOpen], rate)
+		c.Rows, fl.out, c.Won, c.Lost, c.Open, rate)
 	return err
 }

@@ -29,12 +29,7 @@ The formats follow the extensions (.parquet; .csv, .tsv or .txt). A CSV delimite
 semicolon or tab) is detected; each column becomes a category, number, flag (true/false,
 yes/no) or time (RFC 3339 or 2006-01-02), and NA, null, NaN, None and empty fields are missing.
 Use --kind to keep, for example, a numeric identifier as a category.`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError{fmt.Errorf("import: unexpected argument %q", args[0])}
-			}
-			return nil
-		},
+		Args: noArgs("import"),
 		RunE: func(*cobra.Command, []string) error { return runImport(fl, stdout) },
 	}
 	f := cmd.Flags()

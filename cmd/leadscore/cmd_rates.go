@@ -35,12 +35,7 @@ Open contacts (outcome not known yet) are skipped. Category values with fewer th
 closed contacts are pooled into "(other)"; numbers and times are cut into ranges where the rate
 changes (entropy splits with the Fayyad-Irani MDL stopping rule). Properties are ordered by
 information value, strongest first: above 0.5, suspect the property leaks the outcome.`,
-		Args: func(_ *cobra.Command, args []string) error {
-			if len(args) > 0 {
-				return usageError{fmt.Errorf("rates: unexpected argument %q", args[0])}
-			}
-			return nil
-		},
+		Args: noArgs("rates"),
 		RunE: func(cmd *cobra.Command, _ []string) error { return runRates(cmd, fl, stdout, cmd.ErrOrStderr()) },
 	}
 	f := cmd.Flags()

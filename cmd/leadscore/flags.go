@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/spf13/cobra"
 )
 
 // timeFlag reads the RFC 3339 time of flag (of command cmd); "" is the zero time, which every scorer
@@ -42,6 +43,16 @@ func contactFlag(cmd, value string, stdin io.Reader) (features.Contact, error) {
 		return features.Contact{}, usageError{fmt.Errorf("%s: --contact: %w", cmd, err)}
 	}
 	return c, nil
+}
+
+// noArgs refuses positional arguments as a usage error of command name.
+func noArgs(name string) cobra.PositionalArgs {
+	return func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return usageError{fmt.Errorf("%s: unexpected argument %q", name, args[0])}
+		}
+		return nil
+	}
 }
 
 func writeJSON(w io.Writer, v any) error {

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/train/dataset"
 )
 
 // This file turns a generated frame into the shapes real CRM exports take (issue 10): the outcome in a
@@ -98,4 +99,66 @@ func SplitOutcomes(f *features.Frame, seed uint64) (contacts, deals *features.Fr
 	}
 	deals = &features.Frame{Columns: []*features.Column{id, amount, owner, closed}}
 	return contacts, deals, nil
+}
+
+// Export is a generated contacts file in the shape of a real CRM export, as `leadscore generate`
+// writes it.
+type Export struct {
+	Config               // the contacts
+	Out          string  // the contacts file: .parquet, .csv or .tsv (see dataset.WriteFile)
+	OutcomesOut  string  // if set, the won deals are written apart here (SplitOutcomes) and the outcome left out of Out
+	Encoding     string  // if set, Out (text) is written in this encoding (dataset.Transcode), with a city column (AddCity)
+	Placeholders float64 // share of values replaced by placeholders and non-finite numbers (AddPlaceholders)
+}
+
+// Counts are a generated file's contacts by outcome.
+type Counts struct {
+	Rows, Won, Lost, Open int
+}
+
+// WriteExport generates e's contacts and writes its files. It returns the contacts by outcome, which
+// Out holds even when the outcome is written apart. A write error is dataset's (ErrFormat for an
+// unknown extension).
+func WriteExport(e Export) (Counts, error) {
+	full, err := Generate(e.Config)
+	if err != nil {
+		return Counts{}, err
+	}
+	f := full
+	if e.Placeholders > 0 {
+		AddPlaceholders(f, e.Placeholders, e.Seed)
+	}
+	if e.Encoding != "" {
+		AddCity(f, e.Seed)
+	}
+	if e.OutcomesOut != "" {
+		contacts, deals, err := SplitOutcomes(f, e.Seed)
+		if err != nil {
+			return Counts{}, err
+		}
+		if err := dataset.WriteFile(e.OutcomesOut, deals); err != nil {
+			return Counts{}, err
+		}
+		f = contacts
+	}
+	if err := dataset.WriteFile(e.Out, f); err != nil {
+		return Counts{}, err
+	}
+	if e.Encoding != "" {
+		if err := dataset.Transcode(e.Out, e.Encoding); err != nil {
+			return Counts{}, err
+		}
+	}
+	c := Counts{Rows: full.Len()}
+	for _, s := range full.Column(LabelColumn).Str {
+		switch s {
+		case StageWon:
+			c.Won++
+		case StageLost:
+			c.Lost++
+		case StageOpen:
+			c.Open++
+		}
+	}
+	return c, nil
 }
