@@ -399,6 +399,21 @@ func (e *Encoder) Width() int {
 	return ix.width
 }
 
+// NumberOutputs returns the outputs, ascending, that hold a scaled number or age; every other output
+// of EncodeContact and EncodeFrame is 0 or 1 (a category level, a missing indicator, a range, a flag,
+// a scorecard's bin). A sparse design stores the latter as the indices of its ones.
+func (e *Encoder) NumberOutputs() []int {
+	ix, _ := e.index()
+	var out []int
+	for i := range e.Columns {
+		ce := &e.Columns[i]
+		if !ce.Binned && (ce.Kind == KindNumber || ce.Kind == KindTime) {
+			out = append(out, ix.offsets[i])
+		}
+	}
+	return out
+}
+
 // Features describes each output of the encoder, in order; len(Features()) == Width(). The slice is
 // shared: do not modify it.
 func (e *Encoder) Features() []Feature {

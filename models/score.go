@@ -292,23 +292,37 @@ func (a *Artifact) ScoreFrame(f *features.Frame, rows []int, asOf time.Time) ([]
 	if err != nil {
 		return nil, err
 	}
-	x, err := a.Encoder.EncodeFrame(f, rows, AsOf(asOf))
-	if err != nil {
-		return nil, err
-	}
-	n := len(x) / max(p.width, 1)
-	if p.width == 0 {
+	at := AsOf(asOf)
+	n := len(rows)
+	if rows == nil {
 		n = f.Len()
-		if rows != nil {
-			n = len(rows)
-		}
 	}
 	out := make([]Score, n)
-	for r := range out {
-		out[r] = a.score(p, x[r*p.width:(r+1)*p.width], nil)
+	// A chunk of rows at a time, so that the dense encoding of all of them is never held.
+	var chunk []int
+	for lo := 0; lo < n; lo += scoreChunk {
+		hi := min(lo+scoreChunk, n)
+		if rows != nil {
+			chunk = rows[lo:hi]
+		} else {
+			chunk = chunk[:0]
+			for i := lo; i < hi; i++ {
+				chunk = append(chunk, i)
+			}
+		}
+		x, err := a.Encoder.EncodeFrame(f, chunk, at)
+		if err != nil {
+			return nil, err
+		}
+		for r := range hi - lo {
+			out[lo+r] = a.score(p, x[r*p.width:(r+1)*p.width], nil)
+		}
 	}
 	return out, nil
 }
+
+// scoreChunk is the number of rows ScoreFrame encodes at a time.
+const scoreChunk = 1 << 14
 
 // Sigmoid is 1/(1+e^-z), the probability of log-odds z, computed without overflow for large |z|.
 func Sigmoid(z float64) float64 {

@@ -61,7 +61,8 @@ func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
 		won  bool
 		half int
 	}
-	var valid, missing []vy
+	valid := make([]vy, 0, len(rows))
+	var missing []vy
 	for r, i := range rows {
 		v := vy{col.Num[i], y[r], r % 2}
 		if col.Valid[i] {
@@ -98,8 +99,8 @@ func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
 			}
 		}
 	}
-	var score []float64
-	var ys []bool
+	score := make([]float64, 0, len(rows))
+	ys := make([]bool, 0, len(rows))
 	for _, b := range bins {
 		var bw, ba [2]float64
 		for _, v := range b {

@@ -3,7 +3,6 @@ package train
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
@@ -22,16 +21,10 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 	if err != nil {
 		return nil, err
 	}
-	width := enc.Width()
-	dense, err := enc.EncodeFrame(f, trainRows, time.Time{})
+	xTrain, err := encodeDesign(enc, f, trainRows)
 	if err != nil {
 		return nil, err
 	}
-	xTrain, err := fit.Dense(dense, len(trainRows), width)
-	if err != nil {
-		return nil, err
-	}
-	dense = nil
 	yTrain := labelFloats(labels, trainRows)
 
 	if err := ctx.Err(); err != nil {
