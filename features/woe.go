@@ -17,8 +17,8 @@ import (
 //   - time: the same ranges over the days from the timestamp to the scoring time (clamped at 0),
 //     then LevelMissing.
 //
-// A scorecard gives each bin a weight of evidence (WoE) and each column one coefficient, so a binned
-// encoder with the weights coefficient x WoE scores exactly as the scorecard does.
+// A scorecard gives each bin a weight of evidence (WoE) and a coefficient, so a binned encoder with
+// the weights coefficient x WoE scores exactly as the scorecard does.
 
 // binWidth is the number of outputs of a binned column.
 func (ce *ColumnEncoding) binWidth() int {

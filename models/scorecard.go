@@ -6,18 +6,18 @@ import (
 	"github.com/leadscore/leadscore/features"
 )
 
-// Scorecard is what a points scorecard adds to an artifact: the counts and weight of evidence (WoE)
-// of every bin, one non-negative coefficient per property, and the scaling of log-odds to points.
+// Scorecard is what a points scorecard adds to an artifact: the counts, weight of evidence (WoE) and
+// non-negative coefficient of every bin, and the scaling of log-odds to points.
 //
-// The model is logit = Intercept + Σ_properties Coef[c] · WoE[bin of the contact], so every
+// The model is logit = Intercept + Σ_properties Coef[b] · WoE[b], b the bin of the contact, so every
 // property's part has the sign of its bin's WoE, which is the sign of (bin rate - overall rate): a
 // property whose bin converts below the overall rate can only lower the score. The artifact's
-// Weights hold Coef[c]·WoE per encoder output (the binned encoder sets one output per property), its
+// Weights hold Coef·WoE per encoder output (the binned encoder sets one output per property), its
 // Baseline is zero, and scoring goes through Predict like any model.
 //
 // Points: with factor = PDO / ln 2 and offset = BaseScore - factor · ln(BaseOdds), the score is
 // offset + factor · logit, which splits into base points offset + factor · Intercept and bin points
-// factor · Coef[c] · WoE; the probability is 1 / (1 + exp(-(score - offset) / factor)).
+// factor · Coef[b] · WoE[b]; the probability is 1 / (1 + exp(-(score - offset) / factor)).
 type Scorecard struct {
 	// Overall is the training conversion rate the WoE is measured against; Contacts and Customers
 	// count the training contacts.
@@ -30,17 +30,17 @@ type Scorecard struct {
 	PDO       float64 `json:"pdo"`
 	BaseScore float64 `json:"base_score"`
 	BaseOdds  float64 `json:"base_odds"`
-	// Coef has one coefficient per encoder column (property), each >= 0.
-	Coef []float64 `json:"coef"`
 	// Bins has one entry per encoder output.
 	Bins []Bin `json:"bins"`
 }
 
-// Bin is one bin of a scorecard property with its training counts.
+// Bin is one bin of a scorecard property with its training counts, its WoE and its coefficient
+// (>= 0): the bin's part in the log-odds is Coef · WoE.
 type Bin struct {
 	Contacts  int     `json:"contacts"`
 	Customers int     `json:"customers"`
 	WoE       float64 `json:"woe"`
+	Coef      float64 `json:"coef"`
 }
 
 // Rate is the bin's conversion rate, 0 for an empty bin.
@@ -70,8 +70,6 @@ func (s *Scorecard) validate(a *Artifact) error {
 		return invalid("scorecard overall rate %v is not inside (0, 1)", s.Overall)
 	case !(s.PDO > 0) || !finite(s.PDO) || !finite(s.BaseScore) || !(s.BaseOdds > 0) || !finite(s.BaseOdds):
 		return invalid("scorecard scaling (pdo %v, base score %v, base odds %v) is not finite with pdo and odds > 0", s.PDO, s.BaseScore, s.BaseOdds)
-	case len(s.Coef) != len(a.Encoder.Columns):
-		return invalid("scorecard has %d coefficients for %d properties", len(s.Coef), len(a.Encoder.Columns))
 	case len(s.Bins) != len(feats):
 		return invalid("scorecard has %d bins, the encoder is %d wide", len(s.Bins), len(feats))
 	}
@@ -84,9 +82,10 @@ func (s *Scorecard) validate(a *Artifact) error {
 		if !ce.Binned {
 			return invalid("scorecard property %q is not binned", ce.Property)
 		}
-		c, b := s.Coef[col], s.Bins[j]
+		b := s.Bins[j]
+		c := b.Coef
 		if !(c >= 0) || !finite(c) {
-			return invalid("scorecard coefficient of %q is %v, want finite and >= 0", ce.Property, c)
+			return invalid("scorecard coefficient of bin %q is %v, want finite and >= 0", f.Name, c)
 		}
 		if b.Contacts < 0 || b.Customers < 0 || b.Customers > b.Contacts || !finite(b.WoE) {
 			return invalid("scorecard bin %q has %d customers of %d contacts and WoE %v", f.Name, b.Customers, b.Contacts, b.WoE)
@@ -117,7 +116,6 @@ type PropertyPoints struct {
 	Group    string
 	Kind     features.Kind
 	Derive   string
-	Coef     float64
 	Bins     []BinPoints
 	// Range is max - min of the bins' points: how much the property can move a score.
 	Range float64
@@ -148,8 +146,8 @@ func (a *Artifact) Points() *Points {
 	pts := &Points{PDO: s.PDO, BaseScore: s.BaseScore, BaseOdds: s.BaseOdds, Base: s.Offset() + factor*a.Intercept}
 	feats := a.Encoder.Features()
 	j := 0
-	for c, ce := range a.Encoder.Columns {
-		pp := PropertyPoints{Property: ce.Property, Group: ce.Group, Kind: ce.Kind, Derive: ce.Derive, Coef: s.Coef[c]}
+	for _, ce := range a.Encoder.Columns {
+		pp := PropertyPoints{Property: ce.Property, Group: ce.Group, Kind: ce.Kind, Derive: ce.Derive}
 		lo, hi := math.Inf(1), math.Inf(-1)
 		for ; j < len(feats) && feats[j].Property == ce.Property; j++ {
 			bp := BinPoints{Feature: feats[j], Bin: s.Bins[j], Points: factor * a.Weights[j]}

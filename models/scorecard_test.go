@@ -12,7 +12,7 @@ import (
 
 // mustBenchScorecard turns the bench artifact into a scorecard: its encoder binned by the rate
 // tables' values and ranges, bins counted on the bench frame, WoE with a prior of 10 and random
-// non-negative coefficients.
+// non-negative coefficients per bin.
 func mustBenchScorecard(tb testing.TB) (*Artifact, *features.Frame) {
 	tb.Helper()
 	a, f := mustBenchArtifact(tb)
@@ -38,7 +38,7 @@ func mustBenchScorecard(tb testing.TB) (*Artifact, *features.Frame) {
 		tb.Fatal(err)
 	}
 	w := enc.Width()
-	sc := &Scorecard{Prior: 10, PDO: 20, BaseScore: 600, Bins: make([]Bin, w), Coef: make([]float64, len(enc.Columns))}
+	sc := &Scorecard{Prior: 10, PDO: 20, BaseScore: 600, Bins: make([]Bin, w)}
 	for r, l := range labels {
 		if !l.Closed() {
 			continue
@@ -60,17 +60,12 @@ func mustBenchScorecard(tb testing.TB) (*Artifact, *features.Frame) {
 	sc.Overall = float64(sc.Customers) / float64(sc.Contacts)
 	sc.BaseOdds = sc.Overall / (1 - sc.Overall)
 	rng := rand.New(rand.NewPCG(5, 5))
-	for c := range sc.Coef {
-		sc.Coef[c] = rng.Float64()
-	}
 	weights := make([]float64, w)
-	c := 0
-	for j, ft := range enc.Features() {
-		for enc.Columns[c].Property != ft.Property {
-			c++
-		}
-		sc.Bins[j].WoE = features.WoE(sc.Bins[j].Customers, sc.Bins[j].Contacts, sc.Overall, sc.Prior)
-		weights[j] = sc.Coef[c] * sc.Bins[j].WoE
+	for j := range sc.Bins {
+		b := &sc.Bins[j]
+		b.WoE = features.WoE(b.Customers, b.Contacts, sc.Overall, sc.Prior)
+		b.Coef = rng.Float64()
+		weights[j] = b.Coef * b.WoE
 	}
 	card := &Artifact{
 		Format: FormatVersion, Name: "card", Spec: a.Spec, Encoder: enc, Intercept: -2, Weights: weights,
@@ -148,7 +143,7 @@ func TestScorecardValidate(t *testing.T) {
 		name   string
 		damage func(a *Artifact)
 	}{
-		{"negative coefficient", func(a *Artifact) { a.Scorecard.Coef[0] = -1 }},
+		{"negative coefficient", func(a *Artifact) { a.Scorecard.Bins[0].Coef = -1 }},
 		{"weight is not coefficient x WoE", func(a *Artifact) { a.Weights[0] += 0.1 }},
 		{"baseline not zero", func(a *Artifact) { a.Baseline[0] = 0.5 }},
 		{"WoE against the rate", func(a *Artifact) {

@@ -31,7 +31,7 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 		return nil, err
 	}
 	progress("cross-validate")
-	best, cv, warns, err := choosePenalty(xTrain, yTrain, cfg)
+	best, cv, warns, err := choosePenalty(xTrain, yTrain, cfg, false)
 	if err != nil {
 		return nil, err
 	}

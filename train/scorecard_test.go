@@ -123,6 +123,9 @@ func TestScorecardAcceptance(t *testing.T) {
 			}
 			checkHonestReasons(t, a, set.frame, card.HoldoutRows)
 			checkHonestReasons(t, d, set.frame, def.HoldoutRows)
+			logOpposite(t, "scorecard", a, set.frame, card.HoldoutRows)
+			logOpposite(t, "one-hot", d, set.frame, def.HoldoutRows)
+			checkMonotonePoints(t, a)
 			checkPointsSheet(t, a, set.frame, card.HoldoutRows)
 			checkSuggestedRules(t, a, set.frame, card.TrainRows, card.HoldoutRows)
 		})
@@ -162,6 +165,67 @@ func checkHonestReasons(t *testing.T, a *models.Artifact, f *features.Frame, row
 	t.Logf("%d reasons on %d contacts, %d dishonest", reasons, len(rows), bad)
 	if reasons == 0 {
 		t.Error("no reasons at all")
+	}
+}
+
+// logOpposite logs the largest opposite pair of property contributions on rows: the contact and
+// the two properties where the smaller of the strongest raising and the strongest lowering
+// contribution is largest (collinear properties given large opposite weights show up here).
+func logOpposite(t *testing.T, model string, a *models.Artifact, f *features.Frame, rows []int) {
+	t.Helper()
+	x, err := a.Encoder.EncodeFrame(f, rows, a.Spec.ReferenceTime)
+	if err != nil {
+		t.Fatal(err)
+	}
+	feats := a.Encoder.Features()
+	w := len(feats)
+	best, bestPos, bestNeg := 0.0, "", ""
+	var pos, neg float64
+	for r := range rows {
+		sums := map[string]float64{}
+		for j, v := range x[r*w : (r+1)*w] {
+			sums[feats[j].Property] += a.Weights[j] * (v - a.Baseline[j])
+		}
+		hi, lo, hiName, loName := 0.0, 0.0, "", ""
+		for p, v := range sums {
+			if v > hi {
+				hi, hiName = v, p
+			}
+			if v < lo {
+				lo, loName = v, p
+			}
+		}
+		if m := min(hi, -lo); m > best {
+			best, bestPos, bestNeg, pos, neg = m, hiName, loName, hi, lo
+		}
+	}
+	t.Logf("%s: largest opposite pair %+.2f %s / %+.2f %s (log-odds)", model, pos, bestPos, neg, bestNeg)
+}
+
+// checkMonotonePoints checks that the points of every number or time whose ranges' training rates
+// are monotone rise or fall with them.
+func checkMonotonePoints(t *testing.T, a *models.Artifact) {
+	t.Helper()
+	for _, pp := range a.Points().Properties {
+		var bins []models.BinPoints
+		for _, b := range pp.Bins {
+			if b.Feature.Range() {
+				bins = append(bins, b)
+			}
+		}
+		up, down := len(bins) > 1, len(bins) > 1
+		for i := 1; i < len(bins); i++ {
+			p, q := bins[i-1], bins[i]
+			up = up && p.Contacts > 0 && q.Contacts > 0 && p.Rate() <= q.Rate()
+			down = down && p.Contacts > 0 && q.Contacts > 0 && p.Rate() >= q.Rate()
+		}
+		for i := 1; i < len(bins); i++ {
+			p, q := bins[i-1].Points, bins[i].Points
+			if up && q < p-1e-9 || down && !up && q > p+1e-9 {
+				t.Errorf("%s: the rate is monotone (rising %v) but the points of %s and %s are %.3f and %.3f",
+					pp.Property, up, bins[i-1].Feature.Name, bins[i].Feature.Name, p, q)
+			}
+		}
 	}
 }
 

@@ -447,12 +447,13 @@ const (
 // choosePenalty chooses C by cross-validation over cfg.Grid (fit's default grid when nil; a single
 // value is taken as is). When the best C sits at an edge of the default grid, the grid is widened
 // past that edge, at its own spacing, up to twice (within [minC, maxC]): a best value at the edge
-// means the optimum may lie beyond it. A best value still at an edge is warned about.
-func choosePenalty(x *fit.Design, y []float64, cfg Config) (float64, []CVPoint, []string, error) {
+// means the optimum may lie beyond it. A best value still at an edge is warned about. nonNegative
+// cross-validates the fit of fit.FitNonNegative.
+func choosePenalty(x *fit.Design, y []float64, cfg Config, nonNegative bool) (float64, []CVPoint, []string, error) {
 	if len(cfg.Grid) == 1 {
 		return cfg.Grid[0], nil, nil, nil // a single penalty needs no cross-validation
 	}
-	opts := fit.CVOptions{Grid: cfg.Grid, Folds: cfg.Folds, Seed: cfg.Seed}
+	opts := fit.CVOptions{Grid: cfg.Grid, Folds: cfg.Folds, Seed: cfg.Seed, NonNegative: nonNegative}
 	r, err := fit.CrossValidate(x, y, opts)
 	if err != nil {
 		return 0, nil, nil, err

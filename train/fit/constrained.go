@@ -25,16 +25,25 @@ func FitNonNegative(x *Design, y []float64, opts Options) (*Result, error) {
 		return nil, err
 	}
 	p := newProblem(x, y, opts.Weights, nil, x.rows, 1/opts.c())
-	cols := x.cols
-	beta, f, it, converged := p.projectedNewton(p.start(), opts)
-	w := beta[:cols]
+	return p.solveNonNegative(opts, nil), nil
+}
+
+// solveNonNegative minimises the objective over weights >= 0 from init (nil means the usual start;
+// otherwise it must satisfy the constraints).
+func (p *problem) solveNonNegative(opts Options, init []float64) *Result {
+	beta := p.start()
+	if init != nil {
+		copy(beta, init)
+	}
+	beta, f, it, converged := p.projectedNewton(beta, opts)
+	w := beta[:p.cols]
 	return &Result{
-		Intercept:  beta[cols],
+		Intercept:  beta[p.cols],
 		Weights:    append([]float64(nil), w...),
 		Iterations: it,
 		Converged:  converged,
 		Loss:       (f - 0.5*p.invC*dot(w, w)) / p.totalWeight(),
-	}, nil
+	}
 }
 
 // projectedNewton minimises F over weights >= 0 from beta, which must satisfy the constraints.

@@ -106,3 +106,47 @@ func TestFitNonNegativeUnconstrained(t *testing.T) {
 		}
 	}
 }
+
+// TestCrossValidateNonNegative: with NonNegative, every fold is FitNonNegative's fit, so each score
+// is the held-out log loss of FitNonNegative on the other folds (recomputed here fold by fold,
+// without warm starts, to 1e-6), and it differs from the unconstrained cross-validation's.
+func TestCrossValidateNonNegative(t *testing.T) {
+	const rows, cols = 2000, 3
+	X, y := collinear(rows, 3)
+	grid := []float64{0.1, 10}
+	d := mustDense(t, X, rows, cols)
+	got, err := CrossValidate(d, y, CVOptions{Grid: grid, Folds: 3, Seed: 2, NonNegative: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := CrossValidate(d, y, CVOptions{Grid: grid, Folds: 3, Seed: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fold := folds(y, 3, 2)
+	for g, c := range grid {
+		want := 0.0
+		for k := range 3 {
+			var xs, ys []float64
+			var test []int
+			for r := range rows {
+				if fold[r] == k {
+					test = append(test, r)
+					continue
+				}
+				xs, ys = append(xs, X[r*cols:(r+1)*cols]...), append(ys, y[r])
+			}
+			res, err := FitNonNegative(mustDense(t, xs, len(ys), cols), ys, Options{C: c})
+			if err != nil {
+				t.Fatal(err)
+			}
+			want += score(d, y, nil, test, res, MetricLogLoss) / 3
+		}
+		if math.Abs(got.Scores[g]-want) > 1e-6 {
+			t.Errorf("C=%v: score %.8f, want %.8f (FitNonNegative fold by fold)", c, got.Scores[g], want)
+		}
+		if got.Scores[g] == free.Scores[g] {
+			t.Errorf("C=%v: the constrained score equals the unconstrained one (%v)", c, got.Scores[g])
+		}
+	}
+}

@@ -58,6 +58,8 @@ type CVOptions struct {
 	Metric Metric
 	// Fit holds the options of every fit (weights, solver, tolerance); its C is ignored.
 	Fit Options
+	// NonNegative fits every fold as FitNonNegative does (weights >= 0; Fit.Solver is ignored).
+	NonNegative bool
 }
 
 // CVResult is the outcome of CrossValidate.
@@ -135,7 +137,11 @@ func CrossValidate(x *Design, y []float64, opts CVOptions) (*CVResult, error) {
 			p.hessRows = max(0, opts.Fit.hessianRows())
 			o := opts.Fit
 			o.C = c
-			res := p.solve(o, beta)
+			solve := p.solve
+			if opts.NonNegative {
+				solve = p.solveNonNegative
+			}
+			res := solve(o, beta)
 			beta = append(append(beta[:0], res.Weights...), res.Intercept)
 			scores[g][f] = score(x, y, opts.Fit.Weights, test, res, opts.Metric)
 		}

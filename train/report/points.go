@@ -29,7 +29,7 @@ func WritePoints(w io.Writer, p *models.Points) error {
 	props := slices.Clone(p.Properties)
 	slices.SortStableFunc(props, func(a, b models.PropertyPoints) int { return cmp.Compare(b.Range, a.Range) })
 	for _, pp := range props {
-		fmt.Fprintf(&b, "\n%s (%s, %s): coefficient %.3f\n", pp.Property, pp.Kind, pp.Group, pp.Coef)
+		fmt.Fprintf(&b, "\n%s (%s, %s)\n", pp.Property, pp.Kind, pp.Group)
 		cells := [][]string{{"value", "points", "contacts", "rate"}}
 		for _, bin := range pp.Bins {
 			cells = append(cells, []string{BinLabel(bin.Feature), signed(models.Rounded(bin.Points)), models.Thousands(bin.Contacts), percent(bin.Rate())})
