@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime/debug"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -24,11 +25,17 @@ type trainFlags struct {
 	timeColumn, orderBy, rulesFile, model          string
 	holdout, c                                     float64
 	seed                                           uint64
-	minClass, folds                                int
+	minClass, folds, gcPercent                     int
 	force, jsonOut, quiet                          bool
 	read                                           readFlags
 	outcomes                                       outcomeFlags
 }
+
+// trainGCPercent is train's default garbage collector target. Training holds the whole dataset and its
+// design while it allocates as much again in passing (sorting, scoring); with Go's default of 100 the
+// heap grows to twice what is live before a collection. 25 holds it to 1.25 times: on 1M generated
+// contacts at a fixed C, peak RSS 1011 -> 638 MB for 28% more CPU (11.4 -> 14.6 s user).
+const trainGCPercent = 25
 
 func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	var fl trainFlags
@@ -64,6 +71,7 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&fl.force, "force", false, "publish even if worse than the serving version")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the result as JSON")
 	f.BoolVar(&fl.quiet, "quiet", false, "no progress bar")
+	f.IntVar(&fl.gcPercent, "gc-percent", trainGCPercent, "garbage collector target percentage (as GOGC; ignored when GOGC is set): lower holds less memory beyond the data for more CPU")
 	fl.read.register(f)
 	fl.outcomes.register(f)
 	return cmd
@@ -82,6 +90,9 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	joined, err := fl.outcomes.source(fl.timeColumn)
 	if err != nil {
 		return err
+	}
+	if _, set := os.LookupEnv("GOGC"); !set && fl.gcPercent > 0 {
+		defer debug.SetGCPercent(debug.SetGCPercent(fl.gcPercent))
 	}
 	var rep dataset.Report
 	read := fl.read.options(cmd.Flags(), &rep)
