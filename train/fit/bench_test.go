@@ -144,3 +144,34 @@ func BenchmarkFitWide(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkCrossValidateWide cross-validates the default grid on the one-hot design of wide:
+// fits solved to Fit.Tol on every row, fits ended once the log loss settles, and with the default
+// sample of DefaultMaxRows rows.
+func BenchmarkCrossValidateWide(b *testing.B) {
+	const rows = 250000
+	X, y, cols := wide(3, rows)
+	d := mustDense(b, X, rows, cols)
+	for _, tc := range []struct {
+		name string
+		opts CVOptions
+	}{
+		{"exact/all-rows", CVOptions{Settle: -1, MaxRows: -1}},
+		{"settle/all-rows", CVOptions{MaxRows: -1}},
+		{"settle/sample", CVOptions{}},
+		{"settle/sample/nonneg", CVOptions{NonNegative: true}},
+	} {
+		b.Run(tc.name+"/rows=2.5e5/cols=141", func(b *testing.B) {
+			var res *CVResult
+			for b.Loop() {
+				var err error
+				if res, err = CrossValidate(d, y, tc.opts); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// Rows read are the cost that does not depend on the machine's load.
+			b.ReportMetric(float64(res.gradRead)/1e6, "Mrows-gradient")
+			b.ReportMetric(float64(res.hessRead)/1e6, "Mrows-hessian")
+		})
+	}
+}

@@ -123,7 +123,7 @@ func TestCrossValidateNonNegative(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	fold := folds(y, 3, 2)
+	fold := folds(y, 3, 2, -1)
 	for g, c := range grid {
 		want := 0.0
 		for k := range 3 {

@@ -24,7 +24,7 @@ func TestFolds(t *testing.T) {
 	for i := range 31 {
 		y[i*3] = 1
 	}
-	got := folds(y, 5, 42)
+	got := folds(y, 5, 42, -1)
 	// Stratified: each fold holds 6 or 7 of the 31 positives and 14 or 15 of the 72 negatives.
 	var pos, neg [5]int
 	for r, f := range got {
@@ -39,13 +39,13 @@ func TestFolds(t *testing.T) {
 			t.Errorf("fold %d: %d positives and %d negatives, want 6-7 and 14-15", f, pos[f], neg[f])
 		}
 	}
-	if again := folds(y, 5, 42); !slices.Equal(again, got) {
+	if again := folds(y, 5, 42, -1); !slices.Equal(again, got) {
 		t.Errorf("same seed gave different folds")
 	}
-	if other := folds(y, 5, 43); slices.Equal(other, got) {
+	if other := folds(y, 5, 43, -1); slices.Equal(other, got) {
 		t.Errorf("seeds 42 and 43 gave the same folds")
 	}
-	if folds(y, 40, 1) != nil {
+	if folds(y, 40, 1, -1) != nil {
 		t.Errorf("40 folds of 31 positives: want nil")
 	}
 }
@@ -93,22 +93,91 @@ func TestCrossValidate(t *testing.T) {
 }
 
 // TestCrossValidateWarmStart checks that starting each fit from the previous penalty's solution
-// changes the scores by no more than the solver tolerance allows.
+// (and its Hessian) changes the scores by no more than the solver tolerance allows, constrained or
+// not.
 func TestCrossValidateWarmStart(t *testing.T) {
 	const rows, cols = 2000, 8
 	X, y := design(4, rows, cols)
 	grid := []float64{0.01, 1}
-	cv, err := CrossValidate(mustDense(t, X, rows, cols), y, CVOptions{Grid: grid, Seed: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for g, c := range grid {
-		one, err := CrossValidate(mustDense(t, X, rows, cols), y, CVOptions{Grid: []float64{c}, Seed: 3})
+	for _, nonneg := range []bool{false, true} {
+		cv, err := CrossValidate(mustDense(t, X, rows, cols), y, CVOptions{Grid: grid, Seed: 3, Settle: -1, NonNegative: nonneg})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if d := math.Abs(one.Scores[0] - cv.Scores[g]); d > 1e-9 {
-			t.Errorf("C=%v: cold %v, warm %v", c, one.Scores[0], cv.Scores[g])
+		for g, c := range grid {
+			one, err := CrossValidate(mustDense(t, X, rows, cols), y, CVOptions{Grid: []float64{c}, Seed: 3, Settle: -1, NonNegative: nonneg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if d := math.Abs(one.Scores[0] - cv.Scores[g]); d > 1e-9 {
+				t.Errorf("nonneg %v, C=%v: cold %v, warm %v", nonneg, c, one.Scores[0], cv.Scores[g])
+			}
+		}
+	}
+}
+
+// TestCrossValidateSettle checks that ending each fit once the log loss has settled (the default)
+// keeps the chosen C and moves no score by more than 1e-6, on the one-hot design and a dense one,
+// and that it saves passes.
+func TestCrossValidateSettle(t *testing.T) {
+	Xo, yo, co := onehot(8, 6000)
+	Xd, yd := design(9, 3000, 12)
+	for name, x := range map[string]*Design{"onehot": mustDense(t, Xo, 6000, co), "dense": mustDense(t, Xd, 3000, 12)} {
+		y := yo
+		if name == "dense" {
+			y = yd
+		}
+		for _, nonneg := range []bool{false, true} {
+			exact, err := CrossValidate(x, y, CVOptions{Seed: 1, Settle: -1, NonNegative: nonneg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			settled, err := CrossValidate(x, y, CVOptions{Seed: 1, NonNegative: nonneg})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if settled.Best != exact.Best {
+				t.Errorf("%s nonneg %v: settled fits chose C=%v, exact ones C=%v", name, nonneg, settled.Best, exact.Best)
+			}
+			for g := range exact.Scores {
+				if d := math.Abs(settled.Scores[g] - exact.Scores[g]); d > 1e-6 {
+					t.Errorf("%s nonneg %v, C=%v: settled score %v, exact %v", name, nonneg, exact.Grid[g], settled.Scores[g], exact.Scores[g])
+				}
+			}
+		}
+	}
+}
+
+// TestCrossValidateSample checks the stratified sample of MaxRows: each class keeps its share, the
+// rows left out are in no fold, and without a bound (or below it) every row is dealt as before.
+func TestCrossValidateSample(t *testing.T) {
+	y := make([]float64, 10000)
+	for i := range 1300 {
+		y[i*7] = 1
+	}
+	all := folds(y, 5, 4, -1)
+	if same := folds(y, 5, 4, 20000); !slices.Equal(same, all) {
+		t.Errorf("a bound above the rows changed the folds")
+	}
+	got := folds(y, 5, 4, 2000)
+	var pos, neg, out int
+	for r, f := range got {
+		switch {
+		case f < 0:
+			out++
+		case y[r] == 1:
+			pos++
+		default:
+			neg++
+		}
+	}
+	// 13% positives: 260 of the 2000 sampled rows.
+	if pos != 260 || neg != 1740 || out != 8000 {
+		t.Errorf("sample of 2000: %d positives, %d negatives, %d left out; want 260, 1740, 8000", pos, neg, out)
+	}
+	for r, f := range got {
+		if f >= 0 && f != all[r] {
+			t.Fatalf("row %d: fold %d in the sample, %d without it; the sample should be the first rows dealt", r, f, all[r])
 		}
 	}
 }

@@ -156,7 +156,7 @@ func Fit(x *Design, y []float64, opts Options) (*Result, error) {
 	}
 	p := newProblem(x, y, opts.Weights, nil, x.rows, 1/opts.c())
 	p.hessRows = max(0, opts.hessianRows())
-	return p.solve(opts, nil), nil
+	return p.solve(opts, nil, newtonOpts{}), nil
 }
 
 // check validates the outcome and weights of a fit on x (whose values AppendRows checked).
@@ -191,8 +191,9 @@ func check(x *Design, y, w []float64) error {
 	return nil
 }
 
-// solve minimises the objective from init (nil means the usual start).
-func (p *problem) solve(opts Options, init []float64) *Result {
+// solve minimises the objective from init (nil means the usual start), with opts.Solver unless
+// no.nonneg (only Newton keeps the constraints).
+func (p *problem) solve(opts Options, init []float64, no newtonOpts) *Result {
 	beta := p.start()
 	if init != nil {
 		copy(beta, init)
@@ -200,11 +201,10 @@ func (p *problem) solve(opts Options, init []float64) *Result {
 	var f float64
 	var it int
 	var converged bool
-	switch opts.Solver {
-	case LBFGS:
+	if opts.Solver == LBFGS && !no.nonneg {
 		beta, f, it, converged = p.lbfgs(beta, opts)
-	default:
-		beta, f, it, converged = p.newton(beta, opts)
+	} else {
+		beta, f, it, converged = p.newton(beta, opts, no)
 	}
 	w := beta[:p.cols]
 	loss := (f - 0.5*p.invC*dot(w, w)) / p.totalWeight()

@@ -108,7 +108,10 @@ func TestGradient(t *testing.T) {
 	g := make([]float64, dim)
 	h := make([]float64, dim*dim)
 	p.gradient(beta, g)
-	p.hessian(h)
+	p.hessian(h) // without the penalty, which is added here
+	for a := range cols {
+		h[a*dim+a] += p.invC
+	}
 	const step = 1e-5
 	gp, gm := make([]float64, dim), make([]float64, dim)
 	for j := range dim {
@@ -243,7 +246,7 @@ func TestNewtonPasses(t *testing.T) {
 	X, y := design(11, rows, cols)
 	for _, c := range []float64{0.001, 0.1, 1, 100} {
 		p := newProblem(mustDense(t, X, rows, cols), y, nil, nil, rows, 1/c)
-		res := p.solve(Options{C: c}, nil)
+		res := p.solve(Options{C: c}, nil, newtonOpts{})
 		if !res.Converged || p.gradPasses > 12 || p.hessPasses > 8 {
 			t.Errorf("C=%v: converged %v after %d gradient and %d Hessian passes, want at most 12 and 8",
 				c, res.Converged, p.gradPasses, p.hessPasses)

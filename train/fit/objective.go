@@ -38,6 +38,7 @@ type problem struct {
 	hessRows int // rows the Hessian is built from at most; 0 means all (Options.HessianRows)
 
 	gradPasses, hessPasses int // counts, for measuring solvers
+	gradRead, hessRead     int // rows read by those passes
 }
 
 // lane is a contiguous range of the rows in use with its partial sums.
@@ -126,6 +127,7 @@ func (p *problem) gradient(beta, g []float64) float64 {
 	p.setWeights(w)
 	wind, wval := p.wind, p.wval
 	p.gradPasses++
+	p.gradRead += p.n
 	p.parallel(func(l *lane) {
 		part := l.grad
 		clear(part)
@@ -192,7 +194,7 @@ func (p *problem) gradient(beta, g []float64) float64 {
 }
 
 // hessian stores in h (dim x dim, row-major, both triangles) the Hessian of F at the beta of the
-// last gradient call.
+// last gradient call, without the penalty's invC on the weights' diagonal.
 func (p *problem) hessian(h []float64) {
 	dim, cols, x := p.dim(), p.cols, p.x
 	nv, vc := len(x.valueCols), x.valueCols
@@ -210,6 +212,7 @@ func (p *problem) hessian(h []float64) {
 	if hr := max(p.hessRows, 50*dim); p.hessRows > 0 && p.n > hr {
 		stride = (p.n + hr - 1) / hr
 	}
+	p.hessRead += (p.n + stride - 1) / stride
 	p.parallel(func(l *lane) {
 		hp, mix, dv := l.hess, l.mix, l.dv
 		clear(hp)
@@ -286,9 +289,6 @@ func (p *problem) hessian(h []float64) {
 			v := p.mix[j*nv+k] * sj
 			h[j*dim+c], h[c*dim+j] = v, v
 		}
-	}
-	for a := range cols {
-		h[a*dim+a] += p.invC
 	}
 }
 
