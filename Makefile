@@ -34,15 +34,18 @@ deps-check:
 	@./scripts/deps-check.sh
 
 BENCH_ROWS ?= 1000000
+# BENCH_EQUAL_ROWS is the size of the equal-work comparison with scikit-learn (issue 14: 300,000).
+BENCH_EQUAL_ROWS ?= 300000
 
 # bench: Go benchmarks (BenchmarkReadParquet on BENCH_ROWS contacts from `leadscore generate`), then
-# train against scikit-learn and serve against a trivial handler, each peer in the same run, then
+# train against scikit-learn at equal work on BENCH_EQUAL_ROWS contacts (the default cross-validated
+# penalty and a fixed C, both ways), serve against a trivial handler, each peer in the same run, then
 # training's scaling (1M and 5M contacts with the default flags: time, peak memory, their ratio; long).
 bench: build
 	mkdir -p out/bench
 	./$(BIN) generate --rows $(BENCH_ROWS) --seed 1 --out out/bench/contacts.parquet
 	LEADSCORE_BENCH_PARQUET=$(CURDIR)/out/bench/contacts.parquet $(GO) test -run '^$$' -bench . -benchmem ./...
-	ROWS=$(BENCH_ROWS) ./scripts/bench/train-vs-sklearn.sh
+	ROWS=$(BENCH_EQUAL_ROWS) ./scripts/bench/train-vs-sklearn.sh
 	./scripts/bench/serve-vs-trivial.sh
 	./scripts/bench/train-scale.sh
 
