@@ -31,7 +31,7 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 		return nil, err
 	}
 	progress("cross-validate")
-	best, cv, warns, err := choosePenalty(xTrain, yTrain, cfg, false)
+	best, start, cv, warns, err := choosePenalty(xTrain, yTrain, cfg, false)
 	if err != nil {
 		return nil, err
 	}
@@ -41,7 +41,7 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 		return nil, err
 	}
 	progress("fit")
-	model, err := fit.Fit(xTrain, yTrain, fit.Options{C: best})
+	model, err := fit.Fit(xTrain, yTrain, fit.Options{C: best, Start: start})
 	if err != nil {
 		return nil, err
 	}

@@ -81,7 +81,7 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 		return nil, err
 	}
 	progress("cross-validate")
-	best, cv, warns, err := choosePenalty(z, y, cfg, true)
+	best, start, cv, warns, err := choosePenalty(z, y, cfg, true)
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +91,7 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 		return nil, err
 	}
 	progress("fit")
-	model, err := fit.FitNonNegative(z, y, fit.Options{C: best})
+	model, err := fit.FitNonNegative(z, y, fit.Options{C: best, Start: start})
 	if err != nil {
 		return nil, err
 	}

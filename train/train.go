@@ -448,16 +448,18 @@ const (
 // value is taken as is). When the best C sits at an edge of the default grid, the grid is widened
 // past that edge, at its own spacing, up to twice (within [minC, maxC]): a best value at the edge
 // means the optimum may lie beyond it. A best value still at an edge is warned about. nonNegative
-// cross-validates the fit of fit.FitNonNegative.
-func choosePenalty(x *fit.Design, y []float64, cfg Config, nonNegative bool) (float64, []CVPoint, []string, error) {
+// cross-validates the fit of fit.FitNonNegative. start is where the fit at the chosen C on every row
+// may start (fit.CVResult.Start; nil without cross-validation).
+func choosePenalty(x *fit.Design, y []float64, cfg Config, nonNegative bool) (float64, []float64, []CVPoint, []string, error) {
 	if len(cfg.Grid) == 1 {
-		return cfg.Grid[0], nil, nil, nil // a single penalty needs no cross-validation
+		return cfg.Grid[0], nil, nil, nil, nil // a single penalty needs no cross-validation
 	}
 	opts := fit.CVOptions{Grid: cfg.Grid, Folds: cfg.Folds, Seed: cfg.Seed, NonNegative: nonNegative}
 	r, err := fit.CrossValidate(x, y, opts)
 	if err != nil {
-		return 0, nil, nil, err
+		return 0, nil, nil, nil, err
 	}
+	start := r.Start
 	grid, scores := r.Grid, r.Scores
 	bestAt := func() int { return slices.IndexFunc(grid, func(c float64) bool { return c == r.Best }) }
 	var warns []string
@@ -485,12 +487,18 @@ func choosePenalty(x *fit.Design, y []float64, cfg Config, nonNegative bool) (fl
 		opts.Grid = more
 		rm, err := fit.CrossValidate(x, y, opts)
 		if err != nil {
-			return 0, nil, nil, err
+			return 0, nil, nil, nil, err
 		}
 		best, bestScore := r.Best, scores[i]
 		for k, c := range rm.Grid {
 			if rm.Scores[k] < bestScore || (rm.Scores[k] == bestScore && c < best) {
 				best, bestScore = c, rm.Scores[k]
+			}
+		}
+		if best != r.Best {
+			start = nil // a cold start unless the widened grid's own best won
+			if best == rm.Best {
+				start = rm.Start
 			}
 		}
 		grid, scores = append(grid, rm.Grid...), append(scores, rm.Scores...)
@@ -512,5 +520,5 @@ func choosePenalty(x *fit.Design, y []float64, cfg Config, nonNegative bool) (fl
 	for k := range grid {
 		cv[k] = CVPoint{C: grid[k], LogLoss: scores[k]}
 	}
-	return r.Best, cv, warns, nil
+	return r.Best, start, cv, warns, nil
 }

@@ -18,6 +18,9 @@ func FitNonNegative(x *Design, y []float64, opts Options) (*Result, error) {
 	if err := check(x, y, opts.Weights); err != nil {
 		return nil, err
 	}
+	if err := checkStart(opts.Start, x.cols, true); err != nil {
+		return nil, err
+	}
 	p := newProblem(x, y, opts.Weights, nil, x.rows, 1/opts.c())
-	return p.solve(opts, nil, newtonOpts{nonneg: true}), nil
+	return p.solve(opts, opts.Start, newtonOpts{nonneg: true}), nil
 }

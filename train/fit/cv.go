@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"golang.org/x/sync/errgroup"
+	"gonum.org/v1/gonum/floats"
 
 	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/train/metrics"
@@ -114,6 +115,10 @@ type CVResult struct {
 	// StdErr holds the standard error of each mean across folds.
 	StdErr []float64
 
+	// Start is the mean over folds of the solutions at Best (the weights, then the intercept): a start
+	// for the fit at Best on every row (Options.Start) that is close to its solution.
+	Start []float64
+
 	gradRead, hessRead int // rows read by gradient and Hessian passes, for measuring
 }
 
@@ -169,6 +174,10 @@ func CrossValidate(x *Design, y []float64, opts CVOptions) (*CVResult, error) {
 	// fit's passes run on one goroutine (the sums are the same: see problem).
 	workers := min(k, runtime.GOMAXPROCS(0))
 	read := make([][2]int, k)
+	sols := make([][][]float64, len(grid)) // [grid][fold]: the solution, weights then intercept
+	for g := range sols {
+		sols[g] = make([][]float64, k)
+	}
 	var eg errgroup.Group
 	eg.SetLimit(workers)
 	for f := range k {
@@ -195,6 +204,7 @@ func CrossValidate(x *Design, y []float64, opts CVOptions) (*CVResult, error) {
 				o.C = c
 				res := p.solve(o, beta, no)
 				beta = append(append(beta[:0], res.Weights...), res.Intercept)
+				sols[g][f] = slices.Clone(beta)
 				scores[g][f] = score(x, y, opts.Fit.Weights, test, res, opts.Metric)
 			}
 			read[f] = [2]int{p.gradRead, p.hessRead}
@@ -229,6 +239,10 @@ func CrossValidate(x *Design, y []float64, opts CVOptions) (*CVResult, error) {
 	for g, s := range out.Scores {
 		if math.Abs(s-out.Scores[best]) <= TieTolerance*math.Abs(out.Scores[best]) {
 			out.Best = grid[g]
+			out.Start = make([]float64, x.cols+1)
+			for _, sol := range sols[g] {
+				floats.AddScaled(out.Start, 1/float64(k), sol)
+			}
 			break
 		}
 	}

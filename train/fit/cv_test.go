@@ -207,3 +207,41 @@ func TestCrossValidateErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestCrossValidateStart checks that CVResult.Start, the folds' mean solution at Best, is a start
+// from which Fit at Best reaches the same solution in fewer iterations, constrained or not.
+func TestCrossValidateStart(t *testing.T) {
+	X, y, cols := onehot(12, 8000)
+	x := mustDense(t, X, 8000, cols)
+	for _, nonneg := range []bool{false, true} {
+		cv, err := CrossValidate(x, y, CVOptions{Seed: 5, NonNegative: nonneg})
+		if err != nil {
+			t.Fatal(err)
+		}
+		fitFn := Fit
+		if nonneg {
+			fitFn = FitNonNegative
+		}
+		cold, err := fitFn(x, y, Options{C: cv.Best})
+		if err != nil {
+			t.Fatal(err)
+		}
+		warm, err := fitFn(x, y, Options{C: cv.Best, Start: cv.Start})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("nonneg %v, C=%v: %d iterations from Start, %d from the usual start", nonneg, cv.Best, warm.Iterations, cold.Iterations)
+		if d := maxDiff(warm, cold); d > 1e-6 || !warm.Converged || warm.Iterations >= cold.Iterations {
+			t.Errorf("nonneg %v: warm start differs by %g after %d iterations (converged %v), cold start %d iterations",
+				nonneg, d, warm.Iterations, warm.Converged, cold.Iterations)
+		}
+	}
+	if _, err := Fit(x, y, Options{Start: make([]float64, cols)}); !errors.Is(err, ErrOption) {
+		t.Errorf("Start of the wrong length: error %v, want ErrOption", err)
+	}
+	neg := make([]float64, cols+1)
+	neg[0] = -1
+	if _, err := FitNonNegative(x, y, Options{Start: neg}); !errors.Is(err, ErrOption) {
+		t.Errorf("FitNonNegative from a negative weight: error %v, want ErrOption", err)
+	}
+}

@@ -81,6 +81,10 @@ type Options struct {
 	// Zero means 100,000; negative means every row; the sample never has fewer than 50 rows per
 	// coefficient.
 	HessianRows int
+	// Start, if not nil, is where the solver starts: the weights then the intercept (len cols+1),
+	// finite, and for FitNonNegative with weights >= 0; CVResult.Start is one. nil starts from zero
+	// weights and the intercept at the log-odds of the weighted positive rate. CrossValidate ignores it.
+	Start []float64
 }
 
 func (o Options) hessianRows() int {
@@ -154,9 +158,28 @@ func Fit(x *Design, y []float64, opts Options) (*Result, error) {
 	if err := check(x, y, opts.Weights); err != nil {
 		return nil, err
 	}
+	if err := checkStart(opts.Start, x.cols, false); err != nil {
+		return nil, err
+	}
 	p := newProblem(x, y, opts.Weights, nil, x.rows, 1/opts.c())
 	p.hessRows = max(0, opts.hessianRows())
-	return p.solve(opts, nil, newtonOpts{}), nil
+	return p.solve(opts, opts.Start, newtonOpts{}), nil
+}
+
+// checkStart validates Options.Start for a design of cols columns.
+func checkStart(start []float64, cols int, nonneg bool) error {
+	if start == nil {
+		return nil
+	}
+	if len(start) != cols+1 {
+		return fmt.Errorf("%w: Start has %d values, want %d (the weights, then the intercept)", ErrOption, len(start), cols+1)
+	}
+	for j, v := range start {
+		if math.IsNaN(v) || math.IsInf(v, 0) || (nonneg && j < cols && v < 0) {
+			return fmt.Errorf("%w: Start[%d] is %v", ErrOption, j, v)
+		}
+	}
+	return nil
 }
 
 // check validates the outcome and weights of a fit on x (whose values AppendRows checked).
