@@ -297,7 +297,7 @@ func folds(y []float64, k int, seed uint64, maxRows int) []int {
 func score(x *Design, y, w []float64, test []int, res *Result, m Metric) float64 {
 	p := make([]float64, len(test))
 	for i, r := range test {
-		p[i] = models.Sigmoid(x.Linear(r, res.Weights, res.Intercept))
+		p[i] = models.Sigmoid(x.linear(r, res.Weights, res.Intercept))
 	}
 	if m == MetricAUC {
 		yb := make([]bool, len(test))

@@ -182,15 +182,15 @@ func (d *Design) SetIndicatorValues(v []float64) error {
 	return nil
 }
 
-// Row returns row r's present indicators and its value columns' numbers. The slices alias the
+// rowAt returns row r's present indicators and its value columns' numbers. The slices alias the
 // design and must not be modified.
-func (d *Design) Row(r int) (indices []uint16, values []float64) {
+func (d *Design) rowAt(r int) (indices []uint16, values []float64) {
 	nv := len(d.valueCols)
 	return d.idx[d.ptr[r]:d.ptr[r+1]], d.val[r*nv : r*nv+nv]
 }
 
-// At returns the entry of row r and column c.
-func (d *Design) At(r, c int) float64 {
+// at returns the entry of row r and column c.
+func (d *Design) at(r, c int) float64 {
 	if d.isValue[c] {
 		k, _ := slices.BinarySearch(d.valueCols, c)
 		return d.val[r*len(d.valueCols)+k]
@@ -232,9 +232,9 @@ func (d *Design) ColumnMeans() []float64 {
 	return m
 }
 
-// Linear returns the linear predictor b + x_r.w of row r; w has length Cols().
-func (d *Design) Linear(r int, w []float64, b float64) float64 {
-	ind, vals := d.Row(r)
+// linear returns the linear predictor b + x_r.w of row r; w has length Cols().
+func (d *Design) linear(r int, w []float64, b float64) float64 {
+	ind, vals := d.rowAt(r)
 	z := b
 	if d.indVal == nil {
 		for _, j := range ind {
