@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train/dataset"
 )
 
@@ -168,4 +169,31 @@ func pct(d []models.Decile, i int) string {
 		return "-"
 	}
 	return fmt.Sprintf("%.1f%%", 100*d[i].CumGain)
+}
+
+// Published is a training run and its publication for tools (train --json): the version published
+// (0 when the gate refused it) and its location, holdout metrics, penalty, cross-validation, audit,
+// warnings, outcome counts, the gate's verdict and the time of every step.
+type Published struct {
+	Name     string                `json:"name"`
+	Version  int                   `json:"version"`
+	Path     string                `json:"path,omitempty"`
+	Metrics  models.Metrics        `json:"metrics"`
+	Penalty  float64               `json:"c"`
+	CV       []CVPoint             `json:"cross_validation"`
+	Audit    []models.AuditEntry   `json:"audit"`
+	Warnings []string              `json:"warnings"`
+	Counts   dataset.OutcomeCounts `json:"counts"`
+	Gate     *Gate                 `json:"gate"`
+	Timings  []StepTime            `json:"timings"`
+}
+
+// NewPublished gathers a run published as version v of name in st (see Publish).
+func NewPublished(st *store.Store, name string, v int, res *Result, counts dataset.OutcomeCounts, g *Gate, timings []StepTime) Published {
+	p := Published{Name: name, Version: v, Metrics: res.Artifact.Metrics, Penalty: res.Artifact.Penalty, CV: res.CV,
+		Audit: res.Artifact.Audit, Warnings: res.Warnings, Counts: counts, Gate: g, Timings: timings}
+	if v > 0 {
+		p.Path = st.VersionLocation(name, v)
+	}
+	return p
 }

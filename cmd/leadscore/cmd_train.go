@@ -12,11 +12,11 @@ import (
 	"golang.org/x/term"
 
 	"github.com/leadscore/leadscore/features"
-	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
+	"github.com/leadscore/leadscore/train/report"
 )
 
 type trainFlags struct {
@@ -96,19 +96,17 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	var rep dataset.Report
 	read := fl.read.options(cmd.Flags(), &rep)
-	var show *trainProgress
+	show := report.NewProgress(nil)
 	if !fl.quiet && isTerminal(stderr) {
-		show = newTrainProgress(stderr)
-	} else {
-		show = newTrainProgress(nil)
+		show = report.NewProgress(stderr)
 	}
-	defer show.finish()
-	read.Progress = show.read
+	defer show.Finish()
+	read.Progress = show.Read
 	began := time.Now()
 	frame, labels, counts, err := readLabelled(labelled{data: fl.data, label: fl.label, positive: fl.positive,
 		negative: fl.negative, read: read, outcomes: joined})
 	readTime := train.StepTime{Step: "read", Seconds: time.Since(began).Seconds()}
-	show.finish()
+	show.Finish()
 	printReport(stderr, "train", &rep)
 	if err != nil {
 		return err
@@ -141,9 +139,9 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 			return err
 		}
 	}
-	cfg.Progress = show.step
+	cfg.Progress = show.Step
 	res, err := train.Train(cmd.Context(), frame, labels, cfg)
-	show.finish()
+	show.Finish()
 	if err != nil {
 		return fmt.Errorf("%w%s", err, outcomeHint(err))
 	}
@@ -165,19 +163,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		return err
 	}
 	if fl.jsonOut {
-		if jerr := writeJSON(stdout, struct {
-			Name     string                `json:"name"`
-			Version  int                   `json:"version"`
-			Path     string                `json:"path,omitempty"`
-			Metrics  models.Metrics        `json:"metrics"`
-			Penalty  float64               `json:"c"`
-			CV       []train.CVPoint       `json:"cross_validation"`
-			Audit    []models.AuditEntry   `json:"audit"`
-			Warnings []string              `json:"warnings"`
-			Counts   dataset.OutcomeCounts `json:"counts"`
-			Gate     *train.Gate           `json:"gate"`
-			Timings  []train.StepTime      `json:"timings"`
-		}{fl.name, v, versionPath(st, fl.name, v), a.Metrics, a.Penalty, res.CV, a.Audit, res.Warnings, counts, gate, timings}); jerr != nil {
+		if jerr := writeJSON(stdout, train.NewPublished(st, fl.name, v, res, counts, gate, timings)); jerr != nil {
 			return jerr
 		}
 	} else {
@@ -188,14 +174,6 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		return fmt.Errorf("%w (--force publishes anyway)", err)
 	}
 	return err
-}
-
-// versionPath is the directory of a published version, or "" when none was published.
-func versionPath(st *store.Store, name string, v int) string {
-	if v == 0 {
-		return ""
-	}
-	return st.VersionLocation(name, v)
 }
 
 // isTerminal reports whether w is a terminal, where a progress bar can redraw itself.

@@ -1,4 +1,4 @@
-package main
+package report
 
 import (
 	"fmt"
@@ -10,21 +10,21 @@ import (
 	"github.com/leadscore/leadscore/train/dataset"
 )
 
-// trainProgress shows on a terminal how far train has come: while reading, the rows read, rows per
-// second, the share of the bytes read and the time left; then each training step. The zero value
-// (no writer) shows nothing.
-type trainProgress struct {
+// Progress shows on a terminal how far training has come: while reading, the rows read, rows per
+// second, the share of the bytes read and the time left; then each training step. One made by
+// NewProgress(nil) shows nothing.
+type Progress struct {
 	w     io.Writer
 	start time.Time
 	bar   *progressbar.ProgressBar
 	steps bool // bar counts training steps, not bytes read
 }
 
-// newTrainProgress returns a progress display on w, or one that shows nothing when w is nil.
-func newTrainProgress(w io.Writer) *trainProgress { return &trainProgress{w: w, start: time.Now()} }
+// NewProgress returns a progress display on w, or one that shows nothing when w is nil.
+func NewProgress(w io.Writer) *Progress { return &Progress{w: w, start: time.Now()} }
 
-// read is a dataset.ReadOptions.Progress.
-func (p *trainProgress) read(rp dataset.ReadProgress) {
+// Read is a dataset.ReadOptions.Progress.
+func (p *Progress) Read(rp dataset.ReadProgress) {
 	if p.w == nil || rp.TotalBytes <= 0 {
 		return
 	}
@@ -38,13 +38,13 @@ func (p *trainProgress) read(rp dataset.ReadProgress) {
 	_ = p.bar.Set64(rp.Bytes)
 }
 
-// step is a train.Config.Progress: step n of total starts.
-func (p *trainProgress) step(step string, n, total int) {
+// Step is a train.Config.Progress: step n of total starts.
+func (p *Progress) Step(step string, n, total int) {
 	if p.w == nil {
 		return
 	}
 	if !p.steps {
-		p.finish()
+		p.Finish()
 		p.bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(p.w), progressbar.OptionSetDescription("training"),
 			progressbar.OptionClearOnFinish(), progressbar.OptionShowCount())
 		p.steps = true
@@ -53,8 +53,8 @@ func (p *trainProgress) step(step string, n, total int) {
 	_ = p.bar.Set(n - 1)
 }
 
-// finish clears the display.
-func (p *trainProgress) finish() {
+// Finish clears the display; the next Read or Step draws it again.
+func (p *Progress) Finish() {
 	if p.bar != nil {
 		_ = p.bar.Finish()
 		p.bar = nil
