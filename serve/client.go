@@ -9,17 +9,46 @@ import (
 	"os"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 )
 
-// ClientCredentials are the transport credentials of a client: plaintext without caFile, else TLS
-// trusting the server certificates caFile signs, with a client certificate (mutual TLS) when certFile
-// and keyFile are given.
-func ClientCredentials(caFile, certFile, keyFile string) (credentials.TransportCredentials, error) {
+// Client is how a client reaches a server: its address, TLS files and token file.
+type Client struct {
+	Addr string
+	// CAFile, if set, is the CA whose server certificates are trusted over TLS; without it the client
+	// speaks plaintext. CertFile and KeyFile, if set, are a client certificate (mutual TLS).
+	CAFile, CertFile, KeyFile string
+	// TokenFile, if set, holds the bearer token sent with each call (see Options.AuthTokenFile).
+	TokenFile string
+}
+
+// Predict asks the server for one prediction, within timeout.
+func (c Client) Predict(ctx context.Context, req *leadscorev1.PredictRequest, timeout time.Duration) (*leadscorev1.PredictResponse, error) {
+	creds, err := clientCredentials(c.CAFile, c.CertFile, c.KeyFile)
+	if err != nil {
+		return nil, err
+	}
+	conn, err := grpc.NewClient(c.Addr, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, fmt.Errorf("serve: %w", err)
+	}
+	defer conn.Close()
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if ctx, err = withToken(ctx, c.TokenFile); err != nil {
+		return nil, err
+	}
+	return leadscorev1.NewLeadScoringClient(conn).Predict(ctx, req)
+}
+
+// clientCredentials are the transport credentials of a Client.
+func clientCredentials(caFile, certFile, keyFile string) (credentials.TransportCredentials, error) {
 	if caFile == "" {
 		return insecure.NewCredentials(), nil
 	}
@@ -42,9 +71,9 @@ func ClientCredentials(caFile, certFile, keyFile string) (credentials.TransportC
 	return credentials.NewTLS(cfg), nil
 }
 
-// WithToken returns ctx carrying, for outgoing calls, the bearer token in tokenFile (see
+// withToken returns ctx carrying, for outgoing calls, the bearer token in tokenFile (see
 // Options.AuthTokenFile; its first line). An empty tokenFile returns ctx.
-func WithToken(ctx context.Context, tokenFile string) (context.Context, error) {
+func withToken(ctx context.Context, tokenFile string) (context.Context, error) {
 	if tokenFile == "" {
 		return ctx, nil
 	}

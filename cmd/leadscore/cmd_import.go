@@ -4,12 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"text/tabwriter"
 
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/train/dataset"
+	"github.com/leadscore/leadscore/train/report"
 )
 
 type importFlags struct {
@@ -66,16 +66,5 @@ func runImport(fl importFlags, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "wrote %s: %d rows, %d columns\n", fl.out, f.Len(), len(f.Columns))
-	tw := tabwriter.NewWriter(stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "column\tkind\tmissing")
-	for _, c := range f.Columns {
-		missing := 0
-		for _, ok := range c.Valid {
-			if !ok {
-				missing++
-			}
-		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\n", c.Name, c.Kind, missing)
-	}
-	return tw.Flush()
+	return report.WriteColumns(stdout, f)
 }

@@ -71,11 +71,10 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 		RunE: func(_ *cobra.Command, args []string) error {
 			v := 0
 			if len(args) == 2 {
-				n, err := strconv.Atoi(args[1])
-				if err != nil || n <= 0 {
-					return usageError{fmt.Errorf("models show: version %q is not a positive integer", args[1])}
+				var err error
+				if v, err = versionArg("models show", args[1]); err != nil {
+					return err
 				}
-				v = n
 			}
 			a, err := loadModel(root, args[0], v, "")
 			if err != nil {
@@ -102,9 +101,9 @@ func newModelsCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			v, err := strconv.Atoi(args[1])
-			if err != nil || v <= 0 {
-				return usageError{fmt.Errorf("models promote: version %q is not a positive integer", args[1])}
+			v, err := versionArg("models promote", args[1])
+			if err != nil {
+				return err
 			}
 			label := models.StableLabel
 			if len(args) == 3 {
@@ -143,4 +142,13 @@ func printLabelChange(w io.Writer, jsonOut bool, name, label string, v int) erro
 	}
 	fmt.Fprintf(w, "%s: %s -> version %d\n", name, label, v)
 	return nil
+}
+
+// versionArg reads a version number argument of command cmd.
+func versionArg(cmd, arg string) (int, error) {
+	v, err := strconv.Atoi(arg)
+	if err != nil || v <= 0 {
+		return 0, usageError{fmt.Errorf("%s: version %q is not a positive integer", cmd, arg)}
+	}
+	return v, nil
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
-	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -76,21 +75,8 @@ func runPredict(ctx context.Context, fl predictFlags, stdin io.Reader, stdout io
 	} else if !t.IsZero() {
 		req.AsOf = timestamppb.New(t)
 	}
-	creds, err := serve.ClientCredentials(fl.caFile, fl.certFile, fl.keyFile)
-	if err != nil {
-		return fmt.Errorf("predict: %w", err)
-	}
-	conn, err := grpc.NewClient(fl.addr, grpc.WithTransportCredentials(creds))
-	if err != nil {
-		return fmt.Errorf("predict: %w", err)
-	}
-	defer conn.Close()
-	ctx, cancel := context.WithTimeout(ctx, fl.timeout)
-	defer cancel()
-	if ctx, err = serve.WithToken(ctx, fl.tokenFile); err != nil {
-		return fmt.Errorf("predict: %w", err)
-	}
-	resp, err := leadscorev1.NewLeadScoringClient(conn).Predict(ctx, req)
+	client := serve.Client{Addr: fl.addr, CAFile: fl.caFile, CertFile: fl.certFile, KeyFile: fl.keyFile, TokenFile: fl.tokenFile}
+	resp, err := client.Predict(ctx, req, fl.timeout)
 	if err != nil {
 		return fmt.Errorf("predict: %w", err)
 	}

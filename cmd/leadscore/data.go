@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"path/filepath"
 	"slices"
 	"time"
@@ -119,20 +120,10 @@ func outcomeHint(err error) string {
 
 // printReport says on w what reading did beyond parsing: files decoded, inf and nan read as missing.
 func printReport(w io.Writer, cmd string, rep *dataset.Report) {
-	files := make([]string, 0, len(rep.Decoded))
-	for f := range rep.Decoded {
-		files = append(files, f)
-	}
-	slices.Sort(files)
-	for _, f := range files {
+	for _, f := range slices.Sorted(maps.Keys(rep.Decoded)) {
 		fmt.Fprintf(w, "%s: %s is not UTF-8; read it as %s (Latin-1); set --encoding to choose\n", cmd, f, rep.Decoded[f])
 	}
-	cols := make([]string, 0, len(rep.NonFinite))
-	for c := range rep.NonFinite {
-		cols = append(cols, c)
-	}
-	slices.Sort(cols)
-	for _, c := range cols {
+	for _, c := range slices.Sorted(maps.Keys(rep.NonFinite)) {
 		fmt.Fprintf(w, "%s: column %q: %d inf or nan values read as missing\n", cmd, c, rep.NonFinite[c])
 	}
 }
