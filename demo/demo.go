@@ -205,15 +205,8 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		fmt.Fprintf(stdout, "(no suggested rules: %v)\n", err)
 	}
 	rep.Summary(stdout)
-	reportDir := filepath.Join(cfg.Dir, "report")
-	if err := os.MkdirAll(reportDir, 0o755); err != nil {
-		return err
-	}
-	if err := rep.WriteCSV(reportDir); err != nil {
-		return err
-	}
-	htmlPath := filepath.Join(reportDir, "report.html")
-	if err := dataset.WriteAtomic(htmlPath, rep.WriteHTML); err != nil {
+	htmlPath, err := rep.WriteFiles(filepath.Join(cfg.Dir, "report"))
+	if err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nreport: %s\n", htmlPath)

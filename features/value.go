@@ -38,6 +38,19 @@ func ParseKind(s string) (Kind, error) {
 	return KindNone, fmt.Errorf("features: unknown kind %q", s)
 }
 
+// ParseKinds reads a kind (category, number, flag or time) for each column of kinds.
+func ParseKinds(kinds map[string]string) (map[string]Kind, error) {
+	out := make(map[string]Kind, len(kinds))
+	for name, kind := range kinds {
+		k, err := ParseKind(kind)
+		if err != nil || k == KindNone {
+			return nil, fmt.Errorf("features: column %s: kind %q: want category, number, flag or time", name, kind)
+		}
+		out[name] = k
+	}
+	return out, nil
+}
+
 // MarshalText implements encoding.TextMarshaler.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 

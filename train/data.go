@@ -142,3 +142,46 @@ func DescribeHoldout(a *models.Artifact) string {
 	}
 	return fmt.Sprintf("the holdout of %s (%s), contacts the model never saw in training", filepath.Base(a.Provenance.DataFile), split)
 }
+
+// NewOutcomesFile records an outcomes file joined by a key, with its absolute path and SHA-256, as a
+// model's provenance keeps it (and ModelData checks it).
+func NewOutcomesFile(j dataset.OutcomeJoin) (*models.OutcomesFile, error) {
+	sum, err := FileSHA256(j.File)
+	if err != nil {
+		return nil, err
+	}
+	abs, err := filepath.Abs(j.File)
+	if err != nil {
+		abs = j.File
+	}
+	return &models.OutcomesFile{File: abs, SHA256: sum, Key: j.Key, Column: j.Column,
+		Positive: j.Positive, Negative: j.Negative, TimeColumn: j.TimeColumn, Window: j.Window}, nil
+}
+
+// Columns returns the columns to read (dataset.ReadOptions.Columns) for the properties only, sorted:
+// them and the outcome column or, with Outcomes, the join's key and time column. Nil when only is.
+func (d Data) Columns(only []string) []string {
+	if len(only) == 0 {
+		return nil
+	}
+	cols := slices.Clone(only)
+	if d.Outcomes == nil {
+		cols = append(cols, d.Outcome.Column)
+	} else if cols = append(cols, d.Outcomes.Key); d.Outcomes.TimeColumn != "" {
+		cols = append(cols, d.Outcomes.TimeColumn)
+	}
+	slices.Sort(cols)
+	return slices.Compact(cols)
+}
+
+// ModelOutcome is o with what it leaves empty taken from the model's provenance: the outcome column
+// and, when o names no values either, the won and lost values.
+func ModelOutcome(a *models.Artifact, o dataset.Outcome) dataset.Outcome {
+	if o.Column == "" {
+		o.Column = a.Provenance.Label
+		if len(o.Positive)+len(o.Negative) == 0 {
+			o.Positive, o.Negative = a.Provenance.Positive, a.Provenance.Negative
+		}
+	}
+	return o
+}

@@ -3,6 +3,7 @@ package train
 import (
 	"errors"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"time"
@@ -41,6 +42,16 @@ type ScoreError struct {
 
 func (e *ScoreError) Error() string { return fmt.Sprintf("row %d: %v", e.Row, e.Err) }
 func (e *ScoreError) Unwrap() error { return e.Err }
+
+// WriteScoreErrors writes the first n of failed, one a line, then how many more there are.
+func WriteScoreErrors(w io.Writer, failed []ScoreError, n int) {
+	for _, f := range failed[:min(n, len(failed))] {
+		fmt.Fprintln(w, f.Error())
+	}
+	if len(failed) > n {
+		fmt.Fprintf(w, "... and %d more\n", len(failed)-n)
+	}
+}
 
 // scoreColumns are the columns Score writes besides the copied ones.
 var scoreColumns = []string{"probability", "priority", "fit_grade", "engagement_level", "reasons", "manual_score", "manual_stage", "error"}

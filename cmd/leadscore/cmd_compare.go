@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -96,14 +94,8 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 	} else {
 		fmt.Fprintf(stderr, "compare: no suggested rules in the report: %v\n", err)
 	}
-	if err := os.MkdirAll(fl.out, 0o755); err != nil {
-		return fmt.Errorf("compare: %w", err)
-	}
-	page := filepath.Join(fl.out, "report.html")
-	if err := dataset.WriteAtomic(page, rep.WriteHTML); err != nil {
-		return err
-	}
-	if err := rep.WriteCSV(fl.out); err != nil {
+	page, err := rep.WriteFiles(fl.out)
+	if err != nil {
 		return err
 	}
 	rep.Summary(stdout)
@@ -115,19 +107,12 @@ func runCompare(fl compareFlags, stdout, stderr io.Writer) error {
 // data, or every row of --data (Build keeps the closed ones). It also says which they are, for people.
 func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []features.Label, []int, string, error) {
 	if fl.data != "" {
-		p := a.Provenance
-		label, positive, negative := fl.label, fl.positive, fl.negative
-		if label == "" {
-			label = p.Label
-			if len(positive)+len(negative) == 0 {
-				positive, negative = p.Positive, p.Negative
-			}
-		}
-		if label == "" {
+		out := train.ModelOutcome(a, dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative})
+		if out.Column == "" {
 			return nil, nil, nil, "", usageError{fmt.Errorf("compare: model %s version %d records no outcome column; give --label", a.Name, a.Version)}
 		}
-		frame, labels, _, err := readLabelled(labelled{data: fl.data, label: label, positive: positive, negative: negative,
-			read: dataset.ReadOptions{MissingValues: a.Encoder.MissingValues}})
+		frame, labels, _, err := readLabelled(train.Data{Locations: fl.data, Outcome: out,
+			Read: dataset.ReadOptions{MissingValues: a.Encoder.MissingValues}})
 		if err != nil {
 			return nil, nil, nil, "", err
 		}
@@ -140,8 +125,8 @@ func compareData(a *models.Artifact, fl compareFlags) (*features.Frame, []featur
 	return frame, labels, rows, train.DescribeHoldout(a), nil
 }
 
-// compareSuggestion suggests rules from the model's training rows: from the data already read when
-// it is the model's own (no --data), else from the model's data file.
+// compareSuggestion suggests rules from the model's training rows: in the data already read when it
+// is the model's own (no --data), else in the model's data file.
 func compareSuggestion(a *models.Artifact, rs *rules.Rules, fl compareFlags, frame *features.Frame, labels []features.Label, hold []int) (*suggest.Suggestion, error) {
 	if fl.data != "" {
 		var err error

@@ -33,7 +33,7 @@ func publishCompareModel(t *testing.T) (root, data string, closed, holdout int) 
 	if err := dataset.WriteFile(data, f); err != nil {
 		t.Fatal(err)
 	}
-	frame, labels, counts, err := readLabelled(labelled{data: data, label: "deal_stage", positive: []string{"closedwon"}, negative: []string{"closedlost"}})
+	frame, labels, counts, err := readLabelled(train.Data{Locations: data, Outcome: dataset.Outcome{Column: "deal_stage", Positive: []string{"closedwon"}, Negative: []string{"closedlost"}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"path/filepath"
 	"strings"
 
@@ -91,11 +90,6 @@ func runGenerate(fl generateFlags, stdout io.Writer) error {
 	} else if err != nil {
 		return err
 	}
-	rate := math.NaN()
-	if c.Won+c.Lost > 0 {
-		rate = 100 * float64(c.Won) / float64(c.Won+c.Lost)
-	}
-	_, err = fmt.Fprintf(stdout, "wrote %d contacts to %s: %d won, %d lost, %d open (%.1f%% of closed won)\n",
-		c.Rows, fl.out, c.Won, c.Lost, c.Open, rate)
+	_, err = fmt.Fprintf(stdout, "wrote %d contacts to %s: %s\n", c.Rows, fl.out, c)
 	return err
 }

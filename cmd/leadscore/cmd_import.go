@@ -47,17 +47,11 @@ func runImport(fl importFlags, stdout io.Writer) error {
 	case fl.out == "":
 		return usageError{errors.New("import: --out is required")}
 	}
-	opts := dataset.ReadOptions{Columns: fl.columns}
-	for name, kind := range fl.kinds {
-		k, err := features.ParseKind(kind)
-		if err != nil || k == features.KindNone {
-			return usageError{fmt.Errorf("import: --kind %s=%s: want category, number, flag or time", name, kind)}
-		}
-		if opts.Kinds == nil {
-			opts.Kinds = make(map[string]features.Kind)
-		}
-		opts.Kinds[name] = k
+	kinds, err := features.ParseKinds(fl.kinds)
+	if err != nil {
+		return usageError{fmt.Errorf("import: --kind: %w", err)}
 	}
+	opts := dataset.ReadOptions{Columns: fl.columns, Kinds: kinds}
 	f, err := dataset.ReadFile(fl.in, opts)
 	if err != nil {
 		return err

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/report"
 )
@@ -63,7 +64,7 @@ func runRates(cmd *cobra.Command, fl ratesFlags, stdout, stderr io.Writer) error
 		return usageError{errors.New("rates: --label is required")}
 	case fl.minContacts < 0:
 		return usageError{fmt.Errorf("rates: --min-contacts must not be negative, got %d", fl.minContacts)}
-	case !slices.Contains([]string{"table", "csv", "json"}, fl.format):
+	case !slices.Contains(report.RateFormats, fl.format):
 		return usageError{fmt.Errorf("rates: --format must be table, csv or json, got %q", fl.format)}
 	}
 	joined, err := fl.outcomes.source(fl.timeColumn)
@@ -72,21 +73,12 @@ func runRates(cmd *cobra.Command, fl ratesFlags, stdout, stderr io.Writer) error
 	}
 	var rep dataset.Report
 	read := fl.read.options(cmd.Flags(), &rep)
-	if len(fl.columns) > 0 {
-		read.Columns = append(slices.Clone(fl.columns), fl.label)
-		if joined != nil {
-			read.Columns = append(read.Columns[:len(read.Columns)-1], joined.Key)
-			if fl.timeColumn != "" {
-				read.Columns = append(read.Columns, fl.timeColumn)
-			}
-		}
-		slices.Sort(read.Columns)
-		read.Columns = slices.Compact(read.Columns)
-	}
+	data := train.Data{Locations: fl.data, Read: read, Outcomes: joined,
+		Outcome: dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}}
+	data.Read.Columns = data.Columns(fl.columns)
 	// The outcome is read as text, so --positive and --negative name values as the file writes them
 	// ("yes", not the "true" a yes/no column would otherwise be inferred as).
-	f, labels, counts, err := readLabelled(labelled{data: fl.data, label: fl.label, positive: fl.positive, negative: fl.negative,
-		read: read, outcomes: joined})
+	f, labels, counts, err := readLabelled(data)
 	printReport(stderr, "rates", &rep)
 	if err != nil {
 		return err
@@ -106,11 +98,5 @@ func runRates(cmd *cobra.Command, fl ratesFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return fmt.Errorf("rates: %w", err)
 	}
-	switch fl.format {
-	case "csv":
-		return report.WriteRatesCSV(stdout, rates)
-	case "json":
-		return report.WriteRatesJSON(stdout, rates)
-	}
-	return report.WriteRatesText(stdout, rates)
+	return report.WriteRates(stdout, rates, fl.format)
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -62,16 +63,10 @@ func runRulesCheck(fl rulesCheckFlags, stdout io.Writer) error {
 	if fl.rules == "" {
 		return usageError{errors.New("rules check: --rules is required")}
 	}
-	sources := 0
 	if (fl.models == "") != (fl.name == "") {
 		return usageError{errors.New("rules check: --models and --name go together")}
 	}
-	for _, s := range []string{fl.spec, fl.data, fl.columns, fl.models} {
-		if s != "" {
-			sources++
-		}
-	}
-	if sources > 1 {
+	if given := slices.DeleteFunc([]string{fl.spec, fl.data, fl.columns, fl.models}, func(s string) bool { return s == "" }); len(given) > 1 {
 		return usageError{errors.New("rules check: give at most one of --spec, --data, --columns and --models")}
 	}
 	r, err := rules.ReadFile(fl.rules)

@@ -84,12 +84,7 @@ func runScore(cmd *cobra.Command, fl scoreFlags, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "scored %d contacts with %s version %d into %s\n", frame.Len()-len(failed), a.Name, a.Version, fl.out)
 	if len(failed) > 0 {
-		for _, f := range failed[:min(20, len(failed))] {
-			fmt.Fprintln(stderr, f.Error())
-		}
-		if len(failed) > 20 {
-			fmt.Fprintf(stderr, "... and %d more\n", len(failed)-20)
-		}
+		train.WriteScoreErrors(stderr, failed, 20)
 		return fmt.Errorf("score: %d of %d rows could not be scored; they are in %s with the reason in column \"error\"", len(failed), frame.Len(), fl.out)
 	}
 	return nil

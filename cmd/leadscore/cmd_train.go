@@ -103,8 +103,8 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	defer show.Finish()
 	read.Progress = show.Read
 	began := time.Now()
-	frame, labels, counts, err := readLabelled(labelled{data: fl.data, label: fl.label, positive: fl.positive,
-		negative: fl.negative, read: read, outcomes: joined})
+	frame, labels, counts, err := readLabelled(train.Data{Locations: fl.data, Read: read, Outcomes: joined,
+		Outcome: dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}})
 	readTime := train.StepTime{Step: "read", Seconds: time.Since(began).Seconds()}
 	show.Finish()
 	printReport(stderr, "train", &rep)

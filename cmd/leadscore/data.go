@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"maps"
-	"path/filepath"
 	"slices"
 	"time"
 
@@ -72,32 +71,13 @@ func (o *outcomeFlags) source(timeColumn string) (*models.OutcomesFile, error) {
 	if o.window > 0 && timeColumn == "" {
 		return nil, usageError{errors.New("--outcome-window needs --time-column, the contacts' time to measure the window from")}
 	}
-	sum, err := train.FileSHA256(o.file)
-	if err != nil {
-		return nil, err
-	}
-	abs, err := filepath.Abs(o.file)
-	if err != nil {
-		abs = o.file
-	}
-	return &models.OutcomesFile{File: abs, SHA256: sum, Key: o.key, Column: o.column,
-		Positive: o.positive, Negative: o.negative, TimeColumn: timeColumn, Window: o.window}, nil
-}
-
-// labelled says how to read contacts and their outcome, as flags give it.
-type labelled struct {
-	data               string // --data
-	label              string // the outcome column; with outcomes, the name the joined outcome takes
-	positive, negative []string
-	read               dataset.ReadOptions
-	outcomes           *models.OutcomesFile
+	return train.NewOutcomesFile(dataset.OutcomeJoin{File: o.file, Key: o.key, Column: o.column,
+		Positive: o.positive, Negative: o.negative, TimeColumn: timeColumn, Window: o.window})
 }
 
 // readLabelled is train.ReadLabelled with the flags that fix an outcome error named.
-func readLabelled(in labelled) (*features.Frame, []features.Label, dataset.OutcomeCounts, error) {
-	frame, labels, counts, err := train.ReadLabelled(train.Data{Locations: in.data,
-		Outcome:  dataset.Outcome{Column: in.label, Positive: in.positive, Negative: in.negative},
-		Outcomes: in.outcomes, Read: in.read})
+func readLabelled(d train.Data) (*features.Frame, []features.Label, dataset.OutcomeCounts, error) {
+	frame, labels, counts, err := train.ReadLabelled(d)
 	switch {
 	case errors.Is(err, train.ErrJoinedColumn):
 		return nil, nil, counts, usageError{fmt.Errorf("%w; name the joined outcome with --label", err)}

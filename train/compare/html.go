@@ -6,10 +6,13 @@ import (
 	"html/template"
 	"io"
 	"math"
+	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
+	"github.com/leadscore/leadscore/train/dataset"
 )
 
 //go:embed report.tmpl
@@ -145,4 +148,17 @@ func joinHits(d Disagreement) string {
 		parts[k] = h.Rule + " " + signedPoints(h.Points)
 	}
 	return strings.Join(parts, ", ")
+}
+
+// WriteFiles writes the whole report into dir (created if needed): report.html (WriteHTML, written
+// atomically) and the CSV tables (WriteCSV). It returns the page's path.
+func (r *Report) WriteFiles(dir string) (string, error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return "", fmt.Errorf("compare: %w", err)
+	}
+	page := filepath.Join(dir, "report.html")
+	if err := dataset.WriteAtomic(page, r.WriteHTML); err != nil {
+		return "", err
+	}
+	return page, r.WriteCSV(dir)
 }

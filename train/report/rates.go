@@ -130,6 +130,22 @@ func bound(x float64, k features.Kind) string {
 	return strconv.FormatFloat(x, 'g', -1, 64)
 }
 
+// RateFormats are the formats WriteRates writes.
+var RateFormats = []string{"table", "csv", "json"}
+
+// WriteRates writes r in format, one of RateFormats: WriteRatesText, WriteRatesCSV or WriteRatesJSON.
+func WriteRates(w io.Writer, r *features.RateReport, format string) error {
+	switch format {
+	case "table":
+		return WriteRatesText(w, r)
+	case "csv":
+		return WriteRatesCSV(w, r)
+	case "json":
+		return WriteRatesJSON(w, r)
+	}
+	return fmt.Errorf("report: rates format %q: want table, csv or json", format)
+}
+
 // WriteRatesJSON writes r as indented JSON (the features.RateReport encoding).
 func WriteRatesJSON(w io.Writer, r *features.RateReport) error {
 	enc := json.NewEncoder(w)

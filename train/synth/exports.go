@@ -116,6 +116,15 @@ type Counts struct {
 	Rows, Won, Lost, Open int
 }
 
+// String says the counts for people: "30 won, 60 lost, 10 open (33.3% of closed won)".
+func (c Counts) String() string {
+	rate := math.NaN()
+	if c.Won+c.Lost > 0 {
+		rate = 100 * float64(c.Won) / float64(c.Won+c.Lost)
+	}
+	return fmt.Sprintf("%d won, %d lost, %d open (%.1f%% of closed won)", c.Won, c.Lost, c.Open, rate)
+}
+
 // WriteExport generates e's contacts and writes its files. It returns the contacts by outcome, which
 // Out holds even when the outcome is written apart. A write error is dataset's (ErrFormat for an
 // unknown extension).
