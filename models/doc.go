@@ -1,4 +1,4 @@
-// Package models holds the model artifact and its one scorer (score.go: Predict, ScoreEncoded,
-// ScoreFrame), the honest reasons and their wording (reasons.go, words.go), the points scorecard
-// (scorecard.go), the manual rules scorer, priority tiers and the versioned model store.
+// Package models holds the model artifact and its one scorer (score.go: Predict and ScoreFrame), the
+// honest reasons and their wording (reasons.go, words.go), the points scorecard (scorecard.go),
+// priority tiers and version resolution (resolve.go); the manual rules scorer is models/rules.
 package models

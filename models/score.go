@@ -241,7 +241,7 @@ func (a *Artifact) prediction(sc Score) Prediction {
 	}
 }
 
-// score is the one place a model scores an encoded contact x: Predict, ScoreEncoded and ScoreFrame
+// score is the one place a model scores an encoded contact x: Predict and ScoreFrame
 // (training's metrics and tiers, compare, batch scoring) all come here. With s, it also keeps each
 // property's contribution and, for a scorecard, the feature of its bin, for the reasons.
 func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
@@ -268,19 +268,6 @@ func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
 		}
 	}
 	return Score{Logit: logit, Probability: Sigmoid(logit), Fit: fitSum, Engagement: engSum}
-}
-
-// ScoreEncoded scores one contact encoded by a.Encoder (len(x) == Encoder.Width(), else it
-// panics), exactly as Predict scores the contact. Errors are ErrInvalidArtifact's.
-func (a *Artifact) ScoreEncoded(x []float64) (Score, error) {
-	p, err := a.getPlan()
-	if err != nil {
-		return Score{}, err
-	}
-	if len(x) != p.width {
-		panic("models: ScoreEncoded: encoded contact has the wrong length")
-	}
-	return a.score(p, x, nil), nil
 }
 
 // ScoreFrame scores the given rows of f (nil: every row) as of asOf (the zero time means AsOf's

@@ -200,14 +200,6 @@ func (r *Registry) OnChange(fn func()) {
 	r.mu.Unlock()
 }
 
-// Rules returns the current rules, or nil when there is no rules file or it never parsed.
-func (r *Registry) Rules() *rules.Rules {
-	if lr := r.rules.Load(); lr != nil {
-		return lr.rules
-	}
-	return nil
-}
-
 // Run refreshes about every Poll interval (with jitter) until ctx is done. Errors are logged once
 // each and the previous state of what failed is kept.
 func (r *Registry) Run(ctx context.Context) {

@@ -263,9 +263,6 @@ func (s *Server) Ready() bool {
 	return false
 }
 
-// GRPC returns the underlying gRPC server, for callers that add services or serve it themselves.
-func (s *Server) GRPC() *grpc.Server { return s.grpc }
-
 // Serve answers calls on lis until Shutdown.
 func (s *Server) Serve(lis net.Listener) error { return s.grpc.Serve(lis) }
 

@@ -189,15 +189,6 @@ func (s *Store) honoursCreateOnly(ctx context.Context) (bool, error) {
 	return state > 0, nil
 }
 
-// CreateOnly reports whether writes to the store are create-only where it matters: always on a
-// local disk, and on an object store that honours If-None-Match (probed with two small writes).
-func (s *Store) CreateOnly(ctx context.Context) (bool, error) {
-	if s.local != nil {
-		return true, nil
-	}
-	return s.honoursCreateOnly(ctx)
-}
-
 // bump rewrites the generation object of an object store, so pollers notice a change. A failure
 // only delays the notice until their next full listing, so it is logged, not returned.
 func (s *Store) bump(ctx context.Context, what string) {

@@ -134,10 +134,10 @@ func aucOf(gs []group) float64 {
 	return float64(u2) / (2 * float64(pos) * float64(neg))
 }
 
-// AveragePrecision returns the area under the precision-recall curve as scikit-learn's
+// averagePrecision returns the area under the precision-recall curve as scikit-learn's
 // average_precision_score: sum over distinct score thresholds of (R_n - R_{n-1}) * P_n.
 // It is NaN when there is no positive.
-func AveragePrecision(scores []float64, y []bool) float64 {
+func averagePrecision(scores []float64, y []bool) float64 {
 	return averagePrecisionOf(groups(scores, y))
 }
 
@@ -281,11 +281,11 @@ func decilesOf(gs []group) []models.Decile {
 	return out
 }
 
-// BestF1 returns the score threshold (a row is predicted positive when its score is >= the
+// bestF1 returns the score threshold (a row is predicted positive when its score is >= the
 // threshold) with the highest F1, the highest such threshold on ties, and the confusion there.
 // With no positive rows it returns the highest score and a confusion with zero F1.
 // It panics if the lengths differ or a score is NaN; for no rows it returns zero values.
-func BestF1(scores []float64, y []bool) (float64, models.Confusion) {
+func bestF1(scores []float64, y []bool) (float64, models.Confusion) {
 	return bestF1Of(groups(scores, y))
 }
 

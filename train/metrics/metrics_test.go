@@ -77,14 +77,14 @@ func TestRankingHand(t *testing.T) {
 			if got := AUC(tt.scores, tt.y); !close(got, tt.auc, handTol) {
 				t.Errorf("AUC = %v, want %v", got, tt.auc)
 			}
-			if got := AveragePrecision(tt.scores, tt.y); !close(got, tt.ap, handTol) {
-				t.Errorf("AveragePrecision = %v, want %v", got, tt.ap)
+			if got := averagePrecision(tt.scores, tt.y); !close(got, tt.ap, handTol) {
+				t.Errorf("averagePrecision = %v, want %v", got, tt.ap)
 			}
-			th, conf := BestF1(tt.scores, tt.y)
+			th, conf := bestF1(tt.scores, tt.y)
 			if th != tt.threshold || conf.TP != tt.conf.TP || conf.FP != tt.conf.FP || conf.TN != tt.conf.TN ||
 				conf.FN != tt.conf.FN || !close(conf.Precision, tt.conf.Precision, handTol) ||
 				!close(conf.Recall, tt.conf.Recall, handTol) || !close(conf.F1, tt.conf.F1, handTol) {
-				t.Errorf("BestF1 = %v, %+v; want %v, %+v", th, conf, tt.threshold, tt.conf)
+				t.Errorf("bestF1 = %v, %+v; want %v, %+v", th, conf, tt.threshold, tt.conf)
 			}
 		})
 	}
@@ -238,9 +238,9 @@ func TestEvaluate(t *testing.T) {
 		p := []float64{0.9, 0.8, 0.7, 0.6, 0.2, 0.05}
 		y := bools("101100")
 		m := Evaluate(p, y)
-		th, conf := BestF1(p, y)
+		th, conf := bestF1(p, y)
 		bins, ece := Calibration(p, y)
-		if m.Rows != 6 || m.Positives != 3 || m.AUC != AUC(p, y) || m.PRAUC != AveragePrecision(p, y) ||
+		if m.Rows != 6 || m.Positives != 3 || m.AUC != AUC(p, y) || m.PRAUC != averagePrecision(p, y) ||
 			m.LogLoss != LogLoss(p, y) || m.Brier != Brier(p, y) || m.ECE != ece || m.Threshold != th ||
 			m.Confusion != conf || !slices.Equal(m.Calibration, bins) || !slices.Equal(m.Deciles, Deciles(p, y)) ||
 			m.Manual != nil {

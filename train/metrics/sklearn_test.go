@@ -109,7 +109,7 @@ func compareSklearn(t *testing.T, s []float64, y []bool, want sklearnValues) {
 		}
 	}
 	check("AUC", AUC(s, y), want.AUC)
-	check("AveragePrecision", AveragePrecision(s, y), want.AveragePrecision)
+	check("averagePrecision", averagePrecision(s, y), want.AveragePrecision)
 	if want.LogLoss != nil {
 		check("LogLoss", LogLoss(s, y), *want.LogLoss)
 	}
