@@ -50,7 +50,7 @@ func (p *parser) rule(n *yaml.Node, exclusion bool, refs *[]groupRef) (Rule, boo
 			rangesNode = f.val
 		}
 	}
-	if rule.Name == "" && !hasKey(n, "name") {
+	if rule.Name == "" && valueOf(n, "name") == nil {
 		p.fail(n, "", "", ErrMissing, "%s needs a name", what)
 	}
 	if whenNode != nil {

@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -63,7 +64,7 @@ func Parse(data []byte) (*Rules, error) {
 		return nil, &Error{Line: extra.Line, Err: fmt.Errorf("%w: a rules file holds one yaml document", ErrSyntax)}
 	}
 	p := &parser{}
-	r := p.file(&doc)
+	r := p.file(data, &doc)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
 	}
@@ -275,7 +276,7 @@ type groupRef struct {
 	rule string
 }
 
-func (p *parser) file(doc *yaml.Node) *Rules {
+func (p *parser) file(data []byte, doc *yaml.Node) *Rules {
 	r := &Rules{
 		Stages:     Stages{MQL: DefaultMQL, SQL: DefaultSQL},
 		TotalLimit: math.Inf(1),
@@ -288,52 +289,79 @@ func (p *parser) file(doc *yaml.Node) *Rules {
 	if !p.checkAliases(root) {
 		return nil
 	}
-	fields, ok := p.mapping(root, "the rules file", "", []string{"name", "stages", "total_limit", "groups", "exclude", "rules"})
-	if !ok {
+	if root.Kind != yaml.MappingNode {
+		p.fail(root, "", "", ErrType, "the rules file must be a mapping, got %s", describe(root))
 		return nil
 	}
-	var rulesNode, stagesNode *yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	var f fileYAML
+	if err := dec.Decode(&f); err != nil {
+		p.decodeErrors(err)
+	}
+	if set(&f.Name) {
+		r.Name, _ = p.text(&f.Name, "", "", "name")
+	}
+	// The decoded structs keep no node of their own: their lines, and a null or empty value (which
+	// decodes without error), come from the document's nodes.
+	stagesNode, groupsNode := valueOf(root, "stages"), valueOf(root, "groups")
+	for _, n := range []struct {
+		node *yaml.Node
+		what string
+	}{{stagesNode, "stages must be a mapping"}, {groupsNode, "groups must be a list"}} {
+		if n.node != nil && n.node.Kind == yaml.ScalarNode && n.node.ShortTag() == "!!null" {
+			p.fail(n.node, "", "", ErrType, "%s, got nothing", n.what)
+		}
+	}
+	if groupsNode != nil && groupsNode.Kind == yaml.SequenceNode && len(groupsNode.Content) == 0 {
+		p.fail(groupsNode, "", "", ErrEmpty, "groups is an empty list")
+	}
+	if f.Stages != nil {
+		p.stages(f.Stages, &r.Stages)
+	}
+	if set(&f.TotalLimit) {
+		if v, ok := p.number(&f.TotalLimit, "", "", "total_limit"); ok {
+			if v < 0 {
+				p.fail(&f.TotalLimit, "", "", ErrRange, "total_limit must not be negative, got %s", f.TotalLimit.Value)
+			}
+			r.TotalLimit = v
+		}
+	}
+	if f.Groups != nil {
+		// Decoding drops an item that is no mapping (a type error, reported), and only that.
+		items := slices.DeleteFunc(slices.Clone(groupsNode.Content), func(n *yaml.Node) bool {
+			if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+				p.fail(n, "", "", ErrType, "a group must be a mapping, got nothing")
+			}
+			return n.Kind != yaml.MappingNode
+		})
+		r.Groups = p.groups(*f.Groups, items, r)
+	}
 	var refs []groupRef
 	names := map[string]int{}
-	for _, f := range fields {
-		switch f.key.Value {
-		case "name":
-			r.Name, _ = p.text(f.val, "", "", "name")
-		case "stages":
-			stagesNode = f.val
-			p.stages(f.val, &r.Stages)
-		case "total_limit":
-			if v, ok := p.number(f.val, "", "", "total_limit"); ok {
-				if v < 0 {
-					p.fail(f.val, "", "", ErrRange, "total_limit must not be negative, got %s", f.val.Value)
-				}
-				r.TotalLimit = v
-			}
-		case "groups":
-			r.Groups = p.groups(f.val, r)
-		case "exclude":
-			items, _ := p.sequence(f.val, "", "", "exclude")
-			for _, item := range items {
-				if rule, ok := p.rule(item, true, nil); ok {
-					p.unique(item, rule.Name, names)
-					r.Exclusions = append(r.Exclusions, rule)
-				}
-			}
-		case "rules":
-			rulesNode = f.val
-			items, _ := p.sequence(f.val, "", "", "rules")
-			for _, item := range items {
-				if rule, ok := p.rule(item, false, &refs); ok {
-					p.unique(item, rule.Name, names)
-					r.Rules = append(r.Rules, rule)
-				}
+	// The rules and exclusions are walked in the document: a duplicate key stops the decoding of the
+	// rest of its mapping, and they would be missed.
+	if n := valueOf(root, "exclude"); n != nil {
+		items, _ := p.sequence(n, "", "", "exclude")
+		for _, item := range items {
+			if rule, ok := p.rule(item, true, nil); ok {
+				p.unique(item, rule.Name, names)
+				r.Exclusions = append(r.Exclusions, rule)
 			}
 		}
 	}
-	if rulesNode == nil {
+	if n := valueOf(root, "rules"); n != nil {
+		items, _ := p.sequence(n, "", "", "rules")
+		for _, item := range items {
+			if rule, ok := p.rule(item, false, &refs); ok {
+				p.unique(item, rule.Name, names)
+				r.Rules = append(r.Rules, rule)
+			}
+		}
+	} else {
 		p.fail(root, "", "", ErrMissing, "the file has no rules section")
 	}
-	if stagesNode != nil && r.Stages.MQL >= r.Stages.SQL {
+	if f.Stages != nil && r.Stages.MQL >= r.Stages.SQL {
 		p.fail(stagesNode, "", "", ErrThresholds, "mql (%s) must be below sql (%s)", num(r.Stages.MQL), num(r.Stages.SQL))
 	}
 	for _, ref := range refs {
@@ -371,85 +399,70 @@ func (p *parser) unique(n *yaml.Node, name string, names map[string]int) {
 	names[name] = n.Line
 }
 
-func (p *parser) stages(n *yaml.Node, s *Stages) {
-	fields, _ := p.mapping(n, "stages", "", []string{"mql", "sql"})
-	for _, f := range fields {
-		v, ok := p.number(f.val, "", "", "stages."+f.key.Value)
-		if !ok {
-			continue
-		}
-		if f.key.Value == "mql" {
-			s.MQL = v
-		} else {
-			s.SQL = v
+func (p *parser) stages(st *stagesYAML, s *Stages) {
+	for _, f := range []struct {
+		n    *yaml.Node
+		key  string
+		into *float64
+	}{{&st.MQL, "mql", &s.MQL}, {&st.SQL, "sql", &s.SQL}} {
+		if set(f.n) {
+			if v, ok := p.number(f.n, "", "", "stages."+f.key); ok {
+				*f.into = v
+			}
 		}
 	}
 }
 
-func (p *parser) groups(n *yaml.Node, r *Rules) []Group {
-	items, _ := p.sequence(n, "", "", "groups")
+// groups reads the decoded groups; nodes are their nodes in the document, for their lines.
+func (p *parser) groups(items []groupYAML, nodes []*yaml.Node, r *Rules) []Group {
 	var groups []Group
-	for _, item := range items {
-		name := nameOf(item)
-		fields, ok := p.mapping(item, "a group", name, []string{"name", "limit", "grades", "levels"})
-		if !ok {
-			continue
+	for i, item := range items {
+		at := nodes[i]
+		line := at.Line
+		name := ""
+		if set(&item.Name) {
+			name, _ = p.text(&item.Name, "", "", "a group's name")
 		}
-		g := Group{Limit: math.Inf(1), Line: item.Line}
-		var gradesKey, levelsKey *yaml.Node
-		for _, f := range fields {
-			switch f.key.Value {
-			case "name":
-				g.Name, _ = p.text(f.val, "", "", "a group's name")
-			case "limit":
-				if v, ok := p.number(f.val, name, "", "limit"); ok {
-					if v < 0 {
-						p.fail(f.val, name, "", ErrRange, "limit must not be negative, got %s", f.val.Value)
-					}
-					g.Limit = v
+		g := Group{Name: name, Limit: math.Inf(1), Line: line}
+		if set(&item.Limit) {
+			if v, ok := p.number(&item.Limit, name, "", "limit"); ok {
+				if v < 0 {
+					p.fail(&item.Limit, name, "", ErrRange, "limit must not be negative, got %s", item.Limit.Value)
 				}
-			case "grades":
-				g.Grades = p.cuts(f.val, name, "grades", [3]string{"C", "B", "A"}, "D")
-				gradesKey = f.key
-			case "levels":
-				g.Levels = p.cuts(f.val, name, "levels", [3]string{"3", "2", "1"}, "4")
-				levelsKey = f.key
+				g.Limit = v
 			}
 		}
+		if set(&item.Grades) {
+			g.Grades = p.cuts(&item.Grades, name, "grades", [3]string{"C", "B", "A"}, "D")
+		}
+		if set(&item.Levels) {
+			g.Levels = p.cuts(&item.Levels, name, "levels", [3]string{"3", "2", "1"}, "4")
+		}
 		if g.Name == "" {
-			if !hasKey(item, "name") {
-				p.fail(item, "", "", ErrMissing, "a group needs a name")
+			if !set(&item.Name) {
+				p.fail(at, "", "", ErrMissing, "a group needs a name")
 			}
 			continue
 		}
 		if hasGroup(groups, g.Name) {
-			p.fail(item, g.Name, "", ErrDuplicate, "group %q is declared twice", g.Name)
+			p.fail(at, g.Name, "", ErrDuplicate, "group %q is declared twice", g.Name)
 			continue
 		}
 		if g.Grades != nil {
 			if r.fit > 0 {
-				p.fail(gradesKey, g.Name, "", ErrDuplicate, "grades are already set by group %q", groups[r.fit-1].Name)
+				p.fail(&item.Grades, g.Name, "", ErrDuplicate, "grades are already set by group %q", groups[r.fit-1].Name)
 			}
 			r.fit = len(groups) + 1
 		}
 		if g.Levels != nil {
 			if r.engagement > 0 {
-				p.fail(levelsKey, g.Name, "", ErrDuplicate, "levels are already set by group %q", groups[r.engagement-1].Name)
+				p.fail(&item.Levels, g.Name, "", ErrDuplicate, "levels are already set by group %q", groups[r.engagement-1].Name)
 			}
 			r.engagement = len(groups) + 1
 		}
 		groups = append(groups, g)
 	}
 	return groups
-}
-
-func hasKey(n *yaml.Node, key string) bool {
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		if n.Content[i].Value == key {
-			return true
-		}
-	}
-	return false
 }
 
 // cuts reads three increasing cut points keyed by keys (lowest grade first); rest names the grade below.
@@ -469,7 +482,7 @@ func (p *parser) cuts(n *yaml.Node, group, what string, keys [3]string, rest str
 	}
 	for i, k := range keys {
 		if !set[i] {
-			if !hasKey(n, k) {
+			if valueOf(n, k) == nil {
 				p.fail(n, group, "", ErrMissing, "%s needs the points for %s (%s, %s and %s; below %s it is %s)",
 					what, k, keys[0], keys[1], keys[2], keys[0], rest)
 			}

@@ -85,6 +85,12 @@ var invalidFiles = []struct {
 	{"root is a list", "- a\n- b\n", ErrType, 1, ""},
 	{"no rules section", "stages: {mql: 10, sql: 20}\n", ErrMissing, 1, ""},
 	{"unknown top-level key", "rules:\n  - {name: a, points: 1, when: {x: 1}}\nthresholds: {mql: 3}\n", ErrUnknownKey, 3, ""},
+	// The top level, stages and groups are decoded into structs with KnownFields (issue 15).
+	{"unknown group key", "groups:\n  - {name: a, colour: red}\nrules:\n  - {name: r, points: 1, when: {x: 1}}\n", ErrUnknownKey, 2, ""},
+	{"unknown stages key", "stages: {mql: 10, max: 90}\nrules:\n  - {name: r, points: 1, when: {x: 1}}\n", ErrUnknownKey, 1, ""},
+	{"group not a mapping", "groups:\n  - fit\nrules:\n  - {name: r, points: 1, when: {x: 1}}\n", ErrType, 2, ""},
+	{"empty groups", "groups: []\nrules:\n  - {name: r, points: 1, when: {x: 1}}\n", ErrEmpty, 1, ""},
+	{"duplicate top-level key", "name: x\nname: y\nrules:\n  - {name: r, points: 1, when: {x: 1}}\n", ErrDuplicate, 2, ""},
 	{"unknown rule key", `rules:
   - name: a
     points: 1
