@@ -1,2 +1,4 @@
-// Package report renders training results for people and tools: conversion-rate tables as text, CSV and JSON, a scorecard's points, and a store's model versions.
+// Package report renders results for people and tools: conversion-rate tables as text, CSV and JSON, a
+// scorecard's points, a store's model versions and one model, a file's columns, and the progress of
+// reading and training on a terminal.
 package report
