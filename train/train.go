@@ -17,6 +17,12 @@ import (
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
+// DefaultGCPercent is the garbage collector target (GOGC) to train under. Training holds the whole
+// dataset and its design while it allocates as much again in passing (sorting, scoring); with Go's
+// default of 100 the heap grows to twice what is live before a collection. 25 holds it to 1.25 times:
+// on 1M generated contacts at a fixed C, peak RSS 1011 -> 638 MB for 28% more CPU (11.4 -> 14.6 s user).
+const DefaultGCPercent = 25
+
 // Sentinel errors of training; a *DataError wraps them with the column concerned.
 var (
 	ErrTooFewRows = errors.New("train: too few closed contacts")

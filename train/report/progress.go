@@ -3,9 +3,11 @@ package report
 import (
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"github.com/leadscore/leadscore/train/dataset"
 )
@@ -20,8 +22,14 @@ type Progress struct {
 	steps bool // bar counts training steps, not bytes read
 }
 
-// NewProgress returns a progress display on w, or one that shows nothing when w is nil.
-func NewProgress(w io.Writer) *Progress { return &Progress{w: w, start: time.Now()} }
+// NewProgress returns a progress display on w when w is a terminal, where a bar can redraw itself;
+// otherwise (nil, a file, a pipe) one that shows nothing.
+func NewProgress(w io.Writer) *Progress {
+	if f, ok := w.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
+		w = nil
+	}
+	return &Progress{w: w, start: time.Now()}
+}
 
 // Read is a dataset.ReadOptions.Progress.
 func (p *Progress) Read(rp dataset.ReadProgress) {
