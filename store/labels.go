@@ -186,35 +186,37 @@ func (s *Store) Promote(ctx context.Context, name string, version int) error {
 // A stable label that names a version that is not valid is models.ErrDanglingLabel; a model with
 // no valid version is models.ErrNotFound.
 func (s *Store) Serving(ctx context.Context, name string) (int, error) {
-	infos, labels, err := s.Scan(ctx, name)
-	if err != nil {
-		return 0, err
-	}
-	v, err := models.Resolve(validVersions(infos, 0), labels, 0, "")
-	if err != nil {
-		return 0, fmt.Errorf("store: model %q: %w", name, err)
-	}
-	return v, nil
+	return s.resolve(ctx, name, 0, "")
 }
 
 // Pick loads the version of a model that version, label or the serving default names, as
 // models.Resolve picks it from the valid versions and the labels. A version asked for by number that
 // is there but not valid is its *models.VersionError, which says why.
 func (s *Store) Pick(ctx context.Context, name string, version int, label string) (*models.Artifact, error) {
-	infos, labels, err := s.Scan(ctx, name)
+	v, err := s.resolve(ctx, name, version, label)
 	if err != nil {
 		return nil, err
+	}
+	return s.Load(ctx, name, v)
+}
+
+// resolve is the version models.Resolve picks from the valid versions of name and its labels; a
+// version asked for by number that is there but not valid is the reason it is not.
+func (s *Store) resolve(ctx context.Context, name string, version int, label string) (int, error) {
+	infos, labels, err := s.Scan(ctx, name)
+	if err != nil {
+		return 0, err
 	}
 	v, err := models.Resolve(validVersions(infos, 0), labels, version, label)
 	if err != nil {
 		for _, vi := range infos {
-			if vi.Version == version && vi.Err != nil {
-				return nil, vi.Err
+			if version > 0 && vi.Version == version && vi.Err != nil {
+				return 0, vi.Err
 			}
 		}
-		return nil, fmt.Errorf("model %q: %w", name, err)
+		return 0, fmt.Errorf("store: model %q: %w", name, err)
 	}
-	return s.Load(ctx, name, v)
+	return v, nil
 }
 
 // validVersions lists the valid versions below limit (no limit when 0).
