@@ -189,8 +189,8 @@ func (d *Design) rowAt(r int) (indices []uint16, values []float64) {
 	return d.idx[d.ptr[r]:d.ptr[r+1]], d.val[r*nv : r*nv+nv]
 }
 
-// at returns the entry of row r and column c.
-func (d *Design) at(r, c int) float64 {
+// At returns the entry of row r and column c.
+func (d *Design) At(r, c int) float64 {
 	if d.isValue[c] {
 		k, _ := slices.BinarySearch(d.valueCols, c)
 		return d.val[r*len(d.valueCols)+k]

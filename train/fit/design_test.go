@@ -147,8 +147,8 @@ func TestDesignLayouts(t *testing.T) {
 	}
 	for r := range rows {
 		for c := range cols {
-			if a, b, want := sparse.at(r, c), chunked.at(r, c), X[r*cols+c]; a != want || b != want || dense.at(r, c) != want {
-				t.Fatalf("at(%d, %d) = %v (sparse), %v (chunked), %v (dense); want %v", r, c, a, b, dense.at(r, c), want)
+			if a, b, want := sparse.At(r, c), chunked.At(r, c), X[r*cols+c]; a != want || b != want || dense.At(r, c) != want {
+				t.Fatalf("At(%d, %d) = %v (sparse), %v (chunked), %v (dense); want %v", r, c, a, b, dense.At(r, c), want)
 			}
 		}
 	}
