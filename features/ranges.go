@@ -62,7 +62,7 @@ func rangeBins(won, lost []float64, isTime bool, o RateOptions) []RateRow {
 	}
 	xs = append(append(xs, won[i:]...), lost[j:]...)
 
-	cands := candidateCuts(xs, isTime)
+	cands := candidateCuts(xs, isTime, candidateQuantiles)
 	// cumN[j] and cumK[j] count the contacts and customers below boundary j, where boundary 0 is
 	// -Inf, boundaries 1..len(cands) are the candidate cuts and the last is +Inf.
 	cumN := make([]int, len(cands)+2)
@@ -111,17 +111,18 @@ func rangeBins(won, lost []float64, isTime bool, o RateOptions) []RateRow {
 }
 
 // candidateCuts returns the increasing candidate cut points of the sorted values xs, each above
-// xs[0] and none above the last value: every distinct value when there are few, otherwise cuts between
-// different values that leave bins of about equal count.
-func candidateCuts(xs []float64, isTime bool) []float64 {
+// xs[0] and none above the last value: every distinct value when there are few (at most
+// maxDistinctCandidates, or quantiles if more), otherwise cuts between different values that leave
+// about quantiles bins of equal count.
+func candidateCuts(xs []float64, isTime bool, quantiles int) []float64 {
 	var cuts []float64
 	distinct := 1
-	for i := 1; i < len(xs) && distinct <= maxDistinctCandidates; i++ {
+	for i := 1; i < len(xs) && distinct <= max(maxDistinctCandidates, quantiles); i++ {
 		if xs[i] != xs[i-1] {
 			distinct++
 		}
 	}
-	if distinct <= maxDistinctCandidates {
+	if distinct <= max(maxDistinctCandidates, quantiles) {
 		for i := 1; i < len(xs); i++ {
 			if xs[i] != xs[i-1] {
 				cuts = append(cuts, xs[i])
@@ -130,7 +131,7 @@ func candidateCuts(xs []float64, isTime bool) []float64 {
 	} else {
 		// The target size is recomputed from what is left, so that a heavy tie (a mass of zeros)
 		// becomes one bin and the rest is still cut finely.
-		n, bins := len(xs), candidateQuantiles
+		n, bins := len(xs), quantiles
 		for i := 0; bins > 1; bins-- {
 			j := i + (n-i+bins-1)/bins
 			for j < n && xs[j] == xs[j-1] {

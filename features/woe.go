@@ -218,9 +218,21 @@ func infoValue(contacts, customers []int, won, all int) float64 {
 // UnixSeconds gives them), 0 for a time after asOf.
 func AgeDays(asOf, t float64) float64 { return max(0, (asOf-t)/86400) }
 
+// prebinMinimums is how many minimum bins' worth of contacts a scorecard's quantile pre-bin holds.
+const prebinMinimums = 4
+
+// scorecardPrebins is how many quantile pre-bins ScorecardCuts cuts n values into: pre-bins of
+// prebinMinimums times minSize contacts, so that a number with many values on many contacts gets a
+// step function fine enough to follow its continuous scale, but never fewer than the rate tables'
+// candidateQuantiles.
+func scorecardPrebins(n, minSize int) int {
+	return max(candidateQuantiles, n/(prebinMinimums*max(minSize, 1)))
+}
+
 // ScorecardCuts chooses the cut points of a number (or an age in days) for a scorecard, as
-// optbinning does: the values are first cut into fine pre-bins (candidate cuts as ComputeRates makes
-// them, pre-bins smaller than minSize merged into their neighbour), the pre-bins are pooled until
+// optbinning does: the values are first cut into fine pre-bins (quantiles as ComputeRates makes
+// them, but as many as scorecardPrebins gives; pre-bins smaller than minSize merged into their
+// neighbour), the pre-bins are pooled until
 // their rates are monotone (pool-adjacent-violators, in the direction that keeps more information
 // value), and that monotone binning is taken when its information value is at least keep times that
 // of the supervised ranges mdl (typically the rate table's). Otherwise the data is not monotone (a
@@ -249,7 +261,7 @@ func ScorecardCuts(xs []float64, won []bool, mdl []float64, minSize int, keep fl
 	var cuts []float64
 	var ns, ks []int
 	n, k, i := 0, 0, 0
-	for _, c := range append(candidateCuts(sorted, false), math.Inf(1)) {
+	for _, c := range append(candidateCuts(sorted, false, scorecardPrebins(len(sorted), minSize)), math.Inf(1)) {
 		for ; i < len(v) && v[i].x < c; i++ {
 			n++
 			if v[i].won {
