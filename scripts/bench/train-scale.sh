@@ -17,6 +17,7 @@ seed=${SEED:-1}
 limit=${LIMIT:-5400}
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$root/scripts/bench/timev.sh"
 work=${TMPDIR:-/tmp}/leadscore-bench
 bin=$root/bin/leadscore
 
@@ -55,12 +56,7 @@ measure() {
 		return 1
 	fi
 	local wall cpu rss auc
-	wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {
-		n = split($2, p, ":"); s = 0
-		for (i = 1; i <= n; i++) s = s * 60 + p[i]
-		printf "%.2f", s }' "$tv")
-	cpu=$(awk -F': ' '/User time|System time/ { s += $2 } END { printf "%.2f", s }' "$tv")
-	rss=$(awk -F': ' '/Maximum resident set size/ { printf "%.0f", $2 / 1024 }' "$tv")
+	read -r wall cpu rss < <(timev_read "$tv")
 	auc=$(jq -r '.metrics.auc' "$out")
 	echo "$wall $cpu $rss $auc"
 }
