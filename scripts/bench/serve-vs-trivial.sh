@@ -6,8 +6,9 @@
 # against both servers back to back, alternating which goes first from round to round:
 #   ghz -c 50, ghz -c 1, leadscore-load -c 50, leadscore-load -c 1
 # and the script prints every run, then per tool the throughput ratio at 50 concurrent calls and the p99
-# at one call, with PASS/MISS against the goals of issue 5: Predict throughput at least 85% of the
-# trivial handler's at 50 concurrent calls, p99 under 0.5 ms at one concurrent call.
+# at one call, with PASS/MISS against the goals of issues 5 and 13: Predict throughput at least 90% of
+# the trivial handler's at 50 concurrent calls, scoring adding at most 10 us of server CPU per call, p99
+# under 0.5 ms at one concurrent call.
 #
 # ghz costs more CPU per call than a grpc-go server, and on a small machine client and servers share the
 # cores, so the in-repo Go client (cmd/leadscore-load) measures the servers more truly; both are shown.
@@ -164,12 +165,12 @@ END {
 		if (!n[ls] || !n[tr] || !n[l1] || !n[t1]) continue
 		r = (rate[ls] / n[ls]) / (rate[tr] / n[tr])
 		p = p99[l1] / n[l1]
-		printf "%-4s c=50: leadscore %6.0f calls/s, trivial %6.0f calls/s, ratio %.2f (goal >= 0.85) %s;  p99 leadscore %.0f us, trivial %.0f us\n",
-			t, rate[ls] / n[ls], rate[tr] / n[tr], r, verdict(r >= 0.85), p99[ls] / n[ls], p99[tr] / n[tr]
+		printf "%-4s c=50: leadscore %6.0f calls/s, trivial %6.0f calls/s, ratio %.2f (goal >= 0.9) %s;  p99 leadscore %.0f us, trivial %.0f us\n",
+			t, rate[ls] / n[ls], rate[tr] / n[tr], r, verdict(r >= 0.9), p99[ls] / n[ls], p99[tr] / n[tr]
 		printf "%-4s c=1:  p99 leadscore %.0f us (goal < 500) %s, trivial %.0f us;  calls/s leadscore %.0f, trivial %.0f\n",
 			t, p, verdict(p < 500), p99[t1] / n[t1], rate[l1] / n[l1], rate[t1] / n[t1]
-		printf "     CPU per call at c=50: server leadscore %.1f us, trivial %.1f us (scoring adds %.1f us); client %.1f us, %.1f us\n",
-			cpu[ls] / n[ls], cpu[tr] / n[tr], cpu[ls] / n[ls] - cpu[tr] / n[tr], cli[ls] / n[ls], cli[tr] / n[tr]
+		printf "     CPU per call at c=50: server leadscore %.1f us, trivial %.1f us (scoring adds %.1f us, goal <= 10) %s; client %.1f us, %.1f us\n",
+			cpu[ls] / n[ls], cpu[tr] / n[tr], cpu[ls] / n[ls] - cpu[tr] / n[tr], verdict(cpu[ls] / n[ls] - cpu[tr] / n[tr] <= 10), cli[ls] / n[ls], cli[tr] / n[tr]
 		printf "     CPU ratio at c=50 (server + client, trivial / leadscore): %.2f\n",
 			(cpu[tr] + cli[tr]) / n[tr] / ((cpu[ls] + cli[ls]) / n[ls])
 	}
