@@ -27,26 +27,9 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 	}
 	yTrain := labelFloats(labels, trainRows)
 
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	progress("cross-validate")
-	best, start, cv, warns, err := choosePenalty(xTrain, yTrain, cfg, false)
+	model, best, err := fitPenalised(ctx, xTrain, yTrain, cfg, false, "solver", res, progress)
 	if err != nil {
 		return nil, err
-	}
-	res.CV = cv
-	res.Warnings = append(res.Warnings, warns...)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	progress("fit")
-	model, err := fit.Fit(xTrain, yTrain, fit.Options{C: best, Start: start})
-	if err != nil {
-		return nil, err
-	}
-	if !model.Converged {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the solver stopped after %d iterations before converging", model.Iterations))
 	}
 	baseline := xTrain.ColumnMeans()
 	return &models.Artifact{
@@ -58,4 +41,37 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 		Baseline:  baseline,
 		Penalty:   best,
 	}, nil
+}
+
+// fitPenalised chooses the penalty by cross-validation (choosePenalty) and fits x on every row at
+// it, reporting both steps to progress and adding the cross-validation points and every warning to
+// res. nonNegative keeps every weight >= 0 (fit.FitNonNegative); solver names the fit in the warning
+// given when it stops before converging. It returns the fit and its penalty C.
+func fitPenalised(ctx context.Context, x *fit.Design, y []float64, cfg Config, nonNegative bool, solver string, res *Result, progress func(string)) (*fit.Result, float64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	progress("cross-validate")
+	best, start, cv, warns, err := choosePenalty(x, y, cfg, nonNegative)
+	if err != nil {
+		return nil, 0, err
+	}
+	res.CV = cv
+	res.Warnings = append(res.Warnings, warns...)
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	progress("fit")
+	fitter := fit.Fit
+	if nonNegative {
+		fitter = fit.FitNonNegative
+	}
+	model, err := fitter(x, y, fit.Options{C: best, Start: start})
+	if err != nil {
+		return nil, 0, err
+	}
+	if !model.Converged {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the %s stopped after %d iterations before converging", solver, model.Iterations))
+	}
+	return model, best, nil
 }

@@ -77,26 +77,9 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 		return nil, err
 	}
 
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	progress("cross-validate")
-	best, start, cv, warns, err := choosePenalty(z, y, cfg, true)
+	model, best, err := fitPenalised(ctx, z, y, cfg, true, "scorecard solver", res, progress)
 	if err != nil {
 		return nil, err
-	}
-	res.CV = cv
-	res.Warnings = append(res.Warnings, warns...)
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	progress("fit")
-	model, err := fit.FitNonNegative(z, y, fit.Options{C: best, Start: start})
-	if err != nil {
-		return nil, err
-	}
-	if !model.Converged {
-		res.Warnings = append(res.Warnings, fmt.Sprintf("the scorecard solver stopped after %d iterations before converging", model.Iterations))
 	}
 	// Each bin's part in the log-odds is the sum of its terms; it has the sign of the bin's WoE, so
 	// its coefficient part / WoE is >= 0.
