@@ -17,11 +17,14 @@ import (
 	"github.com/leadscore/leadscore/train/metrics"
 )
 
-// DefaultGCPercent is the garbage collector target (GOGC) to train under. Training holds the whole
-// dataset and its design while it allocates as much again in passing (sorting, scoring); with Go's
-// default of 100 the heap grows to twice what is live before a collection. 25 holds it to 1.25 times:
-// on 1M generated contacts at a fixed C, peak RSS 1011 -> 638 MB for 28% more CPU (11.4 -> 14.6 s user).
-const DefaultGCPercent = 25
+// DefaultGCPercent is the garbage collector target (GOGC) to train under: Go's own default, with which
+// the heap may grow to twice what is live before a collection. A lower target holds it closer for more
+// CPU: 25 cut peak RSS on 1M generated contacts at a fixed C from 1011 to 638 MB for 28% more CPU, and
+// made training 300k contacts at a fixed C a third slower (3.8-4.0 against 2.7-3.0 s wall, 6.2-6.6
+// against 4.1-4.6 s CPU, measured back to back on a quiet machine), behind the goal of a third of
+// scikit-learn's time. Peak memory at scale is to be bounded by not holding the dataset, not by
+// collecting more often; --gc-percent 25 serves a machine short of memory meanwhile.
+const DefaultGCPercent = 100
 
 // Sentinel errors of training; a *DataError wraps them with the column concerned.
 var (
