@@ -422,6 +422,11 @@ func TestAppendValue(t *testing.T) {
 
 func BenchmarkPredict(b *testing.B) {
 	a, f := mustBenchArtifact(b)
+	benchPredict(b, a, f)
+}
+
+// benchPredict predicts the first 256 contacts of f in turn with a.
+func benchPredict(b *testing.B, a *Artifact, f *features.Frame) {
 	contacts := make([]features.Contact, 256)
 	for i := range contacts {
 		contacts[i] = f.Contact(i, "")

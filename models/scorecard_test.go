@@ -80,19 +80,7 @@ func mustBenchScorecard(tb testing.TB) (*Artifact, *features.Frame) {
 
 func BenchmarkPredictScorecard(b *testing.B) {
 	a, f := mustBenchScorecard(b)
-	contacts := make([]features.Contact, 256)
-	for i := range contacts {
-		contacts[i] = f.Contact(i, "")
-	}
-	b.ReportAllocs()
-	b.ResetTimer()
-	i := 0
-	for b.Loop() {
-		if _, err := a.Predict(contacts[i%len(contacts)], time.Time{}); err != nil {
-			b.Fatal(err)
-		}
-		i++
-	}
+	benchPredict(b, a, f)
 }
 
 // TestScorecardReasonsQuoteBins: every reason of a scorecard quotes its contact's bin and goes the
