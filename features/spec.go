@@ -64,6 +64,20 @@ func (s *Spec) Column(name string) *ColumnSpec {
 	return nil
 }
 
+// IDColumn returns the column of f that identifies contacts: the first column the spec excluded as an
+// identifier that f has, else a column of f named "id", else "" (no identifier: rows go by number).
+func (s *Spec) IDColumn(f *Frame) string {
+	for _, c := range s.Columns {
+		if !c.Use && strings.HasPrefix(c.Reason, ReasonIdentifier) && f.Column(c.Name) != nil {
+			return c.Name
+		}
+	}
+	if f.Column("id") != nil {
+		return "id"
+	}
+	return ""
+}
+
 // Used returns the names of the used columns in spec order.
 func (s *Spec) Used() []string {
 	var names []string

@@ -275,3 +275,30 @@ func ExampleInferSpec() {
 	// page_views: use=true group=engagement derive= reason=
 	// won: use=false group= derive= reason=label
 }
+
+// TestSpecIDColumn: the spec's identifier wins over a column named "id", which wins over none.
+func TestSpecIDColumn(t *testing.T) {
+	spec := &features.Spec{Columns: []features.ColumnSpec{
+		{Name: "email", Kind: features.KindCategory, Use: true},
+		{Name: "crm_key", Kind: features.KindCategory, Reason: features.ReasonIdentifier + " (5 distinct in 5 sampled values)"},
+	}}
+	frame := func(names ...string) *features.Frame {
+		f := &features.Frame{}
+		for _, n := range names {
+			f.Columns = append(f.Columns, features.NewColumn(n, features.KindCategory, 1))
+		}
+		return f
+	}
+	for _, tt := range []struct {
+		cols []string
+		want string
+	}{
+		{[]string{"email", "id", "crm_key"}, "crm_key"},
+		{[]string{"email", "id"}, "id"},
+		{[]string{"email"}, ""},
+	} {
+		if got := spec.IDColumn(frame(tt.cols...)); got != tt.want {
+			t.Errorf("columns %v: IDColumn %q, want %q", tt.cols, got, tt.want)
+		}
+	}
+}

@@ -17,10 +17,12 @@ import (
 var ErrScoreColumns = errors.New("train: cannot copy the column to the scored output")
 
 // ScoreOptions configures Score. The zero value scores with the model alone, at its reference time,
-// numbering rows.
+// copying the data's identifier column (or numbering rows).
 type ScoreOptions struct {
 	// IDColumn, if set, is copied first into the output under its own name, so that a CRM re-import
-	// matches on it; without it the output starts with "id", the 1-based row number.
+	// matches on it. Without it the data's identifier is copied (Spec.IDColumn: the column the model's
+	// spec took for one, else "id"), and without that the output starts with "id", the 1-based row
+	// number.
 	IDColumn string
 	// Keep names further columns copied into the output as they are, after the id.
 	Keep []string
@@ -64,9 +66,13 @@ var scoreColumns = []string{"probability", "priority", "fit_grade", "engagement_
 func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.Frame, []ScoreError, error) {
 	n := f.Len()
 	out := &features.Frame{}
+	id := opts.IDColumn
+	if id == "" {
+		id = a.Spec.IDColumn(f)
+	}
 	copied := opts.Keep
-	if opts.IDColumn != "" {
-		copied = append([]string{opts.IDColumn}, slices.DeleteFunc(slices.Clone(opts.Keep), func(s string) bool { return s == opts.IDColumn })...)
+	if id != "" {
+		copied = append([]string{id}, slices.DeleteFunc(slices.Clone(opts.Keep), func(s string) bool { return s == id })...)
 	}
 	newCol := func(name string, kind features.Kind) *features.Column {
 		c := features.NewColumn(name, kind, n)
@@ -74,7 +80,7 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 		return c
 	}
 	var rowID *features.Column
-	if opts.IDColumn == "" {
+	if id == "" {
 		rowID = newCol("id", features.KindCategory)
 	}
 	for _, name := range copied {
@@ -82,7 +88,7 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 		switch {
 		case src == nil:
 			return nil, nil, fmt.Errorf("%w: the data has no column %q", ErrScoreColumns, name)
-		case slices.Contains(scoreColumns, name) || name == "id" && opts.IDColumn == "":
+		case slices.Contains(scoreColumns, name) || name == "id" && id == "":
 			return nil, nil, fmt.Errorf("%w: %q is also an output column", ErrScoreColumns, name)
 		case out.Column(name) != nil:
 			continue
@@ -108,7 +114,7 @@ func Score(a *models.Artifact, f *features.Frame, opts ScoreOptions) (*features.
 	asOf := models.AsOf(opts.AsOf)
 	var failed []ScoreError
 	for i := range n {
-		c := f.Contact(i, opts.IDColumn)
+		c := f.Contact(i, id)
 		if rowID != nil {
 			rowID.Str[i], rowID.Valid[i] = strconv.Itoa(i+1), true
 		}

@@ -37,7 +37,7 @@ func newScoreCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&fl.label, "label", "", "model version label (stable, canary, ...)")
 	f.StringVar(&fl.data, "data", "", dataHelp)
 	f.StringVar(&fl.out, "out", "", "output file (.csv or .parquet)")
-	f.StringVar(&fl.id, "id", "", "id column copied first to the output under its own name, for a CRM re-import to match on (default: \"id\", the row number)")
+	f.StringVar(&fl.id, "id", "", "id column copied first to the output under its own name, for a CRM re-import to match on (default: the column the model took for an identifier, else \"id\", else the row number)")
 	f.StringSliceVar(&fl.keep, "keep", nil, "further columns copied to the output as they are")
 	f.IntVar(&fl.reasons, "reasons", 0, "add a column \"reasons\" with the N strongest reasons of each score in one line, for a CRM field")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: add the manual score and stage")

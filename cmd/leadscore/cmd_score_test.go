@@ -8,10 +8,12 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/train/dataset"
 )
@@ -79,16 +81,23 @@ func TestScoreWritesEveryRow(t *testing.T) {
 		t.Fatal(err)
 	}
 	csvIn := fixtureCSV(t, dir)
+	noID := filepath.Join(dir, "no-id.csv")
+	data.Columns = slices.DeleteFunc(slices.Clone(data.Columns), func(c *features.Column) bool { return c.Name == "contact_id" })
+	if err := dataset.WriteFile(noID, data); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name  string
 		data  string
 		id    bool // --id contact_id
 		rules bool // --rules testdata/rules.yaml
+		rowNo bool // the output's ids are row numbers: no --id and no identifier column in the data
 	}{
-		{"parquet with rules and ids", fixture, true, true},
-		{"csv without rules, row numbers as ids", csvIn, false, false},
-		{"csv with rules", csvIn, true, true},
+		{"parquet with rules and ids", fixture, true, true, false},
+		{"csv without --id: the model's identifier column", csvIn, false, false, false},
+		{"csv without an identifier: row numbers as ids", noID, false, false, true},
+		{"csv with rules", csvIn, true, true, false},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -105,10 +114,11 @@ func TestScoreWritesEveryRow(t *testing.T) {
 				t.Errorf("stdout %q, want %q", stdout, want)
 			}
 			header, rows := readCSVTable(t, out)
-			// --id keeps the column's own name, so a CRM re-import matches on it (issue 10).
-			idName := "id"
-			if tt.id {
-				idName = "contact_id"
+			// The id keeps the column's own name, so a CRM re-import matches on it (issue 10): the
+			// --id column, else the column the model's spec took for an identifier.
+			idName := "contact_id"
+			if tt.rowNo {
+				idName = "id"
 			}
 			wantHeader := idName + ",probability,priority,fit_grade,engagement_level,error"
 			if tt.rules {
@@ -122,9 +132,9 @@ func TestScoreWritesEveryRow(t *testing.T) {
 			}
 			stages := map[string]int{}
 			for r, row := range rows {
-				wantID := strconv.Itoa(r + 1)
-				if tt.id {
-					wantID = ids.Str[r]
+				wantID := ids.Str[r]
+				if tt.rowNo {
+					wantID = strconv.Itoa(r + 1)
 				}
 				if row[idName] != wantID {
 					t.Errorf("row %d: %s %q, want %q", r+1, idName, row[idName], wantID)

@@ -80,7 +80,7 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 			rows[i] = i
 		}
 	}
-	rep := &Report{Model: a.Name, Version: a.Version, Rules: r.Name, AsOf: asOf, Given: len(rows), IDColumn: idColumn(a.Spec, f)}
+	rep := &Report{Model: a.Name, Version: a.Version, Rules: r.Name, AsOf: asOf, Given: len(rows), IDColumn: a.Spec.IDColumn(f)}
 
 	var all []scored
 	for _, i := range rows {
@@ -220,16 +220,6 @@ func Build(a *models.Artifact, r *rules.Rules, f *features.Frame, labels []featu
 		}
 	}
 	return rep, nil
-}
-
-// idColumn returns the first column the spec excludes as an identifier and f holds, or "".
-func idColumn(spec *features.Spec, f *features.Frame) string {
-	for _, c := range spec.Columns {
-		if !c.Use && strings.HasPrefix(c.Reason, "identifier") && f.Column(c.Name) != nil {
-			return c.Name
-		}
-	}
-	return ""
 }
 
 func count(g *Group, won bool) {
