@@ -59,18 +59,24 @@ func WriteSummary(w io.Writer, a *models.Artifact, res *Result, counts dataset.O
 	_ = tw.Flush()
 
 	type effect struct {
-		feat features.Feature
-		w    float64
+		feat  features.Feature
+		w     float64
+		rates string
 	}
 	feats := a.Encoder.Features()
 	effects := make([]effect, len(a.Weights))
 	for j, wt := range a.Weights {
-		effects[j] = effect{feats[j], wt}
+		effects[j] = effect{feats[j], wt, rateWords(a.Rates, feats[j])}
+		if a.Scorecard != nil {
+			// A scorecard bin may be a finer range than its rate table's row: quote the bin's own contacts.
+			b := a.Scorecard.Bins[j]
+			effects[j].rates = fmt.Sprintf("%.1f%% of %d contacts became customers", 100*b.Rate(), b.Contacts)
+		}
 	}
 	sort.SliceStable(effects, func(i, j int) bool { return effects[i].w > effects[j].w })
 	ew := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	line := func(e effect) {
-		fmt.Fprintf(ew, "  %+.3f\t%s\t%s\n", e.w, e.feat.Name, rateWords(a.Rates, e.feat))
+		fmt.Fprintf(ew, "  %+.3f\t%s\t%s\n", e.w, e.feat.Name, e.rates)
 	}
 	fmt.Fprintln(ew, "\nStrongest positive features (log-odds per unit of the encoded feature; the conversion rate of such contacts in training):")
 	for _, e := range effects[:min(5, len(effects))] {
