@@ -1,6 +1,7 @@
 package train
 
 import (
+	"slices"
 	"testing"
 	"time"
 
@@ -51,5 +52,61 @@ func TestEncodeDesignIsTheDenseMatrix(t *testing.T) {
 				t.Errorf("row %d (frame row %d), column %d: %v, want %v", r, rows[r], c, got, want)
 			}
 		}
+	}
+}
+
+// TestBinRowsAreTheDenseMatrix checks that a scorecard's bins encoded a chunk at a time (binRows)
+// are exactly the outputs that are not 0 in the dense encoding of the same rows, over several chunks
+// and a last partial one, and that binCounts counts them.
+func TestBinRowsAreTheDenseMatrix(t *testing.T) {
+	f, err := synth.Generate(synth.Config{Rows: 2*encodeChunk + 1000, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	spec := features.InferSpec(f, "deal_stage")
+	plain, err := features.FitEncoder(spec, f, nil, features.EncoderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc, err := plain.Binned(nil, map[string][]float64{"visits": {1, 3, 10}, "employees": {50, 500}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rows []int
+	for i := f.Len() - 1; i >= 0; i-- {
+		if i%7 != 3 {
+			rows = append(rows, i)
+		}
+	}
+	x, err := binRows(enc, f, rows)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dense, err := enc.EncodeFrame(f, rows, time.Time{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := enc.Width()
+	if len(x.ends) != len(rows) {
+		t.Fatalf("%d rows of bins, want %d", len(x.ends), len(rows))
+	}
+	y := make([]float64, len(rows))
+	want := make([]binCount, w)
+	for r := range rows {
+		y[r] = float64(r % 3 % 2)
+		var set []uint16
+		for c, v := range dense[r*w : (r+1)*w] {
+			if v != 0 {
+				set = append(set, uint16(c))
+				want[c].n++
+				want[c].k += int(y[r])
+			}
+		}
+		if got := x.row(r); !slices.Equal(got, set) {
+			t.Fatalf("row %d (frame row %d): bins %v, want %v", r, rows[r], got, set)
+		}
+	}
+	if got := binCounts(x, w, y); !slices.Equal(got, want) {
+		t.Errorf("bin counts %v, want %v", got, want)
 	}
 }

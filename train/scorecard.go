@@ -54,11 +54,11 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 		return nil, err
 	}
 	y := labelFloats(labels, rows)
-	x, err := enc.EncodeFrame(f, rows, time.Time{})
+	width := enc.Width()
+	x, err := binRows(enc, f, rows)
 	if err != nil {
 		return nil, err
 	}
-	width := enc.Width()
 	bins := binCounts(x, width, y)
 	won := 0
 	for _, v := range y {
@@ -200,9 +200,53 @@ func monotone(bins []models.Bin) (up, down bool) {
 	return up, down
 }
 
-// termDesign returns the design of the terms from the one-hot bin matrix x (rows of width outputs):
-// a row holds every term that holds one of its bins, as an indicator standing for the term's sign.
-func termDesign(x []float64, width int, terms []term) (*fit.Design, error) {
+// binIndex is a one-hot bin matrix held as index lists: row r's bins (its outputs that are not 0)
+// are idx[ends[r-1]:ends[r]] (from 0 for the first row), ascending. A row of a scorecard's encoder
+// has one output per property set, so this costs a few bytes per row where the dense matrix costs
+// 8 bytes per output.
+type binIndex struct {
+	ends []int
+	idx  []uint16
+}
+
+// row returns row r's bins.
+func (b binIndex) row(r int) []uint16 {
+	lo := 0
+	if r > 0 {
+		lo = b.ends[r-1]
+	}
+	return b.idx[lo:b.ends[r]]
+}
+
+// binRows encodes the given rows of f with enc, encodeChunk rows at a time (so that the dense
+// matrix of all of them is never held), into the index lists of their bins.
+func binRows(enc *features.Encoder, f *features.Frame, rows []int) (binIndex, error) {
+	width := enc.Width()
+	if width > fit.MaxCols {
+		return binIndex{}, fmt.Errorf("train: %d scorecard bins: %w", width, fit.ErrShape)
+	}
+	b := binIndex{ends: make([]int, 0, len(rows))}
+	for lo := 0; lo < len(rows); lo += encodeChunk {
+		hi := min(lo+encodeChunk, len(rows))
+		x, err := enc.EncodeFrame(f, rows[lo:hi], time.Time{})
+		if err != nil {
+			return binIndex{}, err
+		}
+		for r := range hi - lo {
+			for j, v := range x[r*width : (r+1)*width] {
+				if v != 0 {
+					b.idx = append(b.idx, uint16(j))
+				}
+			}
+			b.ends = append(b.ends, len(b.idx))
+		}
+	}
+	return b, nil
+}
+
+// termDesign returns the design of the terms from the bins of each row: a row holds every term that
+// holds one of its bins, as an indicator standing for the term's sign.
+func termDesign(x binIndex, width int, terms []term) (*fit.Design, error) {
 	of := make([][]uint16, width) // output -> the terms that hold it
 	signs := make([]float64, len(terms))
 	for t, tm := range terms {
@@ -218,21 +262,26 @@ func termDesign(x []float64, width int, terms []term) (*fit.Design, error) {
 	if err := d.SetIndicatorValues(signs); err != nil {
 		return nil, err
 	}
-	n := len(x) / max(width, 1)
-	ends := make([]int, n)
+	n := len(x.ends)
+	ends := make([]int, 0, min(n, encodeChunk))
 	var idx []uint16
-	for r := range n {
-		start := len(idx)
-		for j, v := range x[r*width : (r+1)*width] {
-			if v != 0 {
+	// A chunk of rows at a time, so that only the design holds all of them.
+	for lo := 0; lo < n; lo += encodeChunk {
+		ends, idx = ends[:0], idx[:0]
+		for r := lo; r < min(lo+encodeChunk, n); r++ {
+			start := len(idx)
+			for _, j := range x.row(r) {
 				idx = append(idx, of[j]...)
 			}
+			slices.Sort(idx[start:])
+			ends = append(ends, len(idx))
 		}
-		slices.Sort(idx[start:])
-		ends[r] = len(idx)
-	}
-	if err := d.AppendRows(ends, idx, nil); err != nil {
-		return nil, err
+		if lo == 0 {
+			d.Grow(n, int(float64(len(idx))/float64(len(ends))*float64(n)*1.05))
+		}
+		if err := d.AppendRows(ends, idx, nil); err != nil {
+			return nil, err
+		}
 	}
 	return d, nil
 }
@@ -310,16 +359,13 @@ func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec 
 
 type binCount struct{ n, k int }
 
-// binCounts counts the rows and customers of each output of the one-hot matrix x (rows of width
-// outputs).
-func binCounts(x []float64, width int, y []float64) []binCount {
+// binCounts counts the rows and customers of each bin of x.
+func binCounts(x binIndex, width int, y []float64) []binCount {
 	out := make([]binCount, width)
 	for r := range y {
-		for j, v := range x[r*width : (r+1)*width] {
-			if v != 0 {
-				out[j].n++
-				out[j].k += int(y[r])
-			}
+		for _, j := range x.row(r) {
+			out[j].n++
+			out[j].k += int(y[r])
 		}
 	}
 	return out

@@ -75,11 +75,11 @@ func TestScorecardTerms(t *testing.T) {
 
 // TestTermDesign: each row's design holds the signs of the terms that hold its bins.
 func TestTermDesign(t *testing.T) {
-	x := []float64{
-		1, 0, 0, 1, // bins 0 and 3
-		0, 0, 1, 0, // bin 2
-		0, 1, 0, 0, // bin 1
-	}
+	x := binIndex{ends: []int{2, 3, 4}, idx: []uint16{
+		0, 3, // row 0: bins 0 and 3
+		2, // row 1: bin 2
+		1, // row 2: bin 1
+	}}
 	terms := []term{{1, []int{1, 2}}, {-1, []int{0}}, {1, []int{2, 3}}}
 	d, err := termDesign(x, 4, terms)
 	if err != nil {
