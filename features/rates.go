@@ -55,6 +55,12 @@ type RateOptions struct {
 	Columns []string
 	// Exclude leaves these columns out, typically the outcome column itself.
 	Exclude []string
+	// Rows, if not nil, are the rows of the frame to count, ascending (training's rows, so that
+	// they need no copy); nil means every row. The labels still have one entry per row of the frame.
+	Rows []int
+	// Derive maps a category column to a derivation (DeriveEmailDomain, DeriveTitleSeniority): its
+	// table counts each value's class (DerivedClass) instead of the value.
+	Derive map[string]string
 }
 
 func (o RateOptions) withDefaults() (RateOptions, error) {
@@ -296,9 +302,19 @@ func ComputeRates(f *Frame, labels []Label, opts RateOptions) (*RateReport, erro
 	}
 
 	rep := &RateReport{Tables: []RateTable{}}
-	closed := make([]int, 0, len(labels))
-	for i, l := range labels {
-		switch l {
+	rows := o.Rows
+	if rows == nil {
+		rows = make([]int, len(labels))
+		for i := range rows {
+			rows[i] = i
+		}
+	}
+	closed := make([]int, 0, len(rows))
+	for _, i := range rows {
+		if i < 0 || i >= len(labels) {
+			return nil, fmt.Errorf("features: rates: row %d of %d", i, len(labels))
+		}
+		switch labels[i] {
 		case Won:
 			rep.Customers++
 			closed = append(closed, i)
@@ -444,18 +460,23 @@ func (b *rateBuilder) categoryRows(c *Column) ([]RateRow, string) {
 	} else {
 		// Values are grouped once folded (see Fold), under their first spelling, trimmed.
 		index, folded := make(map[string]int), make(map[string]int)
+		derive := b.opts.Derive[c.Name]
 		for _, i := range b.closed {
 			vc := &missing
 			if c.Valid[i] {
-				j, ok := index[c.Str[i]]
+				v := c.Str[i]
+				if derive != "" {
+					v = DerivedClass(derive, v)
+				}
+				j, ok := index[v]
 				if !ok {
-					k := Fold(c.Str[i])
+					k := Fold(v)
 					if j, ok = folded[k]; !ok {
 						j = len(counts)
 						folded[k] = j
-						counts = append(counts, valueCount{value: strings.TrimSpace(c.Str[i])})
+						counts = append(counts, valueCount{value: strings.TrimSpace(v)})
 					}
-					index[c.Str[i]] = j
+					index[v] = j
 				}
 				vc = &counts[j]
 			}

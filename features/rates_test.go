@@ -604,3 +604,59 @@ func BenchmarkComputeRates(b *testing.B) {
 		})
 	}
 }
+
+// TestComputeRatesRowsAndDerive: counting some rows of a frame, a category by its derived class, gives
+// the report of a copy of those rows holding the classes (what training did before RateOptions.Rows).
+func TestComputeRatesRowsAndDerive(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 3))
+	const n = 3000
+	domains := []string{"gmail.com", "acme.com", "mit.edu", "yahoo.com", "initech.io"}
+	email := NewColumn("email", KindCategory, n)
+	visits := NewColumn("visits", KindNumber, n)
+	labels := make([]Label, n)
+	for i := range n {
+		d := rng.IntN(len(domains))
+		email.Str[i], email.Valid[i] = fmt.Sprintf("p%d@%s", i, domains[d]), i%17 != 0
+		visits.Num[i], visits.Valid[i] = float64(rng.IntN(40)), i%13 != 0
+		switch won := rng.Float64() < 0.1+0.05*float64(d)+0.01*visits.Num[i]; {
+		case i%9 == 0:
+			labels[i] = Open
+		case won:
+			labels[i] = Won
+		default:
+			labels[i] = Lost
+		}
+	}
+	f := &Frame{Columns: []*Column{email, visits}}
+	var rows []int
+	for i := range n {
+		if i%5 != 2 {
+			rows = append(rows, i)
+		}
+	}
+	got, err := ComputeRates(f, labels, RateOptions{Rows: rows, Derive: map[string]string{"email": DeriveEmailDomain}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sub := &Frame{Columns: []*Column{NewColumn("email", KindCategory, len(rows)), NewColumn("visits", KindNumber, len(rows))}}
+	subLabels := make([]Label, len(rows))
+	for r, i := range rows {
+		e, v := sub.Columns[0], sub.Columns[1]
+		e.Str[r], e.Valid[r] = DerivedClass(DeriveEmailDomain, email.Str[i]), email.Valid[i]
+		v.Num[r], v.Valid[r] = visits.Num[i], visits.Valid[i]
+		subLabels[r] = labels[i]
+	}
+	want, err := ComputeRates(sub, subLabels, RateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("rates of rows:\n%+v\nwant those of the copy:\n%+v", got, want)
+	}
+	if len(got.Tables) != 2 || got.Table("email") == nil || len(got.Table("email").Rows) > 4 {
+		t.Errorf("want a table of each column, email by its classes: %+v", got.Tables)
+	}
+	if _, err := ComputeRates(f, labels, RateOptions{Rows: []int{0, n}}); err == nil {
+		t.Error("a row past the frame: no error")
+	}
+}

@@ -208,7 +208,7 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	}
 
 	progress("conversion rates")
-	rates, err := features.ComputeRates(subFrame(f, trainRows, spec), subLabels(labels, trainRows), cfg.Rates)
+	rates, err := features.ComputeRates(f, labels, rateOptions(cfg.Rates, f, spec, trainRows))
 	if err != nil {
 		return nil, err
 	}
@@ -327,40 +327,22 @@ func subLabels(labels []features.Label, rows []int) []features.Label {
 	return out
 }
 
-// subFrame returns the used columns of f restricted to rows, derived properties as their classes.
-func subFrame(f *features.Frame, rows []int, spec *features.Spec) *features.Frame {
-	out := &features.Frame{}
+// rateOptions returns opts for the conversion-rate tables of the used columns of spec (of those
+// opts.Columns names, if it names any), counted on the given rows, derived properties by their
+// classes.
+func rateOptions(opts features.RateOptions, f *features.Frame, spec *features.Spec, rows []int) features.RateOptions {
+	used := []string{}
+	derive := map[string]string{}
 	for _, cs := range spec.Columns {
-		if !cs.Use {
-			continue
-		}
-		src := f.Column(cs.Name)
-		if src == nil {
-			continue
-		}
-		c := &features.Column{Name: src.Name, Kind: src.Kind, Valid: make([]bool, len(rows))}
-		switch src.Kind {
-		case features.KindCategory:
-			c.Str = make([]string, len(rows))
-		case features.KindFlag:
-			c.Bool = make([]bool, len(rows))
-		default:
-			c.Num = make([]float64, len(rows))
-		}
-		for r, i := range rows {
-			c.Valid[r] = src.Valid[i]
-			switch src.Kind {
-			case features.KindCategory:
-				c.Str[r] = features.DerivedClass(cs.Derive, src.Str[i])
-			case features.KindFlag:
-				c.Bool[r] = src.Bool[i]
-			default:
-				c.Num[r] = src.Num[i]
+		if cs.Use && f.Column(cs.Name) != nil && (opts.Columns == nil || slices.Contains(opts.Columns, cs.Name)) {
+			used = append(used, cs.Name)
+			if cs.Derive != "" {
+				derive[cs.Name] = cs.Derive
 			}
 		}
-		out.Columns = append(out.Columns, c)
 	}
-	return out
+	opts.Columns, opts.Rows, opts.Derive = used, rows, derive
+	return opts
 }
 
 // tierCuts returns the priority tier cut points: the quartiles of the training scores
