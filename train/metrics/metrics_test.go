@@ -320,3 +320,29 @@ func BenchmarkEvaluate(b *testing.B) {
 		Evaluate(p, y)
 	}
 }
+
+// TestAUCOfCounts: the AUC of rows given by counts per score (scores repeated, in any order) is
+// exactly the AUC of the rows written out one by one.
+func TestAUCOfCounts(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 5))
+	for trial := range 20 {
+		k := 1 + rng.IntN(30)
+		scores, pos, neg := make([]float64, k), make([]int, k), make([]int, k)
+		var rowScores []float64
+		var rowY []bool
+		for g := range k {
+			scores[g] = float64(rng.IntN(8)) / 8 // repeats on purpose
+			pos[g], neg[g] = rng.IntN(5), rng.IntN(5)
+			for range pos[g] {
+				rowScores, rowY = append(rowScores, scores[g]), append(rowY, true)
+			}
+			for range neg[g] {
+				rowScores, rowY = append(rowScores, scores[g]), append(rowY, false)
+			}
+		}
+		got, want := AUCOfCounts(scores, pos, neg), AUC(rowScores, rowY)
+		if got != want && !(math.IsNaN(got) && math.IsNaN(want)) {
+			t.Errorf("trial %d: AUCOfCounts = %v, AUC of the rows = %v", trial, got, want)
+		}
+	}
+}
