@@ -138,6 +138,9 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		n := int(rg.NumRows())
 		chunks := rg.ColumnChunks()
 		for _, lr := range readers {
+			reserve(lr.col, n, int(pf.NumRows()))
+		}
+		for _, lr := range readers {
 			if lr.index >= len(chunks) {
 				return nil, &ParseError{File: name, Row: row + 1, Column: lr.col.Name,
 					Err: fmt.Errorf("%w: row group %d has no chunk for the column", ErrCorrupt, g)}
@@ -178,6 +181,37 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		}
 	}
 	return frame, nil
+}
+
+// reserve makes room in c for n more rows, of total rows the file claims, so that the columns end
+// with the capacity of the file's rows rather than append's slack, and reading copies each one a few
+// times, not at every quarter's growth. The claim is trusted no further than twice the rows read (or
+// preallocMax), so that a footer claiming more rows than the file holds costs no more than that.
+func reserve(c *features.Column, n, total int) {
+	have, need := len(c.Valid), len(c.Valid)+n
+	if need <= cap(c.Valid) {
+		return
+	}
+	size := min(max(need, total), max(2*have, preallocMax))
+	if size < need {
+		return // a row group claiming that many rows is left to append, and checked once read
+	}
+	c.Valid = growTo(c.Valid, size)
+	switch c.Kind {
+	case features.KindCategory:
+		c.Str = growTo(c.Str, size)
+	case features.KindFlag:
+		c.Bool = growTo(c.Bool, size)
+	default:
+		c.Num = growTo(c.Num, size)
+	}
+}
+
+// growTo returns s with capacity exactly size (at least len(s)).
+func growTo[T any](s []T, size int) []T {
+	out := make([]T, len(s), max(size, len(s)))
+	copy(out, s)
+	return out
 }
 
 // leafReader appends the values of one Parquet leaf column to a frame column.

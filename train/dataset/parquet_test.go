@@ -367,3 +367,42 @@ func FuzzReadParquet(f *testing.F) {
 		}
 	})
 }
+
+// TestReserve: columns read row group by row group end with the capacity of the file's rows, and a
+// claim of more rows than were read is trusted no further than twice the rows read.
+func TestReserve(t *testing.T) {
+	tests := []struct {
+		name         string
+		total, group int // rows the footer claims, rows per row group
+		groups       int // row groups read
+		wantCap      int
+	}{
+		{"small file", 1000, 100, 10, 1000},
+		{"past the preallocation", 3*preallocMax + 7, preallocMax / 2, 7, 3*preallocMax + 7},
+		{"a footer claiming too many rows", 100 * preallocMax, preallocMax / 2, 5, 4 * preallocMax},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, kind := range []features.Kind{features.KindCategory, features.KindNumber, features.KindFlag} {
+				c := newColumn("x", kind, min(tt.total, preallocMax))
+				for g := range tt.groups {
+					n := min(tt.group, tt.total-g*tt.group)
+					reserve(c, n, tt.total)
+					c.Valid = append(c.Valid, make([]bool, n)...)
+					switch kind {
+					case features.KindCategory:
+						c.Str = append(c.Str, make([]string, n)...)
+					case features.KindNumber:
+						c.Num = append(c.Num, make([]float64, n)...)
+					default:
+						c.Bool = append(c.Bool, make([]bool, n)...)
+					}
+				}
+				data := map[features.Kind]int{features.KindCategory: cap(c.Str), features.KindNumber: cap(c.Num), features.KindFlag: cap(c.Bool)}[kind]
+				if cap(c.Valid) != tt.wantCap || data != tt.wantCap {
+					t.Errorf("%s: capacity %d (data %d) after %d rows, want %d", kind, cap(c.Valid), data, c.Len(), tt.wantCap)
+				}
+			}
+		})
+	}
+}
