@@ -213,18 +213,30 @@ func (e *Encoder) EncodeContact(c Contact, asOf time.Time, dst []float64) ([]War
 	}
 	now := UnixSeconds(asOf)
 	clear(dst)
+	for i := range e.Columns {
+		if err := e.encodeColumn(ix, i, c.Props[e.Columns[i].Property], now, dst); err != nil {
+			return nil, err
+		}
+	}
+	return e.unknown(ix, c), nil
+}
+
+// Unknown returns the warnings EncodeContact gives for c: one per property the spec does not list,
+// sorted by property (see UnknownWarning); nil when there are none, or when the encoder is invalid.
+func (e *Encoder) Unknown(c Contact) []Warning {
+	ix, err := e.index()
+	if err != nil {
+		return nil
+	}
+	return e.unknown(ix, c)
+}
+
+func (e *Encoder) unknown(ix *encoderIndex, c Contact) []Warning {
 	known := 0
 	for i := range e.Columns {
-		ce := &e.Columns[i]
-		v, ok := c.Props[ce.Property]
-		if ok {
+		if _, ok := c.Props[e.Columns[i].Property]; ok {
 			known++
 		}
-		cl, err := ce.cellOf(v, ix.missing)
-		if err != nil {
-			return nil, ce.propertyError(v, -1, err)
-		}
-		ce.put(ix.levels[i], cl, now, dst[ix.offsets[i]:ix.offsets[i+1]])
 	}
 	for _, name := range ix.ignore {
 		if _, ok := c.Props[name]; ok {
@@ -232,16 +244,60 @@ func (e *Encoder) EncodeContact(c Contact, asOf time.Time, dst []float64) ([]War
 		}
 	}
 	if known == len(c.Props) {
-		return nil, nil
+		return nil
 	}
 	var warnings []Warning
 	for name := range c.Props {
 		if !e.knows(ix, name) {
-			warnings = append(warnings, Warning{Property: name, Message: "not in the model's spec; ignored"})
+			warnings = append(warnings, UnknownWarning(name))
 		}
 	}
 	slices.SortFunc(warnings, func(a, b Warning) int { return strings.Compare(a.Property, b.Property) })
-	return warnings, nil
+	return warnings
+}
+
+// EncodeValues is EncodeContact for a contact already resolved against the encoder's columns:
+// vals[i] is the value of Columns[i].Property, the zero Value when the contact has none; len(vals)
+// must be len(Columns) and len(dst) Width (else it panics). It gives no warnings, since the caller
+// knows which properties it did not place in vals (see UnknownWarning), and allocates only for errors.
+// For the same values it writes exactly what EncodeContact writes.
+func (e *Encoder) EncodeValues(vals []Value, asOf time.Time, dst []float64) error {
+	ix, err := e.index()
+	if err != nil {
+		return err
+	}
+	if len(dst) != ix.width || len(vals) != len(e.Columns) {
+		panic(fmt.Sprintf("features: EncodeValues: len(vals) = %d, len(dst) = %d, want %d and Width() = %d", len(vals), len(dst), len(e.Columns), ix.width))
+	}
+	if asOf.IsZero() {
+		asOf = e.ReferenceTime
+	}
+	now := UnixSeconds(asOf)
+	clear(dst)
+	for i := range e.Columns {
+		if err := e.encodeColumn(ix, i, vals[i], now, dst); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// encodeColumn writes the outputs of column i for value v into their part of dst, which must be
+// zeroed: the one step of EncodeContact and EncodeValues.
+func (e *Encoder) encodeColumn(ix *encoderIndex, i int, v Value, now float64, dst []float64) error {
+	ce := &e.Columns[i]
+	cl, err := ce.cellOf(v, ix.missing)
+	if err != nil {
+		return ce.propertyError(v, -1, err)
+	}
+	ce.put(ix.levels[i], cl, now, dst[ix.offsets[i]:ix.offsets[i+1]])
+	return nil
+}
+
+// UnknownWarning is the warning for a property that the model's spec does not list, which
+// EncodeContact gives.
+func UnknownWarning(name string) Warning {
+	return Warning{Property: name, Message: "not in the model's spec; ignored"}
 }
 
 func (e *Encoder) knows(ix *encoderIndex, name string) bool {

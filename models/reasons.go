@@ -14,6 +14,8 @@ import (
 const (
 	// maxReasons is how many positive and how many negative reasons a prediction gives at most.
 	maxReasons = 5
+	// MaxReasons is how many reasons a prediction gives at most, raising and lowering together.
+	MaxReasons = 2 * maxReasons
 	// MinContribution is the smallest change to the log-odds (about 5% of the odds) a reason must
 	// make to be listed.
 	MinContribution = 0.05
@@ -107,8 +109,8 @@ func (prop *propPlan) class(v features.Value) (string, bool) {
 }
 
 // quote finds the row property k's reason quotes: a scorecard's bin, or the rate table's row of the
-// contact's value (its class for a derived property).
-func (p *plan) quote(c features.Contact, k int, s *scratch) quoted {
+// contact's value (its class for a derived property). vals are the contact's values by encoder column.
+func (p *plan) quote(vals []features.Value, k int, s *scratch) quoted {
 	prop := &p.props[k]
 	q := quoted{ri: -1}
 	if prop.rates == nil {
@@ -118,7 +120,7 @@ func (p *plan) quote(c features.Contact, k int, s *scratch) quoted {
 		q.ri = p.binRow[s.active[k]]
 		q.row = prop.rates.Rows[q.ri]
 	} else {
-		v := c.Props[prop.name]
+		v := vals[prop.col]
 		if v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
 			v = features.Value{} // the encoder reads a blank string as missing
 		}
@@ -138,8 +140,9 @@ func (p *plan) quote(c features.Contact, k int, s *scratch) quoted {
 // reasons picks the strongest honest positive and negative properties and words them. Values and
 // sentences that are not already whole strings (the contact's own value, a sentence worded when the
 // plan was made) are appended to one buffer that becomes a single string, so the words cost at most
-// one allocation however many reasons there are.
-func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
+// one allocation however many reasons there are. vals are the contact's values by encoder column.
+// The reasons are appended to out[:0] (nil: a new slice).
+func (p *plan) reasons(out []Reason, vals []features.Value, s *scratch, now time.Time) []Reason {
 	if p.overall == "" {
 		return nil
 	}
@@ -164,7 +167,7 @@ func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
 		if pos && nPos == maxReasons || !pos && nNeg == maxReasons {
 			continue
 		}
-		q := p.quote(c, k, s)
+		q := p.quote(vals, k, s)
 		if !q.ok || !Honest(s.sums[k], q.row.Rate, p.rate) {
 			continue
 		}
@@ -180,7 +183,7 @@ func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
 	if n == 0 {
 		return nil
 	}
-	out := make([]Reason, n)
+	out = slices.Grow(out[:0], n)[:n]
 	var spans [2 * maxReasons]span
 	var keys [2 * maxReasons]reasonKey
 	var keep [2 * maxReasons]bool // worded now, to be kept in the property's words
@@ -188,7 +191,7 @@ func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
 	for i, k := range picked[:n] {
 		out[i] = Reason{Property: p.props[k].name, Contribution: s.sums[k]}
 		prop := &p.props[k]
-		key, cached := p.reasonKey(c, k, &quotes[i], s.sums[k] < 0)
+		key, cached := p.reasonKey(vals, k, &quotes[i], s.sums[k] < 0)
 		if cached {
 			if w, ok := prop.words.Get(key); ok {
 				out[i].Value, out[i].Text = w.value, w.text
@@ -198,7 +201,7 @@ func (p *plan) reasons(c features.Contact, s *scratch, now time.Time) []Reason {
 			}
 			keys[i], keep[i] = key, prop.words.Len() < maxCachedReasons
 		}
-		buf = p.reason(buf, &out[i], c, k, &quotes[i], now, &spans[i])
+		buf = p.reason(buf, &out[i], vals, k, &quotes[i], now, &spans[i])
 	}
 	var all string
 	if len(buf) > 0 {
@@ -244,12 +247,12 @@ const (
 // reasonKey returns the key of property k's reason for c quoting q, and false for a reason whose
 // words are not kept: of a time (it says how long ago), of a value without a features.Key or longer
 // than maxCachedValue, or quoting no row.
-func (p *plan) reasonKey(c features.Contact, k int, q *quoted, lower bool) (reasonKey, bool) {
+func (p *plan) reasonKey(vals []features.Value, k int, q *quoted, lower bool) (reasonKey, bool) {
 	prop := &p.props[k]
 	if prop.words == nil || q.ri < 0 {
 		return reasonKey{}, false
 	}
-	v := c.Props[prop.name]
+	v := vals[prop.col]
 	if v.Kind == features.KindTime || len(v.Str) > maxCachedValue {
 		return reasonKey{}, false
 	}
@@ -308,9 +311,9 @@ const maxKeptBuffer = 16 << 10
 // reason words property k's part in the prediction, quoting q: it appends the value and the
 // sentence to buf (or, where they exist as strings already, sets r.Value and r.Text to them), records
 // where in sp, and fills r's rate fields. r.Contribution must be set. See span.fill.
-func (p *plan) reason(buf []byte, r *Reason, c features.Contact, k int, q *quoted, now time.Time, sp *span) []byte {
+func (p *plan) reason(buf []byte, r *Reason, vals []features.Value, k int, q *quoted, now time.Time, sp *span) []byte {
 	prop := &p.props[k]
-	v := c.Props[prop.name]
+	v := vals[prop.col]
 	if v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
 		v = features.Value{} // the encoder reads a blank string as missing
 	}

@@ -51,6 +51,7 @@ type plan struct {
 
 type propPlan struct {
 	name   string
+	col    int    // index of the property's column in the encoder's Columns
 	title  string // "Annual Revenue" for annual_revenue
 	rank   int    // position of name among the property names in byte order, to break ties
 	kind   features.Kind
@@ -77,11 +78,12 @@ type rowText struct {
 
 // scratch is one Predict call's working memory, pooled.
 type scratch struct {
-	x      []float64 // encoded contact
-	sums   []float64 // contribution per property
-	active []int     // per property, for a scorecard: the encoded feature of its bin
-	cands  []int     // properties that may give a reason
-	buf    []byte    // the reasons' words
+	vals   []features.Value // the contact's values by encoder column, for Predict
+	x      []float64        // encoded contact
+	sums   []float64        // contribution per property
+	active []int            // per property, for a scorecard: the encoded feature of its bin
+	cands  []int            // properties that may give a reason
+	buf    []byte           // the reasons' words
 }
 
 func (a *Artifact) getPlan() (*plan, error) {
@@ -120,13 +122,17 @@ func (a *Artifact) getPlan() (*plan, error) {
 	if !math.IsNaN(p.rate) {
 		p.overall = string(appendPercent(nil, p.rate))
 	}
+	cols := make(map[string]int, len(a.Encoder.Columns))
+	for i := range a.Encoder.Columns {
+		cols[a.Encoder.Columns[i].Property] = i
+	}
 	index := map[string]int{}
 	for j, f := range feats {
 		k, ok := index[f.Property]
 		if !ok {
 			k = len(p.props)
 			index[f.Property] = k
-			p.props = append(p.props, propPlan{name: f.Property, title: titleCase(f.Property), kind: f.Kind, derive: f.Derive, rates: tables[f.Property]})
+			p.props = append(p.props, propPlan{name: f.Property, col: cols[f.Property], title: titleCase(f.Property), kind: f.Kind, derive: f.Derive, rates: tables[f.Property]})
 		}
 		p.featProp[j] = k
 		p.engaged[j] = f.Group == features.GroupEngagement
@@ -146,9 +152,9 @@ func (a *Artifact) getPlan() (*plan, error) {
 			prop.words = memo.New[reasonKey, reasonWords](maxCachedReasons)
 		}
 	}
-	n := len(p.props)
+	n, ncols := len(p.props), len(a.Encoder.Columns)
 	p.scratch.New = func() any {
-		return &scratch{x: make([]float64, p.width), sums: make([]float64, n), active: make([]int, n), cands: make([]int, 0, n), buf: make([]byte, 0, 1024)}
+		return &scratch{vals: make([]features.Value, ncols), x: make([]float64, p.width), sums: make([]float64, n), active: make([]int, n), cands: make([]int, 0, n), buf: make([]byte, 0, 1024)}
 	}
 	// Concurrent first calls may each build a plan; they are equal, and one wins.
 	a.plan.CompareAndSwap(nil, p)
@@ -209,25 +215,55 @@ func (prop *propPlan) rowIndex(row *features.RateRow) int {
 	return -1
 }
 
-// Predict scores contact c as of asOf (the zero time means AsOf's default, the clock). Errors are the encoder's (a *features.PropertyError for a value
-// that does not fit its column) or, for an artifact that does not validate, ErrInvalidArtifact.
-// Predict is safe for concurrent use.
+// Predict scores contact c as of asOf (the zero time means AsOf's default, the clock). Errors are the
+// encoder's (a *features.PropertyError for a value that does not fit its column) or, for an artifact
+// that does not validate, ErrInvalidArtifact. Properties the model's spec does not list give warnings
+// (features.UnknownWarning). Predict is safe for concurrent use.
 func (a *Artifact) Predict(c features.Contact, asOf time.Time) (Prediction, error) {
-	asOf = AsOf(asOf)
 	p, err := a.getPlan()
 	if err != nil {
 		return Prediction{}, err
 	}
 	s := p.scratch.Get().(*scratch)
 	defer p.scratch.Put(s)
-	warnings, err := a.Encoder.EncodeContact(c, asOf, s.x)
+	defer clear(s.vals) // the pool must not keep the contact's strings alive
+	for i := range a.Encoder.Columns {
+		s.vals[i] = c.Props[a.Encoder.Columns[i].Property]
+	}
+	pred, err := a.predict(p, s, s.vals, asOf, nil)
 	if err != nil {
+		return Prediction{}, err
+	}
+	pred.Warnings = a.Encoder.Unknown(c)
+	return pred, nil
+}
+
+// PredictValues is Predict for a contact resolved against the encoder's columns: vals[i] is the
+// value of Encoder.Columns[i].Property (the zero Value when the contact has none), as a server that
+// resolves each contact once for the model and the manual rules holds it. It gives the same answer
+// as Predict without the warnings about properties the model's spec does not list, which only the
+// caller can know. len(vals) must be len(Encoder.Columns). The reasons are appended to reasons[:0]
+// (nil: a new slice), so that a caller done with them before its next call can reuse their memory;
+// MaxReasons is room for all.
+func (a *Artifact) PredictValues(vals []features.Value, asOf time.Time, reasons []Reason) (Prediction, error) {
+	p, err := a.getPlan()
+	if err != nil {
+		return Prediction{}, err
+	}
+	s := p.scratch.Get().(*scratch)
+	defer p.scratch.Put(s)
+	return a.predict(p, s, vals, asOf, reasons)
+}
+
+// predict is the one path of Predict and PredictValues.
+func (a *Artifact) predict(p *plan, s *scratch, vals []features.Value, asOf time.Time, reasons []Reason) (Prediction, error) {
+	asOf = AsOf(asOf)
+	if err := a.Encoder.EncodeValues(vals, asOf, s.x); err != nil {
 		return Prediction{}, err
 	}
 	sc := a.score(p, s.x, s)
 	pred := a.prediction(sc)
-	pred.Warnings = warnings
-	pred.Reasons = p.reasons(c, s, asOf)
+	pred.Reasons = p.reasons(reasons, vals, s, asOf)
 	return pred, nil
 }
 

@@ -316,7 +316,6 @@ func TestReasonDerived(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.property+"="+tt.value.Text(), func(t *testing.T) {
-			c := features.Contact{Props: map[string]features.Value{tt.property: tt.value}}
 			k := -1
 			for i, pp := range p.props {
 				if pp.name == tt.property {
@@ -326,10 +325,12 @@ func TestReasonDerived(t *testing.T) {
 			if k < 0 {
 				t.Fatalf("no property %q in the plan", tt.property)
 			}
+			vals := make([]features.Value, len(a.Encoder.Columns))
+			vals[p.props[k].col] = tt.value
 			r := Reason{Property: tt.property, Contribution: tt.contrib}
 			var sp span
-			q := p.quote(c, k, nil)
-			buf := p.reason(nil, &r, c, k, &q, now, &sp)
+			q := p.quote(vals, k, nil)
+			buf := p.reason(nil, &r, vals, k, &q, now, &sp)
 			sp.fill(&r, string(buf))
 			if r.Value != tt.wantValue {
 				t.Errorf("Value = %q, want %q", r.Value, tt.wantValue)
@@ -496,9 +497,10 @@ func wordReason(t *testing.T, p *plan, property string, v features.Value, contri
 		if pp.name == property {
 			r := Reason{Property: property, Contribution: contrib}
 			var sp span
-			c := features.Contact{Props: map[string]features.Value{property: v}}
-			q := p.quote(c, k, nil)
-			buf := p.reason(nil, &r, c, k, &q, time.Time{}, &sp)
+			vals := make([]features.Value, pp.col+1) // reasons read only the property's own column
+			vals[pp.col] = v
+			q := p.quote(vals, k, nil)
+			buf := p.reason(nil, &r, vals, k, &q, time.Time{}, &sp)
 			sp.fill(&r, string(buf))
 			return r
 		}

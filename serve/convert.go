@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math"
 	"strings"
-	"sync"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -15,34 +14,6 @@ import (
 	"github.com/leadscore/leadscore/models/rules"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 )
-
-// contactFromProto converts a wire contact. Unset values are left out (missing); NaN or infinite numbers
-// and out-of-range timestamps are a *features.PropertyError wrapping features.ErrNotFinite, whatever the
-// property, because no column or rule can use them.
-func contactFromProto(pc *leadscorev1.Contact) (features.Contact, error) {
-	return contactInto(pc, make(map[string]features.Value, len(pc.GetProperties())))
-}
-
-// propsPool holds property maps for contacts that live only for one call (see borrowContact). A map
-// keeps its size when cleared, so maps grown past maxPooledProps are left to the collector.
-var propsPool = sync.Pool{New: func() any { return make(map[string]features.Value, 32) }}
-
-const maxPooledProps = 256
-
-// borrowContact is contactFromProto into a pooled map; the caller must pass the contact to
-// releaseContact once nothing refers to its map any more (strings read from it may be kept), even when
-// borrowContact fails.
-func borrowContact(pc *leadscorev1.Contact) (features.Contact, error) {
-	return contactInto(pc, propsPool.Get().(map[string]features.Value))
-}
-
-// releaseContact returns the map of a contact from borrowContact to the pool.
-func releaseContact(c features.Contact) {
-	if len(c.Props) <= maxPooledProps {
-		clear(c.Props)
-		propsPool.Put(c.Props)
-	}
-}
 
 // Limits on one contact, far above what a CRM record holds, so that a hostile or broken caller gets
 // InvalidArgument naming what is too large rather than the server spending memory on it.
@@ -63,37 +34,41 @@ func clip(s string) string {
 	return s[:64] + "..."
 }
 
-// contactInto converts pc into props, which must be empty.
-func contactInto(pc *leadscorev1.Contact, props map[string]features.Value) (features.Contact, error) {
-	c := features.Contact{ID: pc.GetId(), Props: props}
+// checkSize refuses a contact with more than MaxProperties properties.
+func checkSize(pc *leadscorev1.Contact) error {
 	if n := len(pc.GetProperties()); n > MaxProperties {
-		return c, fmt.Errorf("%w: contact %q has %d properties, the limit is %d", ErrBadRequest, clip(pc.GetId()), n, MaxProperties)
+		return fmt.Errorf("%w: contact %q has %d properties, the limit is %d", ErrBadRequest, clip(pc.GetId()), n, MaxProperties)
 	}
-	for name, v := range pc.GetProperties() {
-		if len(name) > MaxPropertyName {
-			return c, &features.PropertyError{Property: clip(name), Row: -1, Value: fmt.Sprintf("a name of %d bytes, the limit is %d", len(name), MaxPropertyName), Err: ErrTooLarge}
-		}
-		switch k := v.GetKind().(type) {
-		case *leadscorev1.Value_StringValue:
-			if n := len(k.StringValue); n > MaxPropertyValue {
-				return c, &features.PropertyError{Property: name, Row: -1, Value: fmt.Sprintf("%s (%d bytes, the limit is %d)", clip(k.StringValue), n, MaxPropertyValue), Kind: features.KindCategory, Err: ErrTooLarge}
-			}
-			c.Props[name] = features.String(k.StringValue)
-		case *leadscorev1.Value_NumberValue:
-			if math.IsNaN(k.NumberValue) || math.IsInf(k.NumberValue, 0) {
-				return c, &features.PropertyError{Property: name, Row: -1, Value: fmt.Sprint(k.NumberValue), Kind: features.KindNumber, Err: features.ErrNotFinite}
-			}
-			c.Props[name] = features.Number(k.NumberValue)
-		case *leadscorev1.Value_BoolValue:
-			c.Props[name] = features.Flag(k.BoolValue)
-		case *leadscorev1.Value_TimestampValue:
-			if err := k.TimestampValue.CheckValid(); err != nil {
-				return c, &features.PropertyError{Property: name, Row: -1, Value: k.TimestampValue.String(), Kind: features.KindTime, Err: features.ErrNotFinite}
-			}
-			c.Props[name] = features.Timestamp(k.TimestampValue.AsTime())
-		}
+	return nil
+}
+
+// valueFromProto converts the wire value of property name; an unset value is missing (the zero
+// Value). A name or string over its limit is a *features.PropertyError wrapping ErrTooLarge; a NaN or
+// infinite number, or an out-of-range timestamp, one wrapping features.ErrNotFinite.
+func valueFromProto(name string, v *leadscorev1.Value) (features.Value, error) {
+	if len(name) > MaxPropertyName {
+		return features.Value{}, &features.PropertyError{Property: clip(name), Row: -1, Value: fmt.Sprintf("a name of %d bytes, the limit is %d", len(name), MaxPropertyName), Err: ErrTooLarge}
 	}
-	return c, nil
+	switch k := v.GetKind().(type) {
+	case *leadscorev1.Value_StringValue:
+		if n := len(k.StringValue); n > MaxPropertyValue {
+			return features.Value{}, &features.PropertyError{Property: name, Row: -1, Value: fmt.Sprintf("%s (%d bytes, the limit is %d)", clip(k.StringValue), n, MaxPropertyValue), Kind: features.KindCategory, Err: ErrTooLarge}
+		}
+		return features.String(k.StringValue), nil
+	case *leadscorev1.Value_NumberValue:
+		if math.IsNaN(k.NumberValue) || math.IsInf(k.NumberValue, 0) {
+			return features.Value{}, &features.PropertyError{Property: name, Row: -1, Value: fmt.Sprint(k.NumberValue), Kind: features.KindNumber, Err: features.ErrNotFinite}
+		}
+		return features.Number(k.NumberValue), nil
+	case *leadscorev1.Value_BoolValue:
+		return features.Flag(k.BoolValue), nil
+	case *leadscorev1.Value_TimestampValue:
+		if err := k.TimestampValue.CheckValid(); err != nil {
+			return features.Value{}, &features.PropertyError{Property: name, Row: -1, Value: k.TimestampValue.String(), Kind: features.KindTime, Err: features.ErrNotFinite}
+		}
+		return features.Timestamp(k.TimestampValue.AsTime()), nil
+	}
+	return features.Value{}, nil
 }
 
 // PropertiesFromJSON converts contact properties decoded from JSON into wire values, through
@@ -179,24 +154,39 @@ func finite(xs ...float64) bool {
 	return true
 }
 
+// answer is the memory of one answer to a contact, allocated at once: the response, its manual score,
+// and room for every reason and the rule hits of most rules files. Only its response escapes.
+type answer struct {
+	resp    leadscorev1.PredictResponse
+	manual  leadscorev1.ManualScore
+	reasons [models.MaxReasons]*leadscorev1.Reason
+	reason  [models.MaxReasons]leadscorev1.Reason
+	hits    [answerHits]*leadscorev1.RuleHit
+}
+
+// answerHits is the room for rule hits in an answer: testdata/rules.yaml has 25 rules and exclusions.
+const answerHits = 32
+
 // predictionToProto converts a prediction. A non-finite number anywhere is an error: a response never
 // carries NaN.
 func predictionToProto(name string, version int, contactID string, p models.Prediction) (*leadscorev1.PredictResponse, error) {
+	return new(answer).prediction(name, version, contactID, p)
+}
+
+// prediction is predictionToProto into a's memory; it returns &a.resp.
+func (a *answer) prediction(name string, version int, contactID string, p models.Prediction) (*leadscorev1.PredictResponse, error) {
 	if !finite(p.Probability) || p.Probability < 0 || p.Probability > 1 {
 		return nil, fmt.Errorf("serve: model %s version %d gave probability %v", name, version, p.Probability)
 	}
-	resp := &leadscorev1.PredictResponse{
-		Model:           name,
-		ModelVersion:    int64(version),
-		Probability:     p.Probability,
-		Priority:        priorityToProto(p.Priority),
-		FitGrade:        p.FitGrade,
-		EngagementLevel: int32(p.EngagementLevel),
-		ContactId:       contactID,
-		Reasons:         make([]*leadscorev1.Reason, len(p.Reasons)),
+	resp := &a.resp
+	resp.Model, resp.ModelVersion, resp.Probability, resp.Priority = name, int64(version), p.Probability, priorityToProto(p.Priority)
+	resp.FitGrade, resp.EngagementLevel, resp.ContactId = p.FitGrade, int32(p.EngagementLevel), contactID
+	ptrs, reasons := a.reasons[:0:0], a.reason[:0:0]
+	if n := len(p.Reasons); n <= len(a.reasons) {
+		ptrs, reasons = a.reasons[:n:n], a.reason[:n:n]
+	} else {
+		ptrs, reasons = make([]*leadscorev1.Reason, n), make([]leadscorev1.Reason, n)
 	}
-	// One backing array for all the messages of a kind: one allocation instead of one per message.
-	reasons := make([]leadscorev1.Reason, len(p.Reasons))
 	for i, r := range p.Reasons {
 		if !finite(r.Contribution, r.ConversionRate) {
 			return nil, fmt.Errorf("serve: model %s version %d gave a non-finite reason for %q", name, version, r.Property)
@@ -204,8 +194,9 @@ func predictionToProto(name string, version int, contactID string, p models.Pred
 		pr := &reasons[i]
 		pr.Property, pr.Value, pr.Contribution, pr.ConversionRate, pr.Contacts, pr.Text =
 			r.Property, r.Value, r.Contribution, r.ConversionRate, int64(r.Contacts), r.Text
-		resp.Reasons[i] = pr
+		ptrs[i] = pr
 	}
+	resp.Reasons = ptrs
 	if len(p.Warnings) > 0 {
 		warnings := make([]leadscorev1.Warning, len(p.Warnings))
 		resp.Warnings = make([]*leadscorev1.Warning, len(p.Warnings))
@@ -221,12 +212,12 @@ func predictionToProto(name string, version int, contactID string, p models.Pred
 // package keeps details (the details of up to 256 values).
 const maxSharedHits = 256
 
-// manualToProto converts a rules result of lr's rules; a non-finite score is an error. A rule hit
+// manualToProto converts a rules result of lr's rules into a's memory; a non-finite score is an error. A rule hit
 // with the same rule, outcome and detail as an earlier answer's is that answer's message, shared:
 // messages are only read once made (gRPC marshals answers concurrently, which is safe for messages
 // nobody writes), and most rule hits repeat, as the rules package words each value once. The others
 // share one backing array. r.Groups becomes the answer's, so r must not be used afterwards.
-func (lr *loadedRules) manualToProto(r rules.Result) (*leadscorev1.ManualScore, error) {
+func (lr *loadedRules) manualToProto(r rules.Result, a *answer) (*leadscorev1.ManualScore, error) {
 	if !finite(r.Total) {
 		return nil, fmt.Errorf("serve: rules gave score %v", r.Total)
 	}
@@ -235,21 +226,20 @@ func (lr *loadedRules) manualToProto(r rules.Result) (*leadscorev1.ManualScore, 
 			return nil, fmt.Errorf("serve: rules gave group %s score %v", g, pts)
 		}
 	}
-	m := &leadscorev1.ManualScore{
-		Score:           r.Total,
-		Stage:           stageToProto(r.Stage),
-		FitGrade:        r.FitGrade,
-		EngagementLevel: int32(r.EngagementLevel),
-		Excluded:        r.Excluded,
-		ExcludedBy:      r.ExcludedBy,
-	}
+	m := &a.manual
+	m.Score, m.Stage, m.FitGrade, m.EngagementLevel = r.Total, stageToProto(r.Stage), r.FitGrade, int32(r.EngagementLevel)
+	m.Excluded, m.ExcludedBy = r.Excluded, r.ExcludedBy
 	if len(r.Groups) > 0 {
 		m.Groups = r.Groups
 	}
 	if len(r.Hits) == 0 {
 		return m, nil
 	}
-	m.Hits = make([]*leadscorev1.RuleHit, len(r.Hits))
+	if n := len(r.Hits); n <= len(a.hits) {
+		m.Hits = a.hits[:n:n]
+	} else {
+		m.Hits = make([]*leadscorev1.RuleHit, n)
+	}
 	var fresh []leadscorev1.RuleHit // one allocation for the hits not shared
 	for i, h := range r.Hits {
 		if !finite(h.Points) {

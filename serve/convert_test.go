@@ -56,7 +56,7 @@ func TestStageToProto(t *testing.T) {
 	}
 }
 
-// TestPredictPooledContacts checks that contacts converted into pooled maps carry nothing from one call
+// TestPredictPooledContacts checks that contacts converted into pooled rows carry nothing from one call
 // to the next: contacts with different properties, scored in turn and at once from several goroutines,
 // each get the answer they get alone on a new server (run with -race to check the sharing too).
 func TestPredictPooledContacts(t *testing.T) {
@@ -72,16 +72,18 @@ func TestPredictPooledContacts(t *testing.T) {
 		return &leadscorev1.PredictRequest{Model: "lead", Contact: c, AsOf: timestamppb.New(fixtureAsOf)}
 	}
 
-	// Expected answers: each contact alone, converted without the pool.
+	// Expected answers: each contact alone, converted into a row of its own, not a pooled one.
 	vs := fx.reg.snap.Load().models["lead"].versions[0]
+	b := vs.bindingFor(fx.reg.rules.Load())
 	want := make([]*leadscorev1.PredictResponse, len(contacts))
 	for i, pc := range contacts {
-		c, err := contactFromProto(pc)
-		if err != nil {
-			t.Fatal(err)
+		r := new(row)
+		err := r.fill(b, pc)
+		if err == nil {
+			want[i], err = srv.scoreRow(vs, b, pc, r, fixtureAsOf, false)
 		}
 		// want stays nil for bad: scoring it must fail every time.
-		if want[i], err = srv.scoreContact(vs, fx.reg.rules.Load(), c, fixtureAsOf, false); (err != nil) != (pc == bad) {
+		if (err != nil) != (pc == bad) {
 			t.Fatalf("contact %d alone: %v", i, err)
 		}
 	}

@@ -281,3 +281,25 @@ func sampleContact() *leadscorev1.Contact {
 		"unsubscribed": flag(false),
 	}}
 }
+
+// contactFromProto converts a wire contact into a contact with a property map, as the server's values
+// (valueFromProto), for tests that score it through the map path (models.Artifact.Predict) to check
+// the server's answer, which converts it into a row (borrowRow). Unset values are left out (missing); NaN or infinite numbers and out-of-range
+// timestamps are a *features.PropertyError wrapping features.ErrNotFinite, whatever the property,
+// because no column or rule can use them.
+func contactFromProto(pc *leadscorev1.Contact) (features.Contact, error) {
+	c := features.Contact{ID: pc.GetId(), Props: make(map[string]features.Value, len(pc.GetProperties()))}
+	if err := checkSize(pc); err != nil {
+		return c, err
+	}
+	for name, v := range pc.GetProperties() {
+		fv, err := valueFromProto(name, v)
+		if err != nil {
+			return c, err
+		}
+		if !fv.Missing() {
+			c.Props[name] = fv
+		}
+	}
+	return c, nil
+}

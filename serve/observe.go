@@ -14,6 +14,7 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
+	"github.com/leadscore/leadscore/internal/memo"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 )
 
@@ -28,6 +29,47 @@ type requestMetrics struct {
 	requests *prometheus.CounterVec   // method, model, version, label, code
 	latency  *prometheus.HistogramVec // method, model, version, label
 	contacts *prometheus.CounterVec   // model, version
+	// series holds the metrics of the label values seen, so that a call finds its three series with
+	// one lookup instead of three hashings of five label values (the first maxSeries; the rest are
+	// looked up each time).
+	series *memo.Map[seriesKey, *series]
+}
+
+// seriesKey is the label values of one call's metrics; version 0 is "".
+type seriesKey struct {
+	method, model, label string
+	version              int64
+	code                 codes.Code
+}
+
+// series are one call's metrics.
+type series struct {
+	requests prometheus.Counter
+	latency  prometheus.Observer
+	contacts prometheus.Counter // nil unless the code is OK
+}
+
+// maxSeries bounds requestMetrics.series: 4 methods of a few models, versions and labels, by code.
+const maxSeries = 1024
+
+// seriesOf returns the metrics of a call with the label values of k.
+func (rm *requestMetrics) seriesOf(k seriesKey) *series {
+	if sr, ok := rm.series.Get(k); ok {
+		return sr
+	}
+	version := ""
+	if k.version != 0 {
+		version = strconv.FormatInt(k.version, 10)
+	}
+	sr := &series{
+		requests: rm.requests.WithLabelValues(k.method, k.model, version, k.label, k.code.String()),
+		latency:  rm.latency.WithLabelValues(k.method, k.model, version, k.label),
+	}
+	if k.code == codes.OK {
+		sr.contacts = rm.contacts.WithLabelValues(k.model, version)
+	}
+	rm.series.Add(k, sr)
+	return sr
 }
 
 func newRequestMetrics(reg prometheus.Registerer) (*requestMetrics, error) {
@@ -45,6 +87,7 @@ func newRequestMetrics(reg prometheus.Registerer) (*requestMetrics, error) {
 			Name: "leadscore_contacts_scored_total",
 			Help: "Contacts scored, by model and version.",
 		}, []string{"model", "version"}),
+		series: memo.New[seriesKey, *series](maxSeries),
 	}
 	for _, c := range []prometheus.Collector{m.requests, m.latency, m.contacts} {
 		if err := reg.Register(c); err != nil {
@@ -82,8 +125,12 @@ func callOf(method string, req, resp any) (ci callInfo, ok bool) {
 	return ci, true
 }
 
-// observeUnary records every scoring call in the metrics and the request log.
+// observeUnary records every scoring call in the metrics and the request log. It is releaseUnary as
+// well (one interceptor less for every call): the call's slot is freed once it is recorded.
 func (s *Server) observeUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
+	if sl, ok := ctx.Value(slotKey{}).(*slot); ok {
+		defer sl.done()
+	}
 	start := time.Now()
 	resp, err := h(ctx, req)
 	if ci, ok := callOf(methodName(info.FullMethod), req, resp); ok {
@@ -104,21 +151,22 @@ func methodName(full string) string {
 
 // observe records one call: metrics with known names only, and the request log when sampled.
 func (s *Server) observe(ci callInfo, code codes.Code, took time.Duration) {
-	model, version, label := "", "", ""
+	k := seriesKey{method: ci.method, code: code}
 	if m := s.reg.snap.Load().models[ci.model]; m != nil {
-		model = ci.model
+		k.model = ci.model
 		if ci.version != 0 && m.find(int(ci.version)) != nil {
-			version = strconv.FormatInt(ci.version, 10)
+			k.version = ci.version
 		}
 		if _, ok := m.labels[ci.label]; ok {
-			label = ci.label
+			k.label = ci.label
 		}
 	}
 	if rm := s.reqMetrics; rm != nil {
-		rm.requests.WithLabelValues(ci.method, model, version, label, code.String()).Inc()
-		rm.latency.WithLabelValues(ci.method, model, version, label).Observe(took.Seconds())
-		if code == codes.OK {
-			rm.contacts.WithLabelValues(model, version).Add(float64(ci.contacts))
+		sr := rm.seriesOf(k)
+		sr.requests.Inc()
+		sr.latency.Observe(took.Seconds())
+		if sr.contacts != nil {
+			sr.contacts.Add(float64(ci.contacts))
 		}
 	}
 	if s.reqLog != nil && (code != codes.OK || s.sampled()) {

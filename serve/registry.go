@@ -101,6 +101,7 @@ type versionState struct {
 	columns  map[string]bool // the properties the artifact's spec lists, used or not
 	used     []string        // the properties the model reads, sorted
 	reason   string
+	bound    atomic.Pointer[binding] // the layout of the rows of its last rules (see bindingFor)
 }
 
 // loadedRules is a parsed rules file and the properties it reads.

@@ -85,14 +85,13 @@ func (s *Server) restCall(r *http.Request, method string, req any, h grpc.UnaryH
 	}
 	full := fullMethod(method)
 	if s.limit > 0 {
-		release, err := s.tryAcquire()
-		if err != nil {
+		if err := s.tryAcquire(); err != nil {
 			if s.shed != nil {
 				s.shed.WithLabelValues(full).Inc()
 			}
 			return nil, status.Error(codes.ResourceExhausted, err.Error())
 		}
-		sl := &slot{release: release, stop: func() bool { return true }}
+		sl := &slot{s: s, stop: func() bool { return true }}
 		defer sl.free()
 		ctx = context.WithValue(ctx, slotKey{}, sl)
 	}

@@ -71,19 +71,27 @@ type Server struct {
 
 var _ leadscorev1.LeadScoringServer = (*Server)(nil)
 
-// tryAcquire takes a concurrency slot without waiting; the caller must call the returned release.
-func (s *Server) tryAcquire() (release func(), err error) {
+// tryAcquire takes a concurrency slot without waiting; the caller must give it back with
+// releaseSlot.
+func (s *Server) tryAcquire() error {
 	if s.limit <= 0 {
-		return func() {}, nil
+		return nil
 	}
 	for {
 		n := s.inflight.Load()
 		if n >= s.limit {
-			return nil, ErrOverloaded
+			return ErrOverloaded
 		}
 		if s.inflight.CompareAndSwap(n, n+1) {
-			return func() { s.inflight.Add(-1) }, nil
+			return nil
 		}
+	}
+}
+
+// releaseSlot gives back a slot tryAcquire took.
+func (s *Server) releaseSlot() {
+	if s.limit > 0 {
+		s.inflight.Add(-1)
 	}
 }
 
@@ -104,14 +112,13 @@ func (s *Server) admit(ctx context.Context, info *tap.Info) (context.Context, er
 	if s.tokens.on() && s.tokenIn(info.Header) != nil {
 		return ctx, nil
 	}
-	release, err := s.tryAcquire()
-	if err != nil {
+	if err := s.tryAcquire(); err != nil {
 		if s.shed != nil {
 			s.shed.WithLabelValues(info.FullMethodName).Inc()
 		}
 		return ctx, status.Error(codes.ResourceExhausted, err.Error())
 	}
-	sl := &slot{release: release}
+	sl := &slot{s: s}
 	sl.stop = context.AfterFunc(ctx, sl.free)
 	return context.WithValue(ctx, slotKey{}, sl), nil
 }
@@ -119,26 +126,30 @@ func (s *Server) admit(ctx context.Context, info *tap.Info) (context.Context, er
 // slot is one admitted call's concurrency slot, freed once: by releaseUnary, or when the stream ends
 // for a call that never reached its handler (a message that did not arrive or decode).
 type slot struct {
-	freed   atomic.Bool
-	release func()
-	stop    func() bool // stops the fallback, so that a call freed by releaseUnary costs no goroutine
+	freed atomic.Bool
+	s     *Server
+	stop  func() bool // stops the fallback, so that a call freed by releaseUnary costs no goroutine
 }
 
 func (sl *slot) free() {
 	if sl.freed.CompareAndSwap(false, true) {
-		sl.release()
+		sl.s.releaseSlot()
 	}
 }
 
 type slotKey struct{}
 
-// releaseUnary frees the call's slot (see admit) when its handler returns.
+// done frees an admitted call's slot as its handler returns, and stops the fallback.
+func (sl *slot) done() {
+	sl.stop()
+	sl.free()
+}
+
+// releaseUnary frees the call's slot (see admit) when its handler returns; observeUnary does it
+// instead when there is one.
 func releaseUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
 	if sl, ok := ctx.Value(slotKey{}).(*slot); ok {
-		defer func() {
-			sl.stop()
-			sl.free()
-		}()
+		defer sl.done()
 	}
 	return h(ctx, req)
 }
@@ -176,56 +187,62 @@ func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, p
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
-	// scoreContact keeps nothing of the contact's map past the call: the response holds only strings.
-	c, err := borrowContact(pc)
-	defer releaseContact(c)
+	b := vs.bindingFor(lr)
+	// The answer keeps nothing of the row past the call but strings.
+	r, err := borrowRow(b, pc)
+	defer r.release()
 	if err != nil {
 		return nil, err
 	}
-	return s.scoreContact(vs, lr, c, asOf, omitHits)
+	return s.scoreRow(vs, b, pc, r, asOf, omitHits)
 }
 
-// scoreContact scores a converted contact.
-func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Contact, asOf time.Time, omitHits bool) (*leadscorev1.PredictResponse, error) {
+// scoreRow scores contact pc converted into r by b.
+func (s *Server) scoreRow(vs *versionState, b *binding, pc *leadscorev1.Contact, r *row, asOf time.Time, omitHits bool) (*leadscorev1.PredictResponse, error) {
 	if s.opts.Strict {
-		if err := unknownProperty(c, vs, lr); err != nil {
+		if err := unknownProperty(pc, vs, r.unknown); err != nil {
 			return nil, err
 		}
 	}
-	present := presentCount(c, vs)
+	present := r.present(b)
 	if present == 0 && !s.opts.Lenient {
 		return nil, fmt.Errorf("%w: contact %q has none of the %d properties model %s reads (%s); check the field mapping (lenient mode scores it anyway)",
-			ErrBadRequest, clip(c.ID), len(vs.used), vs.artifact.Name, listSome(vs.used, c))
+			ErrBadRequest, clip(pc.GetId()), len(vs.used), vs.artifact.Name, listSome(vs, b, r))
 	}
-	a := vs.artifact
-	p, err := a.Predict(c, asOf)
+	p, err := vs.artifact.PredictValues(r.vals[:b.ncols], asOf, r.reasons)
 	if err != nil {
 		return nil, err
+	}
+	if cap(p.Reasons) > 0 {
+		r.reasons = p.Reasons // their memory serves the next call: the answer copies them
+	}
+	if len(r.unknown) > 0 {
+		// The warnings models.Artifact.Predict gives: properties neither the spec nor the rules know.
+		p.Warnings = make([]features.Warning, len(r.unknown))
+		slices.Sort(r.unknown)
+		for i, name := range r.unknown {
+			p.Warnings[i] = features.UnknownWarning(name)
+		}
 	}
 	if 2*present < len(vs.used) {
 		p.Warnings = append(p.Warnings, features.Warning{Message: fmt.Sprintf(
 			"the contact has %d of the %d properties the model reads; %d are missing (%s): a field mapping may be wrong",
-			present, len(vs.used), len(vs.used)-present, listSome(vs.used, c))})
+			present, len(vs.used), len(vs.used)-present, listSome(vs, b, r))})
 	}
-	if lr != nil {
-		// A property the rules read is not unknown, even when the model does not use it.
-		p.Warnings = slices.DeleteFunc(p.Warnings, func(w features.Warning) bool {
-			return lr.props[w.Property] && !vs.columns[w.Property]
-		})
-	}
-	resp, err := predictionToProto(a.Name, vs.version, c.ID, p)
+	ans := new(answer)
+	resp, err := ans.prediction(vs.artifact.Name, vs.version, pc.GetId(), p)
 	if err != nil {
 		return nil, err
 	}
-	if lr != nil {
+	if lr := b.rules; lr != nil {
 		if omitHits {
 			// The same result without Hits, and without wording them.
-			resp.Manual, err = lr.manualToProto(lr.rules.Summary(c, asOf))
+			resp.Manual, err = lr.manualToProto(lr.rules.SummaryValues(r.rules, asOf), ans)
 		} else {
 			// The hits are copied into the answer, so their memory serves the next call.
 			buf := hitsPool.Get().(*[]rules.Hit)
-			res := lr.rules.ScoreInto(*buf, c, asOf)
-			resp.Manual, err = lr.manualToProto(res)
+			res := lr.rules.ScoreValues(*buf, r.rules, asOf)
+			resp.Manual, err = lr.manualToProto(res, ans)
 			clear(res.Hits) // the pool must not keep the details alive
 			*buf = res.Hits[:0]
 			hitsPool.Put(buf)
@@ -237,25 +254,14 @@ func (s *Server) scoreContact(vs *versionState, lr *loadedRules, c features.Cont
 	return resp, nil
 }
 
-// hitsPool holds the rule hits of calls being scored (see scoreContact).
+// hitsPool holds the rule hits of calls being scored (see scoreRow).
 var hitsPool = sync.Pool{New: func() any { return new([]rules.Hit) }}
 
-// presentCount is how many of the properties the model reads the contact has a value for.
-func presentCount(c features.Contact, vs *versionState) int {
-	n := 0
-	for _, name := range vs.used {
-		if v, ok := c.Props[name]; ok && !v.Missing() {
-			n++
-		}
-	}
-	return n
-}
-
-// listSome names up to five of the properties in used that c has no value for.
-func listSome(used []string, c features.Contact) string {
+// listSome names up to five of the properties the model reads that the contact has no value for.
+func listSome(vs *versionState, b *binding, r *row) string {
 	var missing []string
-	for _, name := range used {
-		if v, ok := c.Props[name]; !ok || v.Missing() {
+	for k, name := range vs.used {
+		if r.vals[b.used[k]].Missing() {
 			if len(missing) == 5 {
 				missing = append(missing, "...")
 				break
@@ -266,20 +272,19 @@ func listSome(used []string, c features.Contact) string {
 	return strings.Join(missing, ", ")
 }
 
-// unknownProperty returns a *features.PropertyError for the first (by name) property that neither the
-// model's spec nor the rules list.
-func unknownProperty(c features.Contact, vs *versionState, lr *loadedRules) error {
-	var unknown []string
-	for name := range c.Props {
-		if !vs.columns[name] && (lr == nil || !lr.props[name]) {
-			unknown = append(unknown, name)
+// unknownProperty returns a *features.PropertyError for the first (by name) of the contact's unknown
+// properties (neither the rules nor the model know them) that the model's spec does not list either.
+func unknownProperty(pc *leadscorev1.Contact, vs *versionState, unknown []string) error {
+	var name string
+	for _, u := range unknown {
+		if !vs.columns[u] && (name == "" || u < name) {
+			name = u
 		}
 	}
-	if len(unknown) == 0 {
+	if name == "" {
 		return nil
 	}
-	name := slices.Min(unknown)
-	v := c.Props[name]
+	v, _ := valueFromProto(name, pc.GetProperties()[name])
 	return &features.PropertyError{Property: name, Row: -1, Value: v.Text(), Kind: v.Kind, Err: ErrUnknownProperty}
 }
 
@@ -365,11 +370,10 @@ func (s *Server) PredictStream(stream leadscorev1.LeadScoring_PredictStreamServe
 }
 
 func (s *Server) streamOne(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {
-	release, err := s.tryAcquire()
-	if err != nil {
+	if err := s.tryAcquire(); err != nil {
 		return nil, err
 	}
-	defer release()
+	defer s.releaseSlot()
 	return s.predict(ctx, req)
 }
 

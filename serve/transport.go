@@ -160,7 +160,12 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	}
 	s.opts.RequestLogSample = opts.RequestLogSample
 	s.reqLog = opts.RequestLog
-	unary := []grpc.UnaryServerInterceptor{releaseUnary}
+	var unary []grpc.UnaryServerInterceptor
+	if opts.Metrics == nil && opts.RequestLog == nil {
+		unary = append(unary, releaseUnary)
+	} else {
+		unary = append(unary, s.observeUnary) // which frees the slot too
+	}
 	stream := []grpc.StreamServerInterceptor{}
 	var pm *grpcprom.ServerMetrics
 	if opts.Metrics != nil {
@@ -175,7 +180,7 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		if err := opts.Metrics.Register(pm); err != nil {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
-		unary = append(unary, s.observeUnary, pm.UnaryServerInterceptor())
+		unary = append(unary, pm.UnaryServerInterceptor())
 		stream = append(stream, pm.StreamServerInterceptor())
 		// Calls shed at the door never reach the interceptors above.
 		s.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -185,9 +190,6 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		if err := opts.Metrics.Register(s.shed); err != nil {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
-	}
-	if opts.Metrics == nil && opts.RequestLog != nil {
-		unary = append(unary, s.observeUnary)
 	}
 	unary = append(unary, s.recoverUnary)
 	stream = append(stream, s.recoverStream)

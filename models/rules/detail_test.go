@@ -64,10 +64,12 @@ func referenceShow(property string, v features.Value) string {
 
 // referenceDetails words every hit Score should list for c with referenceDetail.
 func referenceDetails(r *Rules, c features.Contact, at time.Time) []string {
+	vals := r.resolve(c)
+	defer release(vals)
 	var out []string
 	for i := range r.Exclusions {
 		x := &r.Exclusions[i]
-		ok, _, failed := matchAll(x.Criteria, c, at, nil)
+		ok, _, failed := matchAll(x.Criteria, *vals, at, nil)
 		out = append(out, referenceDetail(x, c, at, ok, failed, nil, 1))
 		if ok {
 			return out
@@ -75,7 +77,7 @@ func referenceDetails(r *Rules, c features.Contact, at time.Time) []string {
 	}
 	for i := range r.Rules {
 		rule := &r.Rules[i]
-		ok, factor, failed := matchAll(rule.Criteria, c, at, nil)
+		ok, factor, failed := matchAll(rule.Criteria, *vals, at, nil)
 		var band *Range
 		if ok && len(rule.Ranges) > 0 {
 			if b := rule.band(c.Props[rule.Property]); b >= 0 {

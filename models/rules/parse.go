@@ -378,6 +378,7 @@ func (p *parser) file(data []byte, doc *yaml.Node) *Rules {
 			}
 		}
 	}
+	r.bind()
 	return r
 }
 

@@ -38,6 +38,8 @@ type Rules struct {
 
 	fit, engagement int   // 1 + the index into Groups of the group with grades, levels; 0 when none
 	groupIndex      []int // for each rule, the index into Groups of its group; -1 when none
+	// props is Properties(); each criterion and range rule reads its property at its slot in it.
+	props []string
 }
 
 // None returns rules that score every contact 0 and exclude none: a manual side that ranks contacts in
@@ -75,6 +77,7 @@ type Rule struct {
 	Ranges   []Range
 	Criteria []Criterion // combined with AND
 	Line     int
+	slot     int      // index of Property in the rules' Properties(), for a range rule; set by Parse
 	bands    []string // for each range, ", in " and its description: Score's wording, set once by Parse
 	// details holds the details Score worded for the rule, by the one value that decides it; nil for
 	// rules whose detail depends on more (see cacheDetails). Set by Parse.
@@ -121,6 +124,7 @@ func (d Decay) String() string {
 type Criterion struct {
 	Property string
 	Line     int
+	slot     int // index of Property in the rules' Properties(); set by Parse
 	ops      []op
 	desc     string // String, computed once by Parse
 	wanted   string // ", wanted " and desc: Score's wording of a miss, set once by Parse
@@ -173,8 +177,16 @@ func (rg Range) String() string {
 	return bounds{lo: rg.Lo, hi: rg.Hi, loIncl: rg.LoIncl, hiIncl: rg.HiIncl}.String()
 }
 
-// Properties returns the contact properties the rules and exclusions read, sorted and without repeats.
+// Properties returns the contact properties the rules and exclusions read, sorted and without repeats:
+// the order of the values ScoreValues and SummaryValues take.
 func (r *Rules) Properties() []string {
+	if r.props != nil {
+		return slices.Clone(r.props)
+	}
+	return r.properties()
+}
+
+func (r *Rules) properties() []string {
 	var names []string
 	for _, list := range [][]Rule{r.Exclusions, r.Rules} {
 		for _, rule := range list {
@@ -188,6 +200,25 @@ func (r *Rules) Properties() []string {
 	}
 	slices.Sort(names)
 	return slices.Compact(names)
+}
+
+// bind sets props and the slot of every criterion and range rule.
+func (r *Rules) bind() {
+	r.props = r.properties()
+	if r.props == nil {
+		r.props = []string{}
+	}
+	for _, list := range [][]Rule{r.Exclusions, r.Rules} {
+		for i := range list {
+			rule := &list[i]
+			if rule.Property != "" {
+				rule.slot, _ = slices.BinarySearch(r.props, rule.Property)
+			}
+			for j := range rule.Criteria {
+				rule.Criteria[j].slot, _ = slices.BinarySearch(r.props, rule.Criteria[j].Property)
+			}
+		}
+	}
 }
 
 // CheckColumns checks the rules against the columns a model or a data file has, by name and kind. A

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"slices"
 	"strconv"
 	"sync"
@@ -45,22 +46,65 @@ type Hit struct {
 // sets them. The hits' details that were worded in this call are parts of one string, so keeping any
 // of them keeps all; a detail already worded for the same value is shared with earlier calls.
 func (r *Rules) Score(c features.Contact, at time.Time) Result {
-	return r.score(c, at, true, nil)
+	return r.scoreContact(c, at, true)
 }
 
-// ScoreInto is Score with the hits appended to hits[:0], so that a caller that is done with them
-// before its next call can reuse their memory.
+// ScoreInto is ScoreValues for a contact: Score with the hits appended to hits[:0].
 func (r *Rules) ScoreInto(hits []Hit, c features.Contact, at time.Time) Result {
-	return r.score(c, at, true, hits[:0])
+	vals := r.resolve(c)
+	defer release(vals)
+	return r.score(*vals, at, true, hits[:0])
 }
 
 // Summary is Score without Hits: the same total, groups, stage, grade and level, faster, for scoring
 // many contacts.
 func (r *Rules) Summary(c features.Contact, at time.Time) Result {
-	return r.score(c, at, false, nil)
+	return r.scoreContact(c, at, false)
 }
 
-func (r *Rules) score(c features.Contact, at time.Time, explain bool, hits []Hit) Result {
+// ScoreValues is Score for a contact resolved against the rules' properties: vals[i] is the value of
+// Properties()[i] (the zero Value when the contact has none), as a server that resolves each contact
+// once for the model and the rules holds it; len(vals) must be len(Properties()). The hits are
+// appended to hits[:0], so that a caller done with them before its next call can reuse their memory.
+func (r *Rules) ScoreValues(hits []Hit, vals []features.Value, at time.Time) Result {
+	return r.score(vals, at, true, hits[:0])
+}
+
+// SummaryValues is Summary for a contact resolved as ScoreValues takes it.
+func (r *Rules) SummaryValues(vals []features.Value, at time.Time) Result {
+	return r.score(vals, at, false, nil)
+}
+
+func (r *Rules) scoreContact(c features.Contact, at time.Time, explain bool) Result {
+	vals := r.resolve(c)
+	defer release(vals)
+	return r.score(*vals, at, explain, nil)
+}
+
+// valuesPool holds the values of contacts being scored by Score, ScoreInto and Summary.
+var valuesPool = sync.Pool{New: func() any { return new([]features.Value) }}
+
+// resolve reads c's values of the rules' properties into a pooled slice; the caller must release it.
+func (r *Rules) resolve(c features.Contact) *[]features.Value {
+	vals := valuesPool.Get().(*[]features.Value)
+	*vals = slices.Grow((*vals)[:0], len(r.props))[:len(r.props)]
+	for i, name := range r.props {
+		(*vals)[i] = c.Props[name]
+	}
+	return vals
+}
+
+func release(vals *[]features.Value) {
+	clear(*vals) // the pool must not keep the contact's strings alive
+	valuesPool.Put(vals)
+}
+
+// score scores the contact whose values cvals holds (see ScoreValues); explain lists the hits,
+// appended to hits (nil: a new slice).
+func (r *Rules) score(cvals []features.Value, at time.Time, explain bool, hits []Hit) Result {
+	if len(cvals) != len(r.props) {
+		panic(fmt.Sprintf("rules: %d values for %d properties", len(cvals), len(r.props)))
+	}
 	if at.IsZero() {
 		at = time.Now()
 	}
@@ -80,7 +124,7 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool, hits []Hit
 		if explain {
 			vals = w.values(len(x.Criteria))
 		}
-		ok, _, failed := matchAll(x.Criteria, c, at, vals)
+		ok, _, failed := matchAll(x.Criteria, cvals, at, vals)
 		if explain {
 			res.Hits = append(res.Hits, Hit{Rule: x.Name, Exclusion: true, Matched: ok})
 			w.word(&res.Hits[len(res.Hits)-1], x, vals, features.Value{}, at, failed, -1, 1)
@@ -105,12 +149,12 @@ func (r *Rules) score(c features.Contact, at time.Time, explain bool, hits []Hit
 		if explain {
 			vals = w.values(len(rule.Criteria))
 		}
-		ok, factor, failed := matchAll(rule.Criteria, c, at, vals)
+		ok, factor, failed := matchAll(rule.Criteria, cvals, at, vals)
 		points := rule.Points
 		band := -1
 		var rv features.Value // the range rule's property, read when the criteria match
 		if ok && len(rule.Ranges) > 0 {
-			rv = c.Props[rule.Property]
+			rv = cvals[rule.slot]
 			band = rule.band(rv)
 			if band < 0 {
 				ok = false
@@ -278,14 +322,15 @@ func (w *wording) release() {
 	wordingPool.Put(w)
 }
 
-// matchAll reports whether every criterion matches c, the product of their decay factors, and the
+// matchAll reports whether every criterion matches the contact whose values cvals holds (see
+// ScoreValues), the product of their decay factors, and the
 // index of the first criterion that failed (-1 when none did). When vals is not nil (it then has one
 // element per criterion) it receives the values read, up to the one that failed.
-func matchAll(criteria []Criterion, c features.Contact, at time.Time, vals []features.Value) (bool, float64, int) {
+func matchAll(criteria []Criterion, cvals []features.Value, at time.Time, vals []features.Value) (bool, float64, int) {
 	factor := 1.0
 	for i := range criteria {
 		cr := &criteria[i]
-		v := c.Props[cr.Property]
+		v := cvals[cr.slot]
 		if vals != nil {
 			vals[i] = v
 		}
