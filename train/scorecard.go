@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"slices"
 	"strings"
 	"time"
 
@@ -244,44 +243,20 @@ func binRows(enc *features.Encoder, f *features.Frame, rows []int) (binIndex, er
 	return b, nil
 }
 
-// termDesign returns the design of the terms from the bins of each row: a row holds every term that
-// holds one of its bins, as an indicator standing for the term's sign.
+// termDesign returns the design of the terms from the bins of each row: its rows are stored as their
+// bins, and a fit reads them as the terms that hold those bins, each standing for the term's sign
+// (fit.NewTermDesign), so a pass costs what the bins cost.
 func termDesign(x binIndex, width int, terms []term) (*fit.Design, error) {
-	of := make([][]uint16, width) // output -> the terms that hold it
-	signs := make([]float64, len(terms))
+	ts := make([]fit.Term, len(terms))
 	for t, tm := range terms {
-		signs[t] = tm.sign
-		for _, j := range tm.bins {
-			of[j] = append(of[j], uint16(t))
-		}
+		ts[t] = fit.Term{Value: tm.sign, Bins: tm.bins}
 	}
-	d, err := fit.NewDesign(len(terms), nil)
+	d, err := fit.NewTermDesign(width, ts)
 	if err != nil {
 		return nil, err
 	}
-	if err := d.SetIndicatorValues(signs); err != nil {
+	if err := d.AppendRows(x.ends, x.idx, nil); err != nil {
 		return nil, err
-	}
-	n := len(x.ends)
-	ends := make([]int, 0, min(n, encodeChunk))
-	var idx []uint16
-	// A chunk of rows at a time, so that only the design holds all of them.
-	for lo := 0; lo < n; lo += encodeChunk {
-		ends, idx = ends[:0], idx[:0]
-		for r := lo; r < min(lo+encodeChunk, n); r++ {
-			start := len(idx)
-			for _, j := range x.row(r) {
-				idx = append(idx, of[j]...)
-			}
-			slices.Sort(idx[start:])
-			ends = append(ends, len(idx))
-		}
-		if lo == 0 {
-			d.Grow(n, int(float64(len(idx))/float64(len(ends))*float64(n)*1.05))
-		}
-		if err := d.AppendRows(ends, idx, nil); err != nil {
-			return nil, err
-		}
 	}
 	return d, nil
 }

@@ -5,12 +5,13 @@ package fit
 // part in a score has the sign of its evidence. A column whose unconstrained weight would be negative
 // (typically one collinear with a stronger column) gets weight 0 instead of a large opposite one.
 //
-// The solver is a projected Newton method (Bertsekas, 1982): at each step the weights at 0 whose
-// gradient pushes them below 0 are held, a Newton step is taken in the others with the analytic
-// Hessian, and the trial point is projected back onto the constraints in a backtracking line search.
-// It is Fit's Newton solver with the constraints, reading the design the same way, so a wide one-hot
-// design costs what its nonzeros cost. Convergence is measured on the projected gradient with
-// Options.Tol; Options.Solver and HessianRows are ignored. Errors are those of Fit.
+// The solver is a projected Newton method: at each step the quadratic model of the objective (the
+// analytic Hessian) is minimised within the constraints, which needs no pass over the rows (projected
+// Newton iterations on the model, Bertsekas 1982), and the step is taken in a backtracking line
+// search. It is Fit's Newton solver with the constraints, reading the design the same way, so a wide
+// one-hot design costs what its nonzeros cost and a term design what its bins cost. Convergence is
+// measured on the projected gradient with Options.Tol; Options.Solver and HessianRows are ignored.
+// Errors are those of Fit.
 func FitNonNegative(x *Design, y []float64, opts Options) (*Result, error) {
 	if err := opts.validate(); err != nil {
 		return nil, err

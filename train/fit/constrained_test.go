@@ -150,3 +150,30 @@ func TestCrossValidateNonNegative(t *testing.T) {
 		}
 	}
 }
+
+// TestNonNegativePasses bounds the passes over the rows FitNonNegative needs on a scorecard-shaped
+// term design where the constraint holds several weights at 0: each step minimises the model
+// within the constraints, so the held weights reach 0 together. The projected Newton method it
+// replaced, which held only the weights already at 0 and projected the trial points, took 9
+// gradient and 6 Hessian passes here at C=1 and 100; on the scorecard of 300,000 generated contacts
+// (204,266 rows, 340 terms over 362 bins, 146 weights at 0) at C=0.1 it took 24 steps, 67 gradient
+// and 23 Hessian passes, against 7 steps, 8 and 5 now.
+func TestNonNegativePasses(t *testing.T) {
+	const rows = 20000
+	bins, terms, _, y := termProblem(5, rows)
+	for _, c := range []float64{0.01, 1, 100} {
+		p := newProblem(mustTermDesign(t, bins, terms, rows), y, nil, nil, rows, 1/c)
+		res := p.solve(Options{C: c}, nil, newtonOpts{nonneg: true})
+		zeros := 0
+		for _, w := range res.Weights {
+			if w == 0 {
+				zeros++
+			}
+		}
+		if !res.Converged || zeros == 0 || p.gradPasses > 8 || p.hessPasses > 4 {
+			t.Errorf("C=%v: converged %v with %d weights at 0 after %d gradient and %d Hessian passes, want some at 0 and at most 8 and 4 passes",
+				c, res.Converged, zeros, p.gradPasses, p.hessPasses)
+		}
+		t.Logf("C=%v: %d of %d weights at 0, %d gradient and %d Hessian passes", c, zeros, len(terms), p.gradPasses, p.hessPasses)
+	}
+}

@@ -295,9 +295,11 @@ func folds(y []float64, k int, seed uint64, maxRows int) []int {
 
 // score is the metric of a fitted model on the rows in test.
 func score(x *Design, y, w []float64, test []int, res *Result, m Metric) float64 {
+	u := make([]float64, x.stored+1)
+	x.storedWeights(u, append(slices.Clone(res.Weights), res.Intercept))
 	p := make([]float64, len(test))
 	for i, r := range test {
-		p[i] = models.Sigmoid(x.linear(r, res.Weights, res.Intercept))
+		p[i] = models.Sigmoid(x.linear(r, u))
 	}
 	if m == MetricAUC {
 		yb := make([]bool, len(test))

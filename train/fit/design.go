@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"math"
 	"slices"
+
+	"gonum.org/v1/gonum/floats"
 )
 
 // MaxCols is the widest design: column indices are stored as uint16. The solvers hold a dense
@@ -21,14 +23,142 @@ const MaxCols = math.MaxUint16
 // Rows are added with AppendRows, chunk by chunk; the storage is three flat arrays. A Design is not
 // safe for concurrent AppendRows; once built, fits may read it from many goroutines.
 type Design struct {
-	cols      int
-	valueCols []int     // ascending
-	isValue   []bool    // per column
-	indVal    []float64 // per column: an indicator's value when present; nil means 1
+	cols      int     // columns of a fit
+	stored    int     // columns of the stored rows: cols, or the bins of a term design
+	valueCols []int   // ascending
+	isValue   []bool  // per stored column
+	terms     *colMap // how stored columns make the fit's columns; nil: column j is stored column j
+	termed    bool    // made by NewTermDesign
 	rows      int
 	ptr       []int     // row r's indicators are idx[ptr[r]:ptr[r+1]]; len rows+1
-	idx       []uint16  // indicator indices, ascending within a row
+	idx       []uint16  // stored indicator indices, ascending within a row
 	val       []float64 // rows x len(valueCols), row-major
+}
+
+// colMap is the linear map from stored columns to the columns of a fit, the intercept last on both
+// sides (stored index stored, fit index cols; it maps to itself). Stored column j adds coef[k] times
+// its entry to fit column col[k], for k in byStored[j]:byStored[j+1]; the same entries listed by fit
+// column are those of the transposed map t.
+type colMap struct {
+	byStored []int
+	col      []int
+	coef     []float64
+	t        *colMap // nil in a transposed map
+}
+
+// newColMap returns the map of the (from+1) x (to+1) matrix whose entries are listed, per column of
+// the fit, as lists of stored columns and their coefficients; the intercept entry is added.
+func newColMap(from, to int, of [][]int, coefs [][]float64) *colMap {
+	// Transposed first: by fit column.
+	t := &colMap{byStored: make([]int, 0, to+2)}
+	for c := range to {
+		t.byStored = append(t.byStored, len(t.col))
+		for k, j := range of[c] {
+			t.col, t.coef = append(t.col, j), append(t.coef, coefs[c][k])
+		}
+	}
+	t.byStored = append(t.byStored, len(t.col))
+	t.col, t.coef = append(t.col, from), append(t.coef, 1)
+	t.byStored = append(t.byStored, len(t.col))
+	m := &colMap{byStored: make([]int, from+2), col: make([]int, len(t.col)), coef: make([]float64, len(t.col)), t: t}
+	for _, j := range t.col {
+		m.byStored[j+1]++
+	}
+	for j := range from + 1 {
+		m.byStored[j+1] += m.byStored[j]
+	}
+	next := slices.Clone(m.byStored[:from+1])
+	for c := range to + 1 {
+		for k := t.byStored[c]; k < t.byStored[c+1]; k++ {
+			j := t.col[k]
+			m.col[next[j]], m.coef[next[j]] = c, t.coef[k]
+			next[j]++
+		}
+	}
+	return m
+}
+
+// apply sets out (len to+1) to the map applied to in (len from+1): out[c] = sum over stored j of
+// coef(j, c)*in[j]. On the transposed map it goes the other way.
+func (m *colMap) apply(out, in []float64) {
+	clear(out)
+	for j, v := range in {
+		if v == 0 {
+			continue
+		}
+		for k := m.byStored[j]; k < m.byStored[j+1]; k++ {
+			out[m.col[k]] += m.coef[k] * v
+		}
+	}
+}
+
+// sandwich sets h (dim x dim, dim = to+1) to T' hs T, where T is the map and hs (ds x ds, ds =
+// from+1) a symmetric matrix; a (ds x dim) is scratch.
+func (m *colMap) sandwich(h, hs, a []float64) {
+	ds, dim := len(m.byStored)-1, len(m.t.byStored)-1
+	t := m.t
+	// a = hs T: column c of a sums the columns of hs that make fit column c.
+	clear(a)
+	for j := range ds {
+		row := hs[j*ds : j*ds+ds]
+		out := a[j*dim : j*dim+dim]
+		for c := range dim {
+			s := 0.0
+			for k := t.byStored[c]; k < t.byStored[c+1]; k++ {
+				s += t.coef[k] * row[t.col[k]]
+			}
+			out[c] = s
+		}
+	}
+	// h = T' a.
+	clear(h)
+	for c := range dim {
+		out := h[c*dim : c*dim+dim]
+		for k := t.byStored[c]; k < t.byStored[c+1]; k++ {
+			floats.AddScaled(out, t.coef[k], a[t.col[k]*dim:t.col[k]*dim+dim])
+		}
+	}
+}
+
+// A Term is a column of a term design (NewTermDesign): in a row it is Value times the number of its
+// Bins the row holds. A scorecard's term is its sign in the rows whose bin of one property is one
+// of Bins.
+type Term struct {
+	Value float64
+	Bins  []int
+}
+
+// NewTermDesign returns an empty design whose rows are stored as bins, the indicator columns 0 to
+// bins-1 that AppendRows takes, and whose columns are the terms: what fits weigh, Cols and At
+// report. A pass of a fit reads the bins, so it costs what the bins cost however many terms hold
+// each (a Hessian of the bins is mapped onto the terms once per pass). It returns ErrShape when bins
+// is negative or above MaxCols, there are more than MaxCols terms, or a term lists a bin out of range
+// or twice, and ErrNotFinite for a NaN or infinite Value.
+func NewTermDesign(bins int, terms []Term) (*Design, error) {
+	d, err := NewDesign(bins, nil)
+	if err != nil {
+		return nil, err
+	}
+	if len(terms) > MaxCols {
+		return nil, fmt.Errorf("%w: %d terms, want at most %d", ErrShape, len(terms), MaxCols)
+	}
+	of, coefs := make([][]int, len(terms)), make([][]float64, len(terms))
+	for t, tm := range terms {
+		if math.IsNaN(tm.Value) || math.IsInf(tm.Value, 0) {
+			return nil, fmt.Errorf("%w: value of term %d is %v", ErrNotFinite, t, tm.Value)
+		}
+		seen := map[int]bool{}
+		for _, b := range tm.Bins {
+			if b < 0 || b >= bins || seen[b] {
+				return nil, fmt.Errorf("%w: term %d: bin %d of %d is out of range or listed twice", ErrShape, t, b, bins)
+			}
+			seen[b] = true
+			of[t], coefs[t] = append(of[t], b), append(coefs[t], tm.Value)
+		}
+	}
+	d.cols, d.termed = len(terms), true
+	d.terms = newColMap(bins, len(terms), of, coefs)
+	return d, nil
 }
 
 // NewDesign returns an empty design of cols columns of which valueCols hold numbers and the rest are
@@ -38,7 +168,7 @@ func NewDesign(cols int, valueCols []int) (*Design, error) {
 	if cols < 0 || cols > MaxCols {
 		return nil, fmt.Errorf("%w: %d columns, want 0 to %d", ErrShape, cols, MaxCols)
 	}
-	d := &Design{cols: cols, isValue: make([]bool, cols), ptr: []int{0}}
+	d := &Design{cols: cols, stored: cols, isValue: make([]bool, cols), ptr: []int{0}}
 	for _, c := range valueCols {
 		if c < 0 || c >= cols || d.isValue[c] {
 			return nil, fmt.Errorf("%w: value column %d of %d columns is out of range or listed twice", ErrShape, c, cols)
@@ -134,9 +264,9 @@ func (d *Design) AppendRows(ends []int, indices []uint16, values []float64) erro
 		}
 		prev := -1
 		for _, j := range indices[lo:hi] {
-			if int(j) >= d.cols || d.isValue[j] || int(j) <= prev {
-				return fmt.Errorf("%w: row %d: indicator index %d (of %d columns) is out of range, a value column or not ascending",
-					ErrShape, d.rows+r, j, d.cols)
+			if int(j) >= d.stored || d.isValue[j] || int(j) <= prev {
+				return fmt.Errorf("%w: row %d: indicator index %d (of %d stored columns) is out of range, a value column or not ascending",
+					ErrShape, d.rows+r, j, d.stored)
 			}
 			prev = int(j)
 		}
@@ -158,54 +288,62 @@ func (d *Design) AppendRows(ends []int, indices []uint16, values []float64) erro
 }
 
 // SetIndicatorValues sets, per column, the number a present indicator stands for (len Cols(); the
-// entries of value columns are ignored); nil restores 1. It returns ErrShape for a wrong length and
-// ErrNotFinite for a NaN or infinite entry.
+// entries of value columns are ignored); nil restores 1. It returns ErrShape for a wrong length or a
+// term design (whose terms carry their values) and ErrNotFinite for a NaN or infinite entry.
 func (d *Design) SetIndicatorValues(v []float64) error {
+	if d.termed {
+		return fmt.Errorf("%w: a term design's indicator values are its terms'", ErrShape)
+	}
 	if v == nil {
-		d.indVal = nil
+		d.terms = nil
 		return nil
 	}
 	if len(v) != d.cols {
 		return fmt.Errorf("%w: %d indicator values for %d columns", ErrShape, len(v), d.cols)
 	}
+	of, coefs := make([][]int, d.cols), make([][]float64, d.cols)
 	for c, x := range v {
 		if !d.isValue[c] && (math.IsNaN(x) || math.IsInf(x, 0)) {
 			return fmt.Errorf("%w: indicator value of column %d is %v", ErrNotFinite, c, x)
 		}
-	}
-	d.indVal = slices.Clone(v)
-	for c := range d.indVal {
 		if d.isValue[c] {
-			d.indVal[c] = 1
+			x = 1
 		}
+		of[c], coefs[c] = []int{c}, []float64{x}
 	}
+	d.terms = newColMap(d.cols, d.cols, of, coefs)
 	return nil
 }
 
-// rowAt returns row r's present indicators and its value columns' numbers. The slices alias the
-// design and must not be modified.
+// rowAt returns row r's present stored indicators and its value columns' numbers. The slices alias
+// the design and must not be modified.
 func (d *Design) rowAt(r int) (indices []uint16, values []float64) {
 	nv := len(d.valueCols)
 	return d.idx[d.ptr[r]:d.ptr[r+1]], d.val[r*nv : r*nv+nv]
 }
 
-// At returns the entry of row r and column c.
-func (d *Design) At(r, c int) float64 {
-	if d.isValue[c] {
-		k, _ := slices.BinarySearch(d.valueCols, c)
+// stored returns the entry of row r and stored column j.
+func (d *Design) storedAt(r, j int) float64 {
+	if d.isValue[j] {
+		k, _ := slices.BinarySearch(d.valueCols, j)
 		return d.val[r*len(d.valueCols)+k]
 	}
-	if _, ok := slices.BinarySearch(d.idx[d.ptr[r]:d.ptr[r+1]], uint16(c)); ok {
-		return d.indicatorValue(c)
+	if _, ok := slices.BinarySearch(d.idx[d.ptr[r]:d.ptr[r+1]], uint16(j)); ok {
+		return 1
 	}
 	return 0
 }
 
-func (d *Design) indicatorValue(c int) float64 {
-	if d.indVal == nil {
-		return 1
+// At returns the entry of row r and column c.
+func (d *Design) At(r, c int) float64 {
+	if d.terms == nil {
+		return d.storedAt(r, c)
 	}
-	return d.indVal[c]
+	t, v := d.terms.t, 0.0
+	for k := t.byStored[c]; k < t.byStored[c+1]; k++ {
+		v += t.coef[k] * d.storedAt(r, t.col[k])
+	}
+	return v
 }
 
 // ColumnMeans returns the mean of each column over all rows (nil for a design without rows).
@@ -213,7 +351,7 @@ func (d *Design) ColumnMeans() []float64 {
 	if d.rows == 0 {
 		return nil
 	}
-	m := make([]float64, d.cols)
+	m := make([]float64, d.stored+1)
 	for _, j := range d.idx {
 		m[j]++
 	}
@@ -223,30 +361,37 @@ func (d *Design) ColumnMeans() []float64 {
 			m[d.valueCols[k]] += v
 		}
 	}
+	if d.terms != nil {
+		out := make([]float64, d.cols+1)
+		d.terms.apply(out, m)
+		m = out
+	}
+	m = m[:d.cols]
 	for c := range m {
-		if !d.isValue[c] {
-			m[c] *= d.indicatorValue(c)
-		}
 		m[c] /= float64(d.rows)
 	}
 	return m
 }
 
-// linear returns the linear predictor b + x_r.w of row r; w has length Cols().
-func (d *Design) linear(r int, w []float64, b float64) float64 {
+// storedWeights sets u (len stored+1) to the weight each stored column adds to the linear predictor
+// per unit of its entry, the intercept last, from the fit's weights then intercept beta (len cols+1).
+func (d *Design) storedWeights(u, beta []float64) {
+	if d.terms == nil {
+		copy(u, beta)
+		return
+	}
+	d.terms.t.apply(u, beta)
+}
+
+// linear returns the linear predictor of row r from the stored weights u (storedWeights).
+func (d *Design) linear(r int, u []float64) float64 {
 	ind, vals := d.rowAt(r)
-	z := b
-	if d.indVal == nil {
-		for _, j := range ind {
-			z += w[j]
-		}
-	} else {
-		for _, j := range ind {
-			z += w[j] * d.indVal[j]
-		}
+	z := u[d.stored]
+	for _, j := range ind {
+		z += u[j]
 	}
 	for k, v := range vals {
-		z += v * w[d.valueCols[k]]
+		z += v * u[d.valueCols[k]]
 	}
 	return z
 }

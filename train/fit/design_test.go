@@ -289,3 +289,199 @@ func mustDense(tb testing.TB, X []float64, rows, cols int) *Design {
 	}
 	return d
 }
+
+// termBins is the number of bins of termProblem and termProps the bins each row holds.
+const termBins, termProps = 53, 8
+
+// termProblem is a seeded scorecard-shaped problem: every row holds one bin of each of six
+// properties (a number cut into 8 ranges with a rising rate, a category of 6 levels, a number cut
+// into 5 ranges with a falling rate, a flag, and two categories of 6 levels that have no effect),
+// termBins bins in all. Its terms are those a scorecard fits: each range of a monotone number is
+// chained with every range beyond it, away from the middle (the term of a range above the middle
+// holds it and the ranges above, with sign +1; below, the ranges below, with sign -1), and each
+// level or flag value is a term of its own with the sign of its effect (alternating for the
+// levels without one, so that the constraint holds some weights at 0). It returns the rows' bins
+// (termProps per row, ascending), the terms, the dense matrix of the terms (rows x len(terms)) and
+// the outcome.
+func termProblem(seed uint64, rows int) (bins []uint16, terms []Term, X, y []float64) {
+	rng := rand.New(rand.NewPCG(seed, seed))
+	sizes := []int{8, 6, 5, 2, 6, 6, 12, 8}
+	effect := [][]float64{
+		{-0.9, -0.6, -0.3, -0.1, 0.1, 0.3, 0.5, 1.0},
+		{0.4, -0.2, 0.8, -0.7, 0.1, -0.05},
+		{0.7, 0.3, 0, -0.4, -0.8},
+		{0.3, -0.3},
+		make([]float64, 6),
+		make([]float64, 6),
+		{-0.5, -0.1, -0.4, 0.05, -0.2, 0.3, 0.1, 0.4, 0.2, 0.6, 0.35, 0.7},
+		{-0.2, -0.15, -0.1, -0.05, 0.05, 0.1, 0.15, 0.2},
+	}
+	first := 0
+	for p, n := range sizes {
+		switch p {
+		case 0, 2, 6, 7: // chained: sign of the effect, holding the ranges away from the middle
+			for i := range n {
+				up := effect[p][0] < effect[p][n-1]
+				var hold []int
+				if (effect[p][i] > 0) == up {
+					for k := i; k < n; k++ {
+						hold = append(hold, first+k)
+					}
+				} else {
+					for k := 0; k <= i; k++ {
+						hold = append(hold, first+k)
+					}
+				}
+				if effect[p][i] != 0 {
+					terms = append(terms, Term{Value: math.Copysign(1, effect[p][i]), Bins: hold})
+				}
+			}
+		default:
+			for i := range n {
+				sign := math.Copysign(1, effect[p][i])
+				if effect[p][i] == 0 && i%2 == 1 {
+					sign = -1
+				}
+				terms = append(terms, Term{Value: sign, Bins: []int{first + i}})
+			}
+		}
+		first += n
+	}
+	of := make([][]int, first) // bin -> the terms that hold it
+	for t, tm := range terms {
+		for _, b := range tm.Bins {
+			of[b] = append(of[b], t)
+		}
+	}
+	X = make([]float64, rows*len(terms))
+	y = make([]float64, rows)
+	for r := range rows {
+		eta, first := -0.4, 0
+		for p, n := range sizes {
+			// Skewed levels: the first ranges and levels are the common ones. The last number
+			// mostly follows the first one's range (a second measure of the same thing).
+			b := min(int(rng.ExpFloat64()*float64(n)/2.5), n-1)
+			if p == 7 && rng.Float64() < 0.8 {
+				b = int(bins[r*termProps])
+			}
+			eta += effect[p][b]
+			bins = append(bins, uint16(first+b))
+			for _, t := range of[first+b] {
+				X[r*len(terms)+t] += terms[t].Value
+			}
+			first += n
+		}
+		if rng.Float64() < 1/(1+math.Exp(-eta)) {
+			y[r] = 1
+		}
+	}
+	return bins, terms, X, y
+}
+
+// mustTermDesign returns the term design of termProblem's bins, failing tb on an error.
+func mustTermDesign(tb testing.TB, bins []uint16, terms []Term, rows int) *Design {
+	tb.Helper()
+	d, err := NewTermDesign(termBins, terms)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	ends := make([]int, rows)
+	for r := range ends {
+		ends[r] = termProps * (r + 1)
+	}
+	if err := d.AppendRows(ends, bins, nil); err != nil {
+		tb.Fatal(err)
+	}
+	return d
+}
+
+// TestTermDesign fits a scorecard-shaped problem stored as bins mapped to terms (NewTermDesign)
+// and as the dense matrix of its terms: entries, column means, fits with and without the
+// constraint, and cross-validation must agree.
+func TestTermDesign(t *testing.T) {
+	const rows = 6000
+	const tol = 1e-9
+	bins, terms, X, y := termProblem(3, rows)
+	cols := len(terms)
+	td := mustTermDesign(t, bins, terms, rows)
+	dense := mustDense(t, X, rows, cols)
+	if td.Cols() != cols || td.Rows() != rows {
+		t.Fatalf("term design is %d x %d, want %d x %d", td.Rows(), td.Cols(), rows, cols)
+	}
+	for r := range rows {
+		for c := range cols {
+			if got, want := td.At(r, c), X[r*cols+c]; got != want {
+				t.Fatalf("At(%d, %d) = %v, want %v", r, c, got, want)
+			}
+		}
+	}
+	for c, m := range td.ColumnMeans() {
+		if want := dense.ColumnMeans()[c]; math.Abs(m-want) > 1e-12 {
+			t.Errorf("ColumnMeans()[%d] = %v, want %v", c, m, want)
+		}
+	}
+	for name, fn := range map[string]func(*Design, []float64, Options) (*Result, error){"Fit": Fit, "FitNonNegative": FitNonNegative} {
+		for _, c := range []float64{0.01, 1, 100} {
+			want, err := fn(dense, y, Options{C: c, HessianRows: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := fn(td, y, Options{C: c, HessianRows: -1})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := maxDiff(got, want); diff > tol || !got.Converged || got.Iterations != want.Iterations {
+				t.Errorf("%s C=%v: term design differs from the dense terms by %g after %d iterations (converged %v; dense %d), want <= %g",
+					name, c, diff, got.Iterations, got.Converged, want.Iterations, tol)
+			}
+		}
+	}
+	for _, nonneg := range []bool{false, true} {
+		opts := CVOptions{NonNegative: nonneg, Seed: 2}
+		want, err := CrossValidate(dense, y, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := CrossValidate(td, y, opts)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Best != want.Best {
+			t.Errorf("nonneg %v: CV chose C=%v, dense terms %v", nonneg, got.Best, want.Best)
+		}
+		for g := range want.Scores {
+			if d := math.Abs(got.Scores[g] - want.Scores[g]); d > 1e-12 {
+				t.Errorf("nonneg %v: CV score at C=%v differs by %g", nonneg, want.Grid[g], d)
+			}
+		}
+	}
+}
+
+func TestNewTermDesignErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		bins  int
+		terms []Term
+		want  error
+	}{
+		{name: "bin out of range", bins: 3, terms: []Term{{Value: 1, Bins: []int{3}}}, want: ErrShape},
+		{name: "negative bin", bins: 3, terms: []Term{{Value: 1, Bins: []int{-1}}}, want: ErrShape},
+		{name: "bin twice", bins: 3, terms: []Term{{Value: 1, Bins: []int{1, 1}}}, want: ErrShape},
+		{name: "too many bins", bins: MaxCols + 1, want: ErrShape},
+		{name: "NaN value", bins: 3, terms: []Term{{Value: math.NaN(), Bins: []int{0}}}, want: ErrNotFinite},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := NewTermDesign(tt.bins, tt.terms); !errors.Is(err, tt.want) {
+				t.Errorf("NewTermDesign = %v, want %v", err, tt.want)
+			}
+		})
+	}
+	d, err := NewTermDesign(3, []Term{{Value: 1, Bins: []int{0, 2}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := d.SetIndicatorValues([]float64{2}); !errors.Is(err, ErrShape) {
+		t.Errorf("SetIndicatorValues on a term design = %v, want ErrShape", err)
+	}
+}

@@ -20,20 +20,22 @@ import (
 // Each lane sums its own rows in order and the lanes are added in order, so every result is the same
 // whatever the number of goroutines or their scheduling.
 type problem struct {
-	x    *Design
-	cols int
-	y    []float64
-	sw   []float64 // sample weights; nil means 1
-	idx  []int     // rows in use; nil means 0..n-1
-	n    int       // rows in use
-	invC float64   // 1/C, the penalty on each weight (never the intercept)
+	x      *Design
+	cols   int // the fit's columns
+	stored int // the design's stored columns, which the passes read (cols unless x maps them)
+	y      []float64
+	sw     []float64 // sample weights; nil means 1
+	idx    []int     // rows in use; nil means 0..n-1
+	n      int       // rows in use
+	invC   float64   // 1/C, the penalty on each weight (never the intercept)
 
 	lanes   []lane
 	workers int
 	d       []float64 // per row in use: s*p*(1-p) from the last gradient pass
-	wind    []float64 // per column: weight times the indicator's value, for the pass under way
-	wval    []float64 // per value column: its weight, for the pass under way
-	mix     []float64 // dim x nv: the Hessian's entries of the value columns, being summed
+	u       []float64 // per stored column, the intercept last: its weight, for the pass under way
+	gs      []float64 // per stored column, the intercept last: the gradient's sums
+	mix     []float64 // ds x nv: the Hessian's entries of the value columns, being summed
+	hs, ha  []float64 // ds x ds and ds x dim: the stored columns' Hessian and scratch, when x maps columns
 
 	hessRows int // rows the Hessian is built from at most; 0 means all (Options.HessianRows)
 
@@ -41,31 +43,31 @@ type problem struct {
 	gradRead, hessRead     int // rows read by those passes
 }
 
-// lane is a contiguous range of the rows in use with its partial sums.
+// lane is a contiguous range of the rows in use with its partial sums, over the stored columns.
 type lane struct {
 	lo, hi int
-	// grad holds the loss, the gradient of the weights (indicator columns not yet multiplied by
-	// their value), the intercept's, then that of each value column (len cols+2+nv).
+	// grad holds the loss, the gradient of the stored indicator columns, the intercept's, then that
+	// of each value column (len stored+2+nv).
 	grad []float64
-	// hess holds the upper triangle of the Hessian's entries between indicator columns and the
-	// intercept (dim x dim row-major, not yet multiplied by the indicators' values); mix holds, for
-	// every column and the intercept, its entries with each value column (dim x nv).
+	// hess holds the upper triangle of the Hessian's entries between stored indicator columns and
+	// the intercept (ds x ds row-major, ds = stored+1); mix holds, for every stored column and the
+	// intercept, its entries with each value column (ds x nv).
 	hess, mix []float64
 	dv        []float64 // scratch: d_i times the row's values
 }
 
 func newProblem(x *Design, y, sw []float64, idx []int, n int, invC float64) *problem {
-	cols := x.cols
-	dim := cols + 1
+	cols, stored := x.cols, x.stored
+	ds := stored + 1
 	// At most 32 lanes, fewer for wide problems (to bound the partial Hessians' memory)
 	// and for few rows (so that each lane has work worth a goroutine).
-	nl := min(32, max(4, (1<<22)/(dim*dim)), (n+1023)/1024)
+	nl := min(32, max(4, (1<<22)/(ds*ds)), (n+1023)/1024)
 	nl = max(nl, 1)
-	p := &problem{x: x, cols: cols, y: y, sw: sw, idx: idx, n: n, invC: invC, d: make([]float64, n),
-		wind: make([]float64, cols), wval: make([]float64, len(x.valueCols))}
+	p := &problem{x: x, cols: cols, stored: stored, y: y, sw: sw, idx: idx, n: n, invC: invC, d: make([]float64, n),
+		u: make([]float64, ds), gs: make([]float64, ds)}
 	p.lanes = make([]lane, nl)
 	for l := range p.lanes {
-		p.lanes[l] = lane{lo: l * n / nl, hi: (l + 1) * n / nl, grad: make([]float64, cols+2+len(x.valueCols))}
+		p.lanes[l] = lane{lo: l * n / nl, hi: (l + 1) * n / nl, grad: make([]float64, stored+2+len(x.valueCols))}
 	}
 	p.workers = max(1, min(runtime.GOMAXPROCS(0), nl))
 	return p
@@ -105,40 +107,32 @@ func (p *problem) parallel(fn func(l *lane)) {
 	wg.Wait()
 }
 
-// setWeights prepares wind and wval for a pass at the weights w.
-func (p *problem) setWeights(w []float64) {
-	copy(p.wind, w)
-	if v := p.x.indVal; v != nil {
-		for j := range p.wind {
-			p.wind[j] *= v[j]
-		}
-	}
-	for k, c := range p.x.valueCols {
-		p.wval[k] = w[c]
-	}
-}
-
 // gradient returns F(beta) and stores its gradient in g (len dim). It also keeps each row's
 // curvature s*p*(1-p) for a following call of hessian at the same beta.
 func (p *problem) gradient(beta, g []float64) float64 {
-	cols, x := p.cols, p.x
-	nv := len(x.valueCols)
-	w, b := beta[:cols], beta[cols]
-	p.setWeights(w)
-	wind, wval := p.wind, p.wval
+	stored, x := p.stored, p.x
+	vc := x.valueCols
+	nv := len(vc)
+	x.storedWeights(p.u, beta)
+	u := p.u
+	b := u[stored]
+	wval := make([]float64, nv)
+	for k, c := range vc {
+		wval[k] = u[c]
+	}
 	p.gradPasses++
 	p.gradRead += p.n
 	p.parallel(func(l *lane) {
 		part := l.grad
 		clear(part)
-		loss, gw, gb, gv := 0.0, part[1:1+cols], 0.0, part[2+cols:]
+		loss, gw, gb, gv := 0.0, part[1:1+stored], 0.0, part[2+stored:]
 		for i := l.lo; i < l.hi; i++ {
 			r := p.row(i)
 			ind := x.idx[x.ptr[r]:x.ptr[r+1]]
 			vals := x.val[r*nv : r*nv+nv]
 			z := b
 			for _, j := range ind {
-				z += wind[j]
+				z += u[j]
 			}
 			for k, v := range vals {
 				z += v * wval[k]
@@ -171,45 +165,56 @@ func (p *problem) gradient(beta, g []float64) float64 {
 			p.d[i] = s * e * q * q // p*(1-p) = e/(1+e)^2, exact in both tails
 		}
 		part[0] = loss
-		part[1+cols] = gb
+		part[1+stored] = gb
 	})
-	clear(g)
+	gs := p.gs
+	clear(gs)
 	f := 0.0
 	for l := range p.lanes {
 		part := p.lanes[l].grad
 		f += part[0]
-		floats.Add(g, part[1:2+cols])
-		for k, c := range x.valueCols {
-			g[c] += part[2+cols+k]
+		floats.Add(gs, part[1:2+stored])
+		for k, c := range vc {
+			gs[c] += part[2+stored+k]
 		}
 	}
-	if v := x.indVal; v != nil {
-		for j := range cols {
-			g[j] *= v[j] // 1 for value columns
-		}
+	if x.terms == nil {
+		copy(g, gs)
+	} else {
+		x.terms.apply(g, gs)
 	}
+	w := beta[:p.cols]
 	f += 0.5 * p.invC * floats.Dot(w, w)
-	floats.AddScaled(g[:cols], p.invC, w)
+	floats.AddScaled(g[:p.cols], p.invC, w)
 	return f
 }
 
 // hessian stores in h (dim x dim, row-major, both triangles) the Hessian of F at the beta of the
-// last gradient call, without the penalty's invC on the weights' diagonal.
+// last gradient call, without the penalty's invC on the weights' diagonal. It sums the Hessian of the
+// stored columns over the rows and, when the design maps them to the fit's columns, maps it.
 func (p *problem) hessian(h []float64) {
-	dim, cols, x := p.dim(), p.cols, p.x
+	stored, x := p.stored, p.x
+	ds := stored + 1
 	nv, vc := len(x.valueCols), x.valueCols
 	if p.lanes[0].hess == nil {
 		for l := range p.lanes {
-			p.lanes[l].hess = make([]float64, dim*dim)
-			p.lanes[l].mix = make([]float64, dim*nv)
+			p.lanes[l].hess = make([]float64, ds*ds)
+			p.lanes[l].mix = make([]float64, ds*nv)
 			p.lanes[l].dv = make([]float64, nv)
 		}
-		p.mix = make([]float64, dim*nv)
+		p.mix = make([]float64, ds*nv)
+		if x.terms != nil {
+			p.hs, p.ha = make([]float64, ds*ds), make([]float64, ds*p.dim())
+		}
+	}
+	hs := h
+	if x.terms != nil {
+		hs = p.hs
 	}
 	p.hessPasses++
 	stride := 1
 	// Never fewer than 50 rows per coefficient: a thinner sample gives steps too poor to converge.
-	if hr := max(p.hessRows, 50*dim); p.hessRows > 0 && p.n > hr {
+	if hr := max(p.hessRows, 50*p.dim()); p.hessRows > 0 && p.n > hr {
 		stride = (p.n + hr - 1) / hr
 	}
 	p.hessRead += (p.n + stride - 1) / stride
@@ -223,13 +228,13 @@ func (p *problem) hessian(h []float64) {
 			di := p.d[i]
 			ind := x.idx[x.ptr[r]:x.ptr[r+1]]
 			for a, ja := range ind {
-				hr := hp[int(ja)*dim : int(ja)*dim+dim]
+				hr := hp[int(ja)*ds : int(ja)*ds+ds]
 				for _, jb := range ind[a:] {
 					hr[jb] += di
 				}
-				hr[cols] += di
+				hr[stored] += di
 			}
-			hp[cols*dim+cols] += di
+			hp[stored*ds+stored] += di
 			if nv == 0 {
 				continue
 			}
@@ -250,45 +255,36 @@ func (p *problem) hessian(h []float64) {
 					m[k2] += v * u
 				}
 			}
-			m := mix[cols*nv : cols*nv+nv]
+			m := mix[stored*nv : stored*nv+nv]
 			for k, v := range dv {
 				m[k] += v
 			}
 		}
 	})
-	clear(h)
+	clear(hs)
 	clear(p.mix)
 	for l := range p.lanes {
-		floats.Add(h, p.lanes[l].hess)
+		floats.Add(hs, p.lanes[l].hess)
 		floats.Add(p.mix, p.lanes[l].mix)
 	}
 	if stride > 1 {
 		s := float64(p.n) / float64((p.n+stride-1)/stride)
-		floats.Scale(s, h)
+		floats.Scale(s, hs)
 		floats.Scale(s, p.mix)
 	}
-	iv := func(j int) float64 { // the value of column j when present (1 for the intercept)
-		if x.indVal == nil || j == cols {
-			return 1
-		}
-		return x.indVal[j]
-	}
-	for a := range dim {
-		sa := iv(a)
-		for c := a; c < dim; c++ {
-			v := h[a*dim+c]
-			if x.indVal != nil {
-				v *= sa * iv(c)
-			}
-			h[a*dim+c], h[c*dim+a] = v, v
+	for a := range ds {
+		for c := a + 1; c < ds; c++ {
+			hs[c*ds+a] = hs[a*ds+c]
 		}
 	}
-	for j := range dim {
-		sj := iv(j)
+	for j := range ds {
 		for k, c := range vc {
-			v := p.mix[j*nv+k] * sj
-			h[j*dim+c], h[c*dim+j] = v, v
+			v := p.mix[j*nv+k]
+			hs[j*ds+c], hs[c*ds+j] = v, v
 		}
+	}
+	if x.terms != nil {
+		x.terms.sandwich(h, hs, p.ha)
 	}
 }
 
