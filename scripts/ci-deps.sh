@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs the third-party tools the tests drive: scikit-learn and pandas (numeric cross-checks and the
-# training benchmark's peer), Python grpcio (a third-party gRPC client), Chromium (the report is opened
+# Installs the third-party tools the tests drive: scikit-learn, scipy and pandas (numeric cross-checks and
+# the training benchmark's peer), Python grpcio (a third-party gRPC client), Chromium (the report is opened
 # headless), grpcurl (reflection) and helm (make deploy-check). Tests that need one skip with a message
 # when it is absent, so `make test` also runs without them; CI installs them so nothing skips there.
 set -uo pipefail
 pkgs=()
-/usr/bin/python3 -c 'import sklearn, pandas' 2>/dev/null || pkgs+=(python3-sklearn python3-pandas)
+/usr/bin/python3 -c 'import sklearn, scipy, pandas' 2>/dev/null || pkgs+=(python3-sklearn python3-scipy python3-pandas)
 /usr/bin/python3 -c 'import grpc' 2>/dev/null || pkgs+=(python3-grpcio)
 command -v chromium >/dev/null || pkgs+=(chromium)
 if [ ${#pkgs[@]} -gt 0 ]; then

@@ -83,6 +83,12 @@ func sklearnData(c sklearnCase) (X, y, w []float64, cols int, csv []byte) {
 			w[r] = float64(1 + r%3)
 		}
 	}
+	return X, y, w, cols, matrixCSV(X, sklearnRows, cols, y, w)
+}
+
+// matrixCSV writes the rows x cols matrix X with the outcome y (and the sample weights w unless nil)
+// as the CSV the cross-check scripts read: a header x0,x1,...,y[,w], then one line per row.
+func matrixCSV(X []float64, rows, cols int, y, w []float64) []byte {
 	var b bytes.Buffer
 	for j := range cols {
 		b.WriteString("x" + strconv.Itoa(j) + ",")
@@ -93,7 +99,7 @@ func sklearnData(c sklearnCase) (X, y, w []float64, cols int, csv []byte) {
 	}
 	b.WriteString("\n")
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	for r := range sklearnRows {
+	for r := range rows {
 		for _, v := range X[r*cols : r*cols+cols] {
 			b.WriteString(f(v) + ",")
 		}
@@ -103,7 +109,7 @@ func sklearnData(c sklearnCase) (X, y, w []float64, cols int, csv []byte) {
 		}
 		b.WriteString("\n")
 	}
-	return X, y, w, cols, b.Bytes()
+	return b.Bytes()
 }
 
 // runSklearn runs scripts/sklearn/fit_check.py on csv at the penalties cs.
