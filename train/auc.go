@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"math"
 	"slices"
-	"sort"
 	"strconv"
 
 	"github.com/leadscore/leadscore/features"
@@ -22,22 +21,9 @@ func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bo
 	case features.KindCategory, features.KindFlag:
 		auc = categoryAUC(col, cs, rows, y)
 	default:
-		score := make([]float64, len(rows))
-		lowest := math.Inf(1)
-		for _, i := range rows {
-			if col.Valid[i] && col.Num[i] < lowest {
-				lowest = col.Num[i]
-			}
-		}
-		for r, i := range rows {
-			if col.Valid[i] {
-				score[r] = col.Num[i]
-			} else {
-				score[r] = lowest - 1
-			}
-		}
-		auc = metrics.AUC(score, y)
-		if b := binnedAUC(col, rows, y); !math.IsNaN(b) && !math.IsNaN(auc) {
+		var b float64
+		auc, b = numberAUCs(col, rows, y)
+		if !math.IsNaN(b) && !math.IsNaN(auc) {
 			auc = math.Max(math.Max(auc, 1-auc), b)
 		}
 	}
@@ -47,15 +33,20 @@ func columnAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bo
 	return math.Max(auc, 1-auc)
 }
 
-// auditBins is how many quantile bins binnedAUC cuts a number into.
+// auditBins is how many quantile bins numberAUCs cuts a number into.
 const auditBins = 20
 
-// binnedAUC is the AUC of ranking rows by the conversion rate of their value's quantile bin
-// (auditBins of them, at least auditMinCount rows each, equal values always in one bin, missing
-// values in a bin of their own). The rates are cross-fitted: the rows are split in two halves by
-// position and each half is ranked by the rates the other half shows, so that a column of noise ranks
-// at about 0.5 however few the rows, where in-sample rates of small bins would flatter it.
-func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
+// numberAUCs returns two AUCs of a number column on rows, from one sort of its values:
+//
+//   - plain, of ranking rows by the value, missing values lowest (all tied);
+//   - binned, of ranking rows by the conversion rate of their value's quantile bin (auditBins of
+//     them, at least auditMinCount rows each, equal values always in one bin, missing values in a bin
+//     of their own). The rates are cross-fitted: the rows are split in two halves by position and
+//     each half is ranked by the rates the other half shows, so that a column of noise ranks at about
+//     0.5 however few the rows, where in-sample rates of small bins would flatter it.
+//
+// Both are NaN when the rows hold one class.
+func numberAUCs(col *features.Column, rows []int, y []bool) (plain, binned float64) {
 	// A row is its value and, in two bits, whether it is won and its half: 16 bytes, not the 24 of
 	// a struct with a bool and an int, for the millions of rows the audit may rank.
 	type vy struct {
@@ -83,6 +74,21 @@ func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
 		}
 	}
 	slices.SortFunc(valid, func(a, b vy) int { return cmp.Compare(a.x, b.x) })
+	// The plain ranking: the missing rows, then each run of equal values.
+	scores := []float64{math.Inf(-1)}
+	pos := []int{missing[0][1] + missing[1][1]}
+	neg := []int{missing[0][0] + missing[1][0]}
+	for k, v := range valid {
+		if k == 0 || v.x != valid[k-1].x {
+			scores, pos, neg = append(scores, v.x), append(pos, 0), append(neg, 0)
+		}
+		if v.flags&wonBit != 0 {
+			pos[len(pos)-1]++
+		} else {
+			neg[len(neg)-1]++
+		}
+	}
+	plain = metrics.AUCOfCounts(scores, pos, neg)
 	// Bins: [start, end) ranges of valid, then the missing rows as one more.
 	size := max(auditMinCount, (len(valid)+auditBins-1)/auditBins)
 	var bins []counts
@@ -113,9 +119,7 @@ func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
 		}
 	}
 	// The rows of one bin and half share one score: the rate the other half shows in that bin.
-	scores := make([]float64, 0, 2*len(bins))
-	pos := make([]int, 0, 2*len(bins))
-	neg := make([]int, 0, 2*len(bins))
+	scores, pos, neg = scores[:0], pos[:0], neg[:0]
 	for _, b := range bins {
 		for h := range 2 {
 			other := 1 - h
@@ -126,13 +130,11 @@ func binnedAUC(col *features.Column, rows []int, y []bool) float64 {
 			scores, pos, neg = append(scores, rate), append(pos, b[h][1]), append(neg, b[h][0])
 		}
 	}
-	return metrics.AUCOfCounts(scores, pos, neg)
+	return plain, metrics.AUCOfCounts(scores, pos, neg)
 }
 
 // categoryAUC is the AUC of ranking rows by their value's training conversion rate, values seen
-// fewer than auditMinCount times sharing one rate. It counts instead of sorting rows: with the
-// values ordered by rate, a customer outranks every non-customer of a lower-rated value and ties
-// (half) with those of its own.
+// fewer than auditMinCount times sharing one rate. It counts instead of sorting rows.
 func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
 	type count struct{ won, lost float64 }
 	codes := make(map[string]int)
@@ -175,39 +177,24 @@ func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []
 		}
 	}
 	// Values seen fewer than auditMinCount times share one rate, so an identifier or free text
-	// cannot look predictive from in-sample rates of one contact each.
+	// cannot look predictive from in-sample rates of one contact each. Each value's rows share one
+	// score, its rate: metrics.AUCOfCounts ranks them without sorting rows.
 	var pooled count
-	groups := counts[:0:0]
+	var scores []float64
+	var pos, neg []int
+	add := func(c count) {
+		scores, pos, neg = append(scores, c.won/(c.won+c.lost)), append(pos, int(c.won)), append(neg, int(c.lost))
+	}
 	for _, c := range counts {
 		if c.won+c.lost < auditMinCount {
 			pooled.won += c.won
 			pooled.lost += c.lost
 		} else {
-			groups = append(groups, c)
+			add(c)
 		}
 	}
 	if pooled.won+pooled.lost > 0 {
-		groups = append(groups, pooled)
+		add(pooled)
 	}
-	rate := func(c count) float64 { return c.won / (c.won + c.lost) }
-	sort.Slice(groups, func(a, b int) bool { return rate(groups[a]) < rate(groups[b]) })
-	var won, lost, pairs, lostBelow float64
-	for k := 0; k < len(groups); {
-		// Groups with equal rates tie with one another.
-		var tw, tl float64
-		j := k
-		for ; j < len(groups) && rate(groups[j]) == rate(groups[k]); j++ {
-			tw += groups[j].won
-			tl += groups[j].lost
-		}
-		pairs += tw * (lostBelow + 0.5*tl)
-		lostBelow += tl
-		won += tw
-		lost += tl
-		k = j
-	}
-	if won == 0 || lost == 0 {
-		return math.NaN()
-	}
-	return pairs / (won * lost)
+	return metrics.AUCOfCounts(scores, pos, neg)
 }

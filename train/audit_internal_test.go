@@ -125,12 +125,50 @@ func TestBinnedAUCOfNoise(t *testing.T) {
 					rows[i], y[i] = i, rng.Float64() < 0.2
 					col.Num[i], col.Valid[i] = rng.NormFloat64(), rng.Float64() > 0.1
 				}
-				if b := binnedAUC(col, rows, y); !math.IsNaN(b) {
+				if _, b := numberAUCs(col, rows, y); !math.IsNaN(b) {
 					sum += b
 				}
 			}
 			if mean := sum / trials; mean > 0.55 || mean < 0.4 {
 				t.Errorf("mean binned AUC of noise %.3f over %d trials, want in [0.4, 0.55]", mean, trials)
+			}
+		})
+	}
+}
+
+// TestNumberAUCMatchesSorting checks numberAUCs' plain AUC, counted from one sort of the values,
+// against metrics.AUC (itself cross-checked with scikit-learn) of the values with missing ones ranked
+// lowest: they must be equal, both being the exact Mann-Whitney count.
+func TestNumberAUCMatchesSorting(t *testing.T) {
+	rng := rand.New(rand.NewPCG(4, 4))
+	for _, distinct := range []int{2, 15, 0} { // 0: continuous values
+		t.Run(fmt.Sprintf("distinct=%d", distinct), func(t *testing.T) {
+			const n = 5000
+			col := &features.Column{Name: "x", Kind: features.KindNumber, Num: make([]float64, n), Valid: make([]bool, n)}
+			y := make([]bool, n)
+			rows := make([]int, 0, n)
+			score := make([]float64, 0, n)
+			ys := make([]bool, 0, n)
+			for i := range n {
+				x := rng.NormFloat64()
+				if distinct > 0 {
+					x = float64(rng.IntN(distinct))
+				}
+				col.Num[i], col.Valid[i] = x, rng.Float64() > 0.1
+				y[i] = rng.Float64() < 1/(1+math.Exp(-x))
+				if i%3 == 0 {
+					continue // rows need not be every row
+				}
+				rows = append(rows, i)
+				s := x
+				if !col.Valid[i] {
+					s = -1e9
+				}
+				score, ys = append(score, s), append(ys, y[i])
+			}
+			got, _ := numberAUCs(col, rows, ys)
+			if want := metrics.AUC(score, ys); got != want {
+				t.Errorf("numberAUCs plain = %.17g, metrics.AUC = %.17g", got, want)
 			}
 		})
 	}
