@@ -38,8 +38,8 @@ BENCH_ROWS ?= 1000000
 BENCH_EQUAL_ROWS ?= 300000
 
 # bench: Go benchmarks (BenchmarkReadParquet on BENCH_ROWS contacts from `leadscore generate`), then
-# train against scikit-learn at equal work on BENCH_EQUAL_ROWS contacts (the default cross-validated
-# penalty and a fixed C, both ways), serve against a trivial handler, each peer in the same run, then
+# train against scikit-learn at equal work on BENCH_EQUAL_ROWS contacts (both models; the default
+# cross-validated penalty and a fixed C, both ways), serve against a trivial handler, each peer in the same run, then
 # training's scaling (1M and 5M contacts with the default flags: time, peak memory, their ratio; long).
 bench: build
 	mkdir -p out/bench

@@ -2,27 +2,42 @@
 """Peer of `leadscore train` for the whole-process benchmark (scripts/bench/train-vs-sklearn.sh).
 
 Reads the same generated contacts CSV, keeps closed deals, holds out the latest share by created_at
-(rows tied with the first held-out time go to the holdout, as leadscore does), builds features the way a
-data scientist would with pandas (one-hot categories, e-mail class, title seniority, log1p counts,
-recency in days, median imputation with missing indicators, standardisation on the training rows), fits
-scikit-learn's LogisticRegression(lbfgs) at the given C, or with C "cv" chooses C as `leadscore train`
-does by default: LogisticRegressionCV over leadscore's grid (ten values log-spaced from 1e-3 to 1e2),
-five stratified shuffled folds, scored by log loss, then refitted on every training row at the best C.
-It prints one JSON line with the holdout AUC. The e-mail class (free-mail, education, company, invalid)
-and title seniority follow leadscore's rules.
+(rows tied with the first held-out time go to the holdout, as leadscore does), builds the features of
+the model asked for, fits scikit-learn's LogisticRegression(lbfgs) at the given C, or with C "cv"
+chooses C as `leadscore train` does by default: LogisticRegressionCV over leadscore's grid (ten values
+log-spaced from 1e-3 to 1e2), five stratified shuffled folds, scored by log loss, then refitted on every
+training row at the best C. It prints one JSON line with the holdout AUC. The e-mail class (free-mail,
+education, company, invalid) and title seniority follow leadscore's rules.
 
-    sklearn_train.py CONTACTS.csv C|cv [HOLDOUT_SHARE]
+Features, by MODEL:
+  onehot     (the peer of `--model onehot`) the way a data scientist would with pandas: one-hot
+             categories, log1p counts, recency in days, median imputation with missing indicators,
+             standardisation on the training rows;
+  scorecard  (the peer of `--model scorecard`) a binned design, as a scorecard is: a scikit-learn
+             ColumnTransformer fitted on the training rows that cuts every number (counts and
+             recency, median-imputed) into BINS quantile bins one-hot encoded (KBinsDiscretizer),
+             adds a missing indicator per number, and one-hot encodes the categories with values seen
+             fewer than 20 times pooled (OneHotEncoder min_frequency, as leadscore's rate tables pool
+             rare values). leadscore's scorecard also chooses its bins by the rates, constrains each
+             weight's sign and chains monotone ranges: more work on its side, none on this one.
+
+    sklearn_train.py CONTACTS.csv C|cv [HOLDOUT_SHARE] [MODEL]
 """
 import json
 import re
 import sys
 import time
+import warnings
 
 import numpy as np
 import pandas as pd
+from sklearn.compose import ColumnTransformer
+from sklearn.impute import MissingIndicator, SimpleImputer
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
 from sklearn.metrics import roc_auc_score
 from sklearn.model_selection import StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import KBinsDiscretizer, OneHotEncoder
 
 # The derived features follow leadscore's definitions (features/derive.go: EmailDomainClass and
 # TitleSeniority), so that both sides learn from the same information.
@@ -103,8 +118,8 @@ COUNTS = ["employees", "annual_revenue", "visits", "page_views", "pricing_page_v
           "days_since_last_activity"]
 
 
-def features(df, ref_time):
-    out = pd.DataFrame(index=df.index)
+def derived(df):
+    """The e-mail class and title seniority of every row, by leadscore's rules."""
     # Both derivations depend on few distinct values (domains, titles): classify each once and map.
     address = df["email"].fillna("").str.strip()
     domain = address.str.split("@").str[-1].str.lower()
@@ -112,6 +127,17 @@ def features(df, ref_time):
     email = email.mask(~address.str.contains("@", regex=False) | address.str.startswith("@"), "invalid")
     title = df["job_title"].fillna("").str.lower()
     level = title.map({t: seniority(t) for t in title.unique()})
+    return email, level
+
+
+def recency_days(df, ref_time):
+    last = pd.to_datetime(df["last_activity_at"], utc=True, errors="coerce")
+    return ((ref_time - last).dt.total_seconds() / 86400).clip(lower=0)
+
+
+def features(df, ref_time):
+    out = pd.DataFrame(index=df.index)
+    email, level = derived(df)
     cats = df[CATEGORIES].copy()
     cats["email"] = email
     cats["seniority"] = level
@@ -120,11 +146,38 @@ def features(df, ref_time):
         x = pd.to_numeric(df[c], errors="coerce")
         out[c + "_missing"] = x.isna().astype(float)
         out[c] = np.log1p(x.clip(lower=0))
-    last = pd.to_datetime(df["last_activity_at"], utc=True, errors="coerce")
-    out["recency_missing"] = last.isna().astype(float)
-    out["recency"] = np.log1p(((ref_time - last).dt.total_seconds() / 86400).clip(lower=0))
+    recency = recency_days(df, ref_time)
+    out["recency_missing"] = recency.isna().astype(float)
+    out["recency"] = np.log1p(recency)
     out["unsubscribed"] = df["unsubscribed"].astype(str).str.lower().isin(["true", "1"]).astype(float)
     return out
+
+
+# BINS is the number of quantile bins of each number in the scorecard peer: the scorecard cuts each
+# number into at most 32 monotone bins (about 20 on these contacts: 362 bins over 19 columns).
+BINS = 20
+
+
+def binned(df, ref_time, train):
+    """The scorecard peer's design: sparse, fitted on the training rows."""
+    email, level = derived(df)
+    raw = pd.DataFrame({c: pd.to_numeric(df[c], errors="coerce") for c in COUNTS})
+    raw["recency"] = recency_days(df, ref_time)
+    nums = list(raw.columns)
+    cats = df[CATEGORIES].copy()
+    cats["email"] = email
+    cats["seniority"] = level
+    cats["unsubscribed"] = df["unsubscribed"].astype(str).str.lower()
+    cats = cats.fillna("(missing)")
+    frame = pd.concat([raw, cats], axis=1)
+    design = ColumnTransformer([
+        ("bins", make_pipeline(SimpleImputer(strategy="median"),
+                               KBinsDiscretizer(n_bins=BINS, encode="onehot", strategy="quantile", subsample=None)), nums),
+        ("missing", MissingIndicator(features="all"), nums),
+        ("levels", OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=20), list(cats.columns)),
+    ], sparse_threshold=1.0)
+    design.fit(frame[train])
+    return design.transform(frame).tocsr()
 
 
 # leadscore's default grid (fit.DefaultGrid) and fold count.
@@ -133,7 +186,11 @@ FOLDS = 5
 
 
 def main():
-    path, c, share = sys.argv[1], sys.argv[2], float(sys.argv[3]) if len(sys.argv) > 3 else 0.2
+    # Counts with many equal values have tied quantiles; KBinsDiscretizer merges those bins and says so.
+    warnings.filterwarnings("ignore", message="Bins whose width are too small")
+    path, c = sys.argv[1], sys.argv[2]
+    share = float(sys.argv[3]) if len(sys.argv) > 3 else 0.2
+    kind = sys.argv[4] if len(sys.argv) > 4 else "onehot"
     t0 = time.perf_counter()
     df = pd.read_csv(path)
     df = df[df["deal_stage"].isin(["closedwon", "closedlost"])].reset_index(drop=True)
@@ -144,12 +201,17 @@ def main():
     cutoff = created.iloc[order[cut]]
     hold = (created >= cutoff).to_numpy()
     ref_time = pd.to_datetime(df["last_activity_at"], utc=True, errors="coerce").max()
-    X = features(df, ref_time)
     train = ~hold
-    med = X[train].median()
-    X = X.fillna(med)
-    mu, sd = X[train].mean(), X[train].std(ddof=0).replace(0, 1)
-    X = ((X - mu) / sd).to_numpy()
+    if kind == "scorecard":
+        X = binned(df, ref_time, train)
+    elif kind == "onehot":
+        X = features(df, ref_time)
+        med = X[train].median()
+        X = X.fillna(med)
+        mu, sd = X[train].mean(), X[train].std(ddof=0).replace(0, 1)
+        X = ((X - mu) / sd).to_numpy()
+    else:
+        sys.exit(f"sklearn_train.py: unknown model {kind!r} (want onehot or scorecard)")
     t1 = time.perf_counter()
     if c == "cv":
         # n_jobs=2: the folds run on both cores of the benchmark machine, as leadscore's do.
