@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/train/fit"
 )
 
@@ -60,4 +61,29 @@ func encodeDesign(enc *features.Encoder, f *features.Frame, rows []int) (*fit.De
 		}
 	}
 	return d, nil
+}
+
+// designScores returns the probability, fit sum and engagement sum (models.Score) of every row of x,
+// the training design of a: x's stored columns are a's encoder outputs (the one-hot model's columns,
+// the scorecard's bins), which a weighs, so the training rows are scored from the design instead of
+// being encoded again. They equal a.ScoreFrame's up to the rounding of the order of the sums.
+func designScores(a *models.Artifact, x *fit.Design) (probs, fitSums, engSums []float64) {
+	feats := a.Encoder.Features()
+	group := make([]int, len(feats)) // 0 fit, 1 engagement
+	var base [2]float64              // each group's sum of weight times baseline
+	for j, ft := range feats {
+		if ft.Group == features.GroupEngagement {
+			group[j] = 1
+		}
+		base[group[j]] += a.Weights[j] * a.Baseline[j]
+	}
+	sums := x.Sums(a.Weights, group, 2)
+	n := x.Rows()
+	probs, fitSums, engSums = make([]float64, n), make([]float64, n), make([]float64, n)
+	for r := range n {
+		f, e := sums[2*r], sums[2*r+1]
+		probs[r] = models.Sigmoid(a.Intercept + f + e)
+		fitSums[r], engSums[r] = f-base[0], e-base[1]
+	}
+	return probs, fitSums, engSums
 }

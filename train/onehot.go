@@ -11,25 +11,26 @@ import (
 
 // fitOneHot fits the one-hot model on the training rows: one weight per category level, range
 // indicator and scaled number, with the penalty chosen by cross-validation. The artifact it returns
-// has everything but the rates, audit, holdout, tiers, grade cuts and metrics.
-func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, trainRows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, error) {
+// has everything but the rates, audit, holdout, tiers, grade cuts and metrics; the design is that of
+// the training rows, whose columns are the encoder's outputs.
+func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, trainRows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, *fit.Design, error) {
 	encOpts := cfg.Encoder
 	if !cfg.NoBins && encOpts.Bins == nil {
 		encOpts.Bins = rangeCuts(rates)
 	}
 	enc, err := features.FitEncoder(spec, f, trainRows, encOpts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	xTrain, err := encodeDesign(enc, f, trainRows)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	yTrain := labelFloats(labels, trainRows)
 
 	model, best, err := fitPenalised(ctx, xTrain, yTrain, cfg, false, "solver", res, progress)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	baseline := xTrain.ColumnMeans()
 	return &models.Artifact{
@@ -40,7 +41,7 @@ func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, 
 		Weights:   model.Weights,
 		Baseline:  baseline,
 		Penalty:   best,
-	}, nil
+	}, xTrain, nil
 }
 
 // fitPenalised chooses the penalty by cross-validation (choosePenalty) and fits x on every row at

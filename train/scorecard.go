@@ -41,22 +41,23 @@ const (
 )
 
 // fitScorecard fits a scorecard on the training rows. The artifact it returns has everything but
-// the rates, audit, holdout and metrics.
-func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Label, rows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, error) {
+// the rates, audit, holdout and metrics; the design is that of the training rows, stored as their
+// bins (the encoder's outputs, which the artifact weighs).
+func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Label, rows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, *fit.Design, error) {
 	plain, err := features.FitEncoder(spec, f, rows, cfg.Encoder)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	levels, cuts := scorecardBins(f, rows, labels, spec, rates)
 	enc, err := plain.Binned(levels, cuts)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	y := labelFloats(labels, rows)
 	width := enc.Width()
 	x, err := binRows(enc, f, rows)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	bins := binCounts(x, width, y)
 	won := 0
@@ -73,12 +74,12 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 	terms := scorecardTerms(enc.Features(), sc.Bins)
 	z, err := termDesign(x, width, terms)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 
 	model, best, err := fitPenalised(ctx, z, y, cfg, true, "scorecard solver", res, progress)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	// Each bin's part in the log-odds is the sum of its terms; it has the sign of the bin's WoE, so
 	// its coefficient part / WoE is >= 0.
@@ -118,7 +119,7 @@ func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Labe
 		Baseline:  make([]float64, width),
 		Penalty:   best,
 		Scorecard: sc,
-	}, nil
+	}, z, nil
 }
 
 // A term is one column of a scorecard's design: sign (+1 or -1) for a contact whose bin of the

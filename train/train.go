@@ -215,11 +215,12 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 
 	progress("encode")
 	var a *models.Artifact
+	var x *fit.Design
 	switch cfg.Model {
 	case ModelScorecard:
-		a, err = fitScorecard(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
+		a, x, err = fitScorecard(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
 	case "", ModelOneHot:
-		a, err = fitOneHot(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
+		a, x, err = fitOneHot(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
 	default:
 		err = fmt.Errorf("train: unknown model %q (want %s or %s)", cfg.Model, ModelScorecard, ModelOneHot)
 	}
@@ -227,17 +228,8 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 		return nil, err
 	}
 	a.Rates, a.Audit, a.Holdout = rates, audit, ref
-	// Tiers and grade cuts come from the training scores, which do not depend on them: the
-	// placeholders only let the artifact validate so that it can score.
-	a.Tiers = [3]float64{0.25, 0.5, 0.75}
-	trainScores, err := a.ScoreFrame(f, trainRows, spec.ReferenceTime)
-	if err != nil {
-		return nil, err
-	}
-	probs, fitSums, engSums := make([]float64, len(trainRows)), make([]float64, len(trainRows)), make([]float64, len(trainRows))
-	for r, sc := range trainScores {
-		probs[r], fitSums[r], engSums[r] = sc.Probability, sc.Fit, sc.Engagement
-	}
+	// Tiers and grade cuts come from the training scores.
+	probs, fitSums, engSums := designScores(a, x)
 	a.Tiers, a.FitCuts, a.EngagementCuts = tierCuts(probs), models.GradeCuts(fitSums), models.GradeCuts(engSums)
 
 	progress("evaluate")

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/models"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/metrics"
@@ -213,5 +214,41 @@ func TestTrainBankMarketing(t *testing.T) {
 	}
 	if !named {
 		t.Errorf("with duration the audit warnings do not name it: %q", res.Warnings)
+	}
+}
+
+// TestTrainCutsFromScoreFrame: Train scores the training rows from their design (the stored columns
+// are the encoder's outputs) instead of encoding them again; the tier and grade cut points must be
+// those of the training rows' scores as ScoreFrame, the scoring path of serving, gives them.
+func TestTrainCutsFromScoreFrame(t *testing.T) {
+	f, labels := generated(t, 4000, 13)
+	for _, model := range []string{train.ModelOneHot, train.ModelScorecard} {
+		t.Run(model, func(t *testing.T) {
+			res, err := train.Train(context.Background(), f, labels, train.Config{Label: "deal_stage", TimeColumn: "created_at",
+				Seed: 2, Model: model, Exclude: []string{"true_probability"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			a := res.Artifact
+			scores, err := a.ScoreFrame(f, res.TrainRows, a.Spec.ReferenceTime)
+			if err != nil {
+				t.Fatal(err)
+			}
+			probs, fits, engs := make([]float64, len(scores)), make([]float64, len(scores)), make([]float64, len(scores))
+			for r, s := range scores {
+				probs[r], fits[r], engs[r] = s.Probability, s.Fit, s.Engagement
+			}
+			close := func(name string, got, want [3]float64) {
+				for k := range got {
+					if math.Abs(got[k]-want[k]) > 1e-9 {
+						t.Errorf("%s = %v, from ScoreFrame %v", name, got, want)
+						return
+					}
+				}
+			}
+			close("Tiers", a.Tiers, models.GradeCuts(probs))
+			close("FitCuts", a.FitCuts, models.GradeCuts(fits))
+			close("EngagementCuts", a.EngagementCuts, models.GradeCuts(engs))
+		})
 	}
 }

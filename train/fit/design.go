@@ -395,3 +395,27 @@ func (d *Design) linear(r int, u []float64) float64 {
 	}
 	return z
 }
+
+// Sums returns, for each row, the sums of w[j] times the row's entry of stored column j over the
+// stored columns of each of n groups (group[j] in [0, n); len(w) and len(group) are the stored
+// columns: Cols(), or the bins of a term design), rows x n, row-major. A model that weighs the stored
+// columns, as a model weighs the encoder outputs its design was built from, thus scores the rows
+// without encoding them again. It panics if a length or a group is out of range.
+func (d *Design) Sums(w []float64, group []int, n int) []float64 {
+	if len(w) != d.stored || len(group) != d.stored {
+		panic("fit: Sums needs a weight and a group per stored column")
+	}
+	out := make([]float64, d.rows*n)
+	nv := len(d.valueCols)
+	for r := range d.rows {
+		s := out[r*n : r*n+n]
+		for _, j := range d.idx[d.ptr[r]:d.ptr[r+1]] {
+			s[group[j]] += w[j]
+		}
+		for k, v := range d.val[r*nv : r*nv+nv] {
+			c := d.valueCols[k]
+			s[group[c]] += w[c] * v
+		}
+	}
+	return out
+}
