@@ -121,6 +121,18 @@ func (p *plan) quote(vals []features.Value, k int, s *scratch) quoted {
 		q.row = prop.rates.Rows[q.ri]
 	} else {
 		v := vals[prop.col]
+		key, keep := v.Key()
+		keep = keep && len(v.Str) <= maxCachedValue && prop.rowOf != nil
+		if keep {
+			if ri, ok := prop.rowOf.Get(key); ok {
+				if ri < 0 {
+					return q
+				}
+				q.ri, q.row = ri, prop.rates.Rows[ri]
+				q.ok = q.row.Contacts > 0
+				return q
+			}
+		}
 		if v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
 			v = features.Value{} // the encoder reads a blank string as missing
 		}
@@ -128,10 +140,16 @@ func (p *plan) quote(vals []features.Value, k int, s *scratch) quoted {
 			v = features.String(cls)
 		}
 		q.row, q.ok = prop.rates.Lookup(v)
+		if q.ok {
+			q.ri = prop.rowIndex(&q.row)
+		}
+		// A row found without an index (a NaN rate) is not kept: -1 stands for no row.
+		if keep && (q.ri >= 0 || !q.ok) && prop.rowOf.Len() < maxCachedReasons {
+			prop.rowOf.Add(key, q.ri)
+		}
 		if !q.ok {
 			return q
 		}
-		q.ri = prop.rowIndex(&q.row)
 	}
 	q.ok = q.row.Contacts > 0
 	return q

@@ -61,6 +61,9 @@ type propPlan struct {
 	// words holds the reasons already worded for the property, by value and row; nil for a time,
 	// whose reason says how long ago it was.
 	words *memo.Map[reasonKey, reasonWords]
+	// rowOf holds, for a one-hot model, the index in rates.Rows of the row quoted for each value seen
+	// (-1: none), so that a value seen before is not looked up in the table again; nil otherwise.
+	rowOf *memo.Map[features.Key, int]
 }
 
 // rowText is the part of a reason that depends only on the rate row it quotes, worded once so that
@@ -150,6 +153,9 @@ func (a *Artifact) getPlan() (*plan, error) {
 		prop.rows = p.rowTexts(prop)
 		if prop.kind != features.KindTime {
 			prop.words = memo.New[reasonKey, reasonWords](maxCachedReasons)
+		}
+		if p.binRow == nil && prop.rates != nil {
+			prop.rowOf = memo.New[features.Key, int](maxCachedReasons)
 		}
 	}
 	n, ncols := len(p.props), len(a.Encoder.Columns)

@@ -511,8 +511,8 @@ func wordReason(t *testing.T, p *plan, property string, v features.Value, contri
 
 // TestReasonWordsKept checks that reasons whose words the plan kept from an earlier contact with the
 // same value read exactly as reasons worded afresh, for both kinds of model: every contact is scored
-// twice by an artifact that keeps words (the second pass finds most of them kept, and fills the
-// properties whose values never repeat) and by an equal artifact that keeps none.
+// twice by an artifact that keeps words and quoted rows (the second pass finds most of them kept, and
+// fills the properties whose values never repeat) and by an equal artifact that keeps none.
 func TestReasonWordsKept(t *testing.T) {
 	for name, build := range map[string]func(testing.TB) (*Artifact, *features.Frame){
 		"onehot": mustBenchArtifact, "scorecard": mustBenchScorecard,
@@ -525,7 +525,7 @@ func TestReasonWordsKept(t *testing.T) {
 				t.Fatal(err)
 			}
 			for k := range p.props {
-				p.props[k].words = nil
+				p.props[k].words, p.props[k].rowOf = nil, nil
 			}
 			at := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 			const rows = 600
@@ -547,10 +547,17 @@ func TestReasonWordsKept(t *testing.T) {
 				}
 			}
 			ap, _ := a.getPlan()
+			quoted := 0
 			for k := range ap.props {
 				if w := ap.props[k].words; w != nil {
 					kept += w.Len()
 				}
+				if r := ap.props[k].rowOf; r != nil {
+					quoted += r.Len()
+				}
+			}
+			if name == "onehot" && quoted == 0 {
+				t.Fatal("no quoted rows were kept")
 			}
 			if kept == 0 {
 				t.Fatal("no words were kept")
