@@ -85,6 +85,7 @@ func (p *parser) rule(n *yaml.Node, exclusion bool, refs *[]groupRef) (Rule, boo
 		}
 	}
 	rule.details = cacheDetails(&rule)
+	rule.outcomes = cacheOutcomes(&rule)
 	return rule, len(p.errs) == before
 }
 

@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -217,5 +218,50 @@ func TestDetailsConcurrent(t *testing.T) {
 	close(errs)
 	for e := range errs {
 		t.Error(e)
+	}
+}
+
+// TestOutcomesKept checks that rules that keep their outcomes by value (see cacheOutcomes) score
+// exactly as the same rules keeping none: every contact of TestDetailsMatchReference, scored twice
+// (the second pass finds the outcomes the first kept), with and without hits.
+func TestOutcomesKept(t *testing.T) {
+	at := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	files := map[string]func() *Rules{"testdata/rules.yaml": func() *Rules { return readRepoRules(t) }}
+	for _, tt := range validFiles {
+		files[tt.name] = func() *Rules { return mustParse(t, tt.src) }
+	}
+	for name, parse := range files {
+		t.Run(name, func(t *testing.T) {
+			r, fresh := parse(), parse()
+			kept := 0
+			for _, list := range [][]Rule{fresh.Exclusions, fresh.Rules} {
+				for i := range list {
+					list[i].outcomes = nil
+				}
+			}
+			contacts := append(benchContacts(300, 7), detailContacts(at)...)
+			for pass := range 2 {
+				for i, c := range contacts {
+					for _, score := range []func(*Rules) Result{
+						func(r *Rules) Result { return r.Score(c, at) },
+						func(r *Rules) Result { return r.Summary(c, at) },
+					} {
+						if got, want := score(r), score(fresh); !reflect.DeepEqual(got, want) {
+							t.Fatalf("pass %d, contact %d:\n got %+v\nwant %+v", pass, i, got, want)
+						}
+					}
+				}
+			}
+			for _, list := range [][]Rule{r.Exclusions, r.Rules} {
+				for i := range list {
+					if o := list[i].outcomes; o != nil {
+						kept += o.Len()
+					}
+				}
+			}
+			if kept == 0 && name == "testdata/rules.yaml" {
+				t.Fatal("no outcomes were kept")
+			}
+		})
 	}
 }

@@ -82,6 +82,9 @@ type Rule struct {
 	// details holds the details Score worded for the rule, by the one value that decides it; nil for
 	// rules whose detail depends on more (see cacheDetails). Set by Parse.
 	details *memo.Map[detailKey, string]
+	// outcomes holds the rule's results by the one value that decides them, for rules whose result
+	// does not depend on the scoring time either; nil for others (see cacheOutcomes). Set by Parse.
+	outcomes *memo.Map[features.Key, outcome]
 }
 
 // Range is one band of a range rule. Lo and Hi are -Inf and +Inf when open.

@@ -120,14 +120,23 @@ func (r *Rules) score(cvals []features.Value, at time.Time, explain bool, hits [
 	}
 	for i := range r.Exclusions {
 		x := &r.Exclusions[i]
-		var vals []features.Value
-		if explain {
-			vals = w.values(len(x.Criteria))
-		}
-		ok, _, failed := matchAll(x.Criteria, cvals, at, vals)
-		if explain {
-			res.Hits = append(res.Hits, Hit{Rule: x.Name, Exclusion: true, Matched: ok})
-			w.word(&res.Hits[len(res.Hits)-1], x, vals, features.Value{}, at, failed, -1, 1)
+		o, key, keep, hit := x.outcomeOf(cvals)
+		ok := o.matched
+		if !hit {
+			var vals []features.Value
+			if explain {
+				vals = w.values(len(x.Criteria))
+			}
+			var failed int
+			ok, _, failed = matchAll(x.Criteria, cvals, at, vals)
+			if explain {
+				res.Hits = append(res.Hits, Hit{Rule: x.Name, Exclusion: true, Matched: ok})
+				w.word(&res.Hits[len(res.Hits)-1], x, vals, features.Value{}, at, failed, -1, 1)
+				w.keep(x, key, keep, outcome{matched: ok, band: -1}, &res.Hits[len(res.Hits)-1])
+			}
+		} else if explain {
+			res.Hits = append(res.Hits, Hit{Rule: x.Name, Exclusion: true, Matched: ok, Detail: o.detail})
+			w.ends = append(w.ends, -1)
 		}
 		if ok {
 			res.Excluded, res.ExcludedBy = true, x.Name
@@ -145,6 +154,26 @@ func (r *Rules) score(cvals []features.Value, at time.Time, explain bool, hits [
 	var loose float64
 	for i := range r.Rules {
 		rule := &r.Rules[i]
+		o, key, keep, hit := rule.outcomeOf(cvals)
+		if hit {
+			points := 0.0
+			switch {
+			case o.matched && o.band >= 0:
+				points = rule.Ranges[o.band].Points
+			case o.matched:
+				points = rule.Points
+			}
+			if g := r.groupIndex[i]; g >= 0 {
+				groupSums[g] += points
+			} else {
+				loose += points
+			}
+			if explain {
+				res.Hits = append(res.Hits, Hit{Rule: rule.Name, Group: rule.Group, Matched: o.matched, Points: points, Detail: o.detail})
+				w.ends = append(w.ends, -1)
+			}
+			continue
+		}
 		var vals []features.Value
 		if explain {
 			vals = w.values(len(rule.Criteria))
@@ -174,7 +203,9 @@ func (r *Rules) score(cvals []features.Value, at time.Time, explain bool, hits [
 		}
 		if explain {
 			res.Hits = append(res.Hits, Hit{Rule: rule.Name, Group: rule.Group, Matched: ok, Points: points})
-			w.word(&res.Hits[len(res.Hits)-1], rule, vals, rv, at, failed, band, factor)
+			h := &res.Hits[len(res.Hits)-1]
+			w.word(h, rule, vals, rv, at, failed, band, factor)
+			w.keep(rule, key, keep, outcome{matched: ok, band: band}, h)
 		}
 	}
 	if explain {
@@ -254,6 +285,58 @@ func cacheDetails(rule *Rule) *memo.Map[detailKey, string] {
 		return nil
 	}
 	return memo.New[detailKey, string](maxCachedDetails)
+}
+
+// outcome is a rule's result for one value of the one property it reads, with its detail.
+type outcome struct {
+	matched bool
+	band    int // the range a range rule's value fell in, or -1
+	detail  string
+}
+
+// cacheOutcomes returns an outcome cache for a rule whose result and detail depend only on the value
+// of its one property: a rule whose details are cached (see cacheDetails) and that does not read the
+// scoring time (within_days); nil for other rules.
+func cacheOutcomes(rule *Rule) *memo.Map[features.Key, outcome] {
+	if rule.details == nil {
+		return nil
+	}
+	for _, c := range rule.Criteria {
+		for _, o := range c.ops {
+			if o.kind == opWithinDays || o.kind == opDecay {
+				return nil
+			}
+		}
+	}
+	return memo.New[features.Key, outcome](maxCachedDetails)
+}
+
+// outcomeOf returns the kept outcome of rule for the contact whose values cvals holds (hit), else the
+// key to keep it under once worded (keep false: it is not to be kept).
+func (rule *Rule) outcomeOf(cvals []features.Value) (o outcome, key features.Key, keep, hit bool) {
+	if rule.outcomes == nil {
+		return o, key, false, false
+	}
+	slot := rule.slot
+	if len(rule.Criteria) == 1 {
+		slot = rule.Criteria[0].slot
+	}
+	v := cvals[slot]
+	if key, keep = v.Key(); !keep || len(v.Str) > maxCachedValue {
+		return o, key, false, false
+	}
+	o, hit = rule.outcomes.Get(key)
+	return o, key, true, hit
+}
+
+// keep keeps o, with the detail word set on h, as rule's outcome for key, when keep is set, the
+// detail is a string of its own (from the rule's detail cache) and the cache has room.
+func (w *wording) keep(rule *Rule, key features.Key, keep bool, o outcome, h *Hit) {
+	if !keep || w.ends[len(w.ends)-1] != -1 || rule.outcomes.Len() >= maxCachedDetails {
+		return
+	}
+	o.detail = h.Detail
+	rule.outcomes.Add(key, o)
 }
 
 // word sets the Detail of h, the hit of rule (see appendDetail for the other arguments): from the
