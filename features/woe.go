@@ -218,15 +218,12 @@ func infoValue(contacts, customers []int, won, all int) float64 {
 // UnixSeconds gives them), 0 for a time after asOf.
 func AgeDays(asOf, t float64) float64 { return max(0, (asOf-t)/86400) }
 
-// prebinMinimums is how many minimum bins' worth of contacts a scorecard's quantile pre-bin holds.
-const prebinMinimums = 4
-
-// scorecardPrebins is how many quantile pre-bins ScorecardCuts cuts n values into: pre-bins of
-// prebinMinimums times minSize contacts, so that a number with many values on many contacts gets a
-// step function fine enough to follow its continuous scale, but never fewer than the rate tables'
-// candidateQuantiles.
+// scorecardPrebins is how many quantile pre-bins ScorecardCuts cuts n values into: pre-bins of about
+// minSize contacts, the finest a bin may be, so that pool-adjacent-violators finds the monotone
+// steps of a number with many values on many contacts at the finest grain the data allows (an
+// isotonic fit), but never fewer than the rate tables' candidateQuantiles.
 func scorecardPrebins(n, minSize int) int {
-	return max(candidateQuantiles, n/(prebinMinimums*max(minSize, 1)))
+	return max(candidateQuantiles, n/max(minSize, 1))
 }
 
 // ScorecardCuts chooses the cut points of a number (or an age in days) for a scorecard, as

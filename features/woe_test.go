@@ -150,11 +150,11 @@ func TestScorecardCuts(t *testing.T) {
 // stay monotone with at least minSize contacts each.
 func TestScorecardCutsFine(t *testing.T) {
 	const n, minSize = 20000, 30
-	if got := scorecardPrebins(n, minSize); got != n/(prebinMinimums*minSize) {
-		t.Fatalf("scorecardPrebins(%d, %d) = %d, want %d", n, minSize, got, n/(prebinMinimums*minSize))
+	if got := scorecardPrebins(n, minSize); got != n/minSize {
+		t.Fatalf("scorecardPrebins(%d, %d) = %d, want %d", n, minSize, got, n/minSize)
 	}
-	if got := scorecardPrebins(3000, minSize); got != candidateQuantiles {
-		t.Errorf("scorecardPrebins(3000, %d) = %d, want the rate tables' %d", minSize, got, candidateQuantiles)
+	if got := scorecardPrebins(900, minSize); got != candidateQuantiles {
+		t.Errorf("scorecardPrebins(900, %d) = %d, want the rate tables' %d", minSize, got, candidateQuantiles)
 	}
 	xs := make([]float64, n)
 	won := make([]bool, n)
