@@ -53,6 +53,7 @@ func TestEncodedMatchesSklearn(t *testing.T) {
 	}
 	res, err := train.Train(context.Background(), f, labels, train.Config{
 		Label: "deal_stage", TimeColumn: "created_at", Seed: 1, Exclude: []string{"true_probability"},
+		Model: train.ModelOneHot,
 	})
 	if err != nil {
 		t.Fatal(err)

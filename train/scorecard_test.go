@@ -78,14 +78,17 @@ func acceptanceSets(t *testing.T) []acceptanceSet {
 	return sets
 }
 
-// TestScorecardAcceptance is the issue's acceptance check on generated contacts (with their truth),
-// the demo data, and the bank and online-shoppers data when present. For both models, every holdout
-// contact's reasons agree with the rates they quote and none quotes a rate within 10% of the overall
-// rate. The default model's calibration error is under 0.02 and, on generated data, its holdout AUC
-// is within 0.01 of the truth's. The scorecard's points follow every monotone rate, its unrounded
-// points sheet gives its probabilities to 1e-9 and its suggested rules rank the holdout with
-// Spearman >= 0.995. Logged for the table in the README: both models' AUC, ECE and its noise floor,
-// largest opposite pair of contributions and suggested rules' Spearman.
+// TestScorecardAcceptance is the acceptance check of issue 11 on generated contacts (with their
+// truth), the demo data, and the bank and online-shoppers data when present. For both models, every
+// holdout contact's reasons agree with the rates they quote and none quotes a rate within 10% of the
+// overall rate. The default model, the scorecard, meets the bars on generated, bank and shoppers
+// data: holdout AUC within 0.005 of the one-hot model's on the same split (and within 0.01 of the
+// truth's on generated data) and calibration error under 0.02. The demo's holdout (848 rows) is too
+// small for the calibration bar (a perfectly calibrated model's ECE there is 0.022 by chance, 95th
+// percentile 0.034, as logged) and is held to the reasons bar alone. The scorecard's points follow
+// every monotone rate, its unrounded points sheet gives its probabilities to 1e-9 and its suggested
+// rules rank the holdout with Spearman >= 0.995. Logged for the table in the README: both models' AUC,
+// ECE and its noise floor, largest opposite pair of contributions and suggested rules' Spearman.
 func TestScorecardAcceptance(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains two models on each of four data sets")
@@ -93,51 +96,55 @@ func TestScorecardAcceptance(t *testing.T) {
 	for _, set := range acceptanceSets(t) {
 		t.Run(set.name, func(t *testing.T) {
 			cfg := set.cfg
-			cfg.Model = train.ModelScorecard
+			cfg.Model = "" // the default
 			card, err := train.Train(context.Background(), set.frame, set.labels, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			cfg.Model = "" // the default
-			def, err := train.Train(context.Background(), set.frame, set.labels, cfg)
+			cfg.Model = train.ModelOneHot
+			hot, err := train.Train(context.Background(), set.frame, set.labels, cfg)
 			if err != nil {
 				t.Fatal(err)
 			}
-			a, d := card.Artifact, def.Artifact
+			a, d := card.Artifact, hot.Artifact
 			if a.Scorecard == nil || d.Scorecard != nil {
-				t.Fatal("the scorecard is not a scorecard, or the default (one-hot) model is one")
+				t.Fatal("the default model is not a scorecard, or the one-hot model is one")
 			}
 			t.Logf("scorecard AUC %.4f ECE %.4f; one-hot AUC %.4f ECE %.4f (%d holdout rows)",
 				a.Metrics.AUC, a.Metrics.ECE, d.Metrics.AUC, d.Metrics.ECE, a.Metrics.Rows)
 			logECEFloor(t, "scorecard", a, set.frame, card.HoldoutRows)
-			logECEFloor(t, "one-hot", d, set.frame, def.HoldoutRows)
-			if set.name != "demo" && d.Metrics.ECE >= 0.02 {
-				// The demo data's holdout (848 rows) is too small for the bar.
-				t.Errorf("calibration error %.4f, want < 0.02", d.Metrics.ECE)
+			logECEFloor(t, "one-hot", d, set.frame, hot.HoldoutRows)
+			if set.name != "demo" {
+				if gap := a.Metrics.AUC - d.Metrics.AUC; gap < -0.005 {
+					t.Errorf("holdout AUC %.4f is %.4f below the one-hot model's %.4f; want within 0.005", a.Metrics.AUC, -gap, d.Metrics.AUC)
+				}
+				if a.Metrics.ECE >= 0.02 {
+					t.Errorf("calibration error %.4f, want < 0.02", a.Metrics.ECE)
+				}
 			}
 			if set.truth != "" {
 				truth := set.frame.Column(set.truth)
-				p := make([]float64, len(def.HoldoutRows))
-				y := make([]bool, len(def.HoldoutRows))
-				for r, i := range def.HoldoutRows {
+				p := make([]float64, len(card.HoldoutRows))
+				y := make([]bool, len(card.HoldoutRows))
+				for r, i := range card.HoldoutRows {
 					p[r], y[r] = truth.Num[i], set.labels[i] == features.Won
 				}
 				truthAUC := metrics.AUC(p, y)
 				t.Logf("the true probabilities' holdout AUC %.4f", truthAUC)
-				if diff := d.Metrics.AUC - truthAUC; math.Abs(diff) > 0.01 {
-					t.Errorf("holdout AUC %.4f is %+.4f from the truth's; want within 0.01", d.Metrics.AUC, diff)
+				if diff := a.Metrics.AUC - truthAUC; math.Abs(diff) > 0.01 {
+					t.Errorf("holdout AUC %.4f is %+.4f from the truth's; want within 0.01", a.Metrics.AUC, diff)
 				}
 			}
 			checkHonestReasons(t, a, set.frame, card.HoldoutRows)
-			checkHonestReasons(t, d, set.frame, def.HoldoutRows)
+			checkHonestReasons(t, d, set.frame, hot.HoldoutRows)
 			logOpposite(t, "scorecard", a, set.frame, card.HoldoutRows)
-			logOpposite(t, "one-hot", d, set.frame, def.HoldoutRows)
+			logOpposite(t, "one-hot", d, set.frame, hot.HoldoutRows)
 			checkMonotonePoints(t, a)
 			checkPointsSheet(t, a, set.frame, card.HoldoutRows)
 			if rho := suggestedRulesSpearman(t, a, set.frame, card.TrainRows, card.HoldoutRows); rho < 0.995 {
 				t.Errorf("the scorecard's suggested rules rank the holdout with Spearman %.4f against the model, want >= 0.995", rho)
 			}
-			suggestedRulesSpearman(t, d, set.frame, def.TrainRows, def.HoldoutRows) // logged for the table
+			suggestedRulesSpearman(t, d, set.frame, hot.TrainRows, hot.HoldoutRows) // logged for the table
 		})
 	}
 }

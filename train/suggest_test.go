@@ -5,6 +5,7 @@ import (
 	"math"
 	"os"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/leadscore/leadscore/features"
@@ -15,9 +16,10 @@ import (
 )
 
 // TestSuggest turns a model trained on generated contacts into rules and checks that they parse, keep
-// the current rules' MQL and SQL shares on the training rows, and rank the holdout well. They trail
-// the model (0.78 against 0.83 when written) because rounding costs a little and the derived e-mail
-// and title features have no rules yet.
+// the current rules' MQL and SQL shares on the training rows, and rank the holdout well. The default
+// model is a scorecard, whose rules are its rounded points sheet: they rank the holdout as the model
+// does (AUC 0.8409 against 0.8408 when written; a one-hot model's rules trailed it, 0.8165 against
+// 0.8313).
 func TestSuggest(t *testing.T) {
 	f, labels := generated(t, 6000, 13)
 	yaml, err := os.ReadFile("../testdata/rules.yaml")
@@ -68,9 +70,14 @@ func TestSuggest(t *testing.T) {
 	if auc < 0.80 || auc > a.Metrics.AUC+0.01 {
 		t.Errorf("suggested rules AUC %.4f, want in [0.80, model's %.4f]", auc, a.Metrics.AUC)
 	}
-	for _, name := range []string{"visits ranges", "email is free-mail", "job_title is executive", "job_title is student"} {
+	// The default model is a scorecard: its rules are its points sheet, a rule per bin ("visits is
+	// in [5, 6)", "job_title is student").
+	for _, name := range []string{"email is free-mail", "job_title is executive", "job_title is student"} {
 		if !slices.ContainsFunc(s.Rules.Rules, func(r rules.Rule) bool { return r.Name == name }) {
 			t.Errorf("no rule %q among %d rules", name, len(s.Rules.Rules))
 		}
+	}
+	if !slices.ContainsFunc(s.Rules.Rules, func(r rules.Rule) bool { return strings.HasPrefix(r.Name, "visits is ") }) {
+		t.Errorf("no rule on a range of visits among %d rules", len(s.Rules.Rules))
 	}
 }

@@ -58,37 +58,11 @@ func WriteSummary(w io.Writer, a *models.Artifact, res *Result, counts dataset.O
 	fmt.Fprintf(tw, "F1-best threshold\t%.3f (precision %.2f, recall %.2f)\t\n", m.Threshold, m.Confusion.Precision, m.Confusion.Recall)
 	_ = tw.Flush()
 
-	type effect struct {
-		feat  features.Feature
-		w     float64
-		rates string
-	}
-	feats := a.Encoder.Features()
-	effects := make([]effect, len(a.Weights))
-	for j, wt := range a.Weights {
-		effects[j] = effect{feats[j], wt, rateWords(a.Rates, feats[j])}
-		if a.Scorecard != nil {
-			// A scorecard bin may be a finer range than its rate table's row: quote the bin's own contacts.
-			b := a.Scorecard.Bins[j]
-			effects[j].rates = fmt.Sprintf("%.1f%% of %d contacts became customers", 100*b.Rate(), b.Contacts)
-		}
-	}
-	sort.SliceStable(effects, func(i, j int) bool { return effects[i].w > effects[j].w })
 	ew := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	line := func(e effect) {
-		fmt.Fprintf(ew, "  %+.3f\t%s\t%s\n", e.w, e.feat.Name, e.rates)
-	}
-	fmt.Fprintln(ew, "\nStrongest positive features (log-odds per unit of the encoded feature; the conversion rate of such contacts in training):")
-	for _, e := range effects[:min(5, len(effects))] {
-		if e.w > 0 {
-			line(e)
-		}
-	}
-	fmt.Fprintln(ew, "Strongest negative features:")
-	for i := len(effects) - 1; i >= max(0, len(effects)-5); i-- {
-		if effects[i].w < 0 {
-			line(effects[i])
-		}
+	if pts := a.Points(); pts != nil {
+		writeStrongestPoints(ew, pts)
+	} else {
+		writeStrongestWeights(ew, a)
 	}
 	_ = ew.Flush()
 	if a.Rates != nil && len(a.Rates.Tables) > 0 {
@@ -116,6 +90,73 @@ func WriteSummary(w io.Writer, a *models.Artifact, res *Result, counts dataset.O
 		fmt.Fprintln(w, "warning:", warn)
 	}
 	writeGate(w, g, a.Version > 0)
+}
+
+// writeStrongestWeights lists a one-hot model's five largest weights each way with the conversion
+// rate of the contacts each feature stands for.
+func writeStrongestWeights(ew io.Writer, a *models.Artifact) {
+	type effect struct {
+		feat features.Feature
+		w    float64
+	}
+	feats := a.Encoder.Features()
+	effects := make([]effect, len(a.Weights))
+	for j, wt := range a.Weights {
+		effects[j] = effect{feats[j], wt}
+	}
+	sort.SliceStable(effects, func(i, j int) bool { return effects[i].w > effects[j].w })
+	line := func(e effect) {
+		fmt.Fprintf(ew, "  %+.3f\t%s\t%s\n", e.w, e.feat.Name, rateWords(a.Rates, e.feat))
+	}
+	fmt.Fprintln(ew, "\nStrongest positive features (log-odds per unit of the encoded feature; the conversion rate of such contacts in training):")
+	for _, e := range effects[:min(5, len(effects))] {
+		if e.w > 0 {
+			line(e)
+		}
+	}
+	fmt.Fprintln(ew, "Strongest negative features:")
+	for i := len(effects) - 1; i >= max(0, len(effects)-5); i-- {
+		if effects[i].w < 0 {
+			line(effects[i])
+		}
+	}
+}
+
+// writeStrongestPoints lists a scorecard's properties that raise and lower a score most: each
+// property's bin with the most points (and the one with the fewest), five each way, with the
+// conversion rate of the bin's own training contacts.
+func writeStrongestPoints(ew io.Writer, pts *models.Points) {
+	var ups, downs []models.BinPoints
+	for _, pp := range pts.Properties {
+		hi, lo := -1, -1
+		for k, b := range pp.Bins {
+			if b.Points > 0 && (hi < 0 || b.Points > pp.Bins[hi].Points) {
+				hi = k
+			}
+			if b.Points < 0 && (lo < 0 || b.Points < pp.Bins[lo].Points) {
+				lo = k
+			}
+		}
+		if hi >= 0 {
+			ups = append(ups, pp.Bins[hi])
+		}
+		if lo >= 0 {
+			downs = append(downs, pp.Bins[lo])
+		}
+	}
+	sort.SliceStable(ups, func(i, j int) bool { return ups[i].Points > ups[j].Points })
+	sort.SliceStable(downs, func(i, j int) bool { return downs[i].Points < downs[j].Points })
+	line := func(b models.BinPoints) {
+		fmt.Fprintf(ew, "  %+d\t%s\t%.1f%% of %d contacts became customers\n", models.Rounded(b.Points), b.Feature.Name, 100*b.Rate(), b.Contacts)
+	}
+	fmt.Fprintf(ew, "\nPoints that raise a score most (%g more points double the odds; the conversion rate of the bin's training contacts; models show prints every bin):\n", pts.PDO)
+	for _, b := range ups[:min(5, len(ups))] {
+		line(b)
+	}
+	fmt.Fprintln(ew, "Points that lower it most:")
+	for _, b := range downs[:min(5, len(downs))] {
+		line(b)
+	}
 }
 
 // writeGate says what the publish gate measured.

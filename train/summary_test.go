@@ -11,7 +11,7 @@ import (
 	"github.com/leadscore/leadscore/train/dataset"
 )
 
-// TestSummaryQuotesScorecardBins: the summary's strongest features of a scorecard quote each bin's
+// TestSummaryQuotesScorecardBins: the summary's strongest points of a scorecard quote each bin's
 // own contacts and rate (a bin may be a finer range than its rate table's row, whose rate it used to
 // quote: "campaign >= 29: 6.1% of 4018 contacts" for a bin of 37 contacts none of whom bought).
 func TestSummaryQuotesScorecardBins(t *testing.T) {
@@ -29,9 +29,9 @@ func TestSummaryQuotesScorecardBins(t *testing.T) {
 		b := a.Scorecard.Bins[j]
 		want[feat.Name] = fmt.Sprintf("%.1f%% of %d contacts became customers", 100*b.Rate(), b.Contacts)
 	}
-	_, rest, ok := strings.Cut(out.String(), "Strongest positive features")
+	_, rest, ok := strings.Cut(out.String(), "Points that raise a score most")
 	if !ok {
-		t.Fatalf("no strongest features in\n%s", out.String())
+		t.Fatalf("no strongest points in\n%s", out.String())
 	}
 	section, _, _ := strings.Cut(rest, "\n\n")
 	checked := 0

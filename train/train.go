@@ -74,7 +74,7 @@ type Config struct {
 	Rates features.RateOptions
 	// Rules, if not nil, is the manual score evaluated on the same holdout rows.
 	Rules *rules.Rules
-	// Model is ModelOneHot (the default, "") or ModelScorecard.
+	// Model is ModelScorecard (the default, "") or ModelOneHot.
 	Model string
 	// NoBins turns off the range features of the one-hot model: by default every number column also gets one 0/1 feature
 	// per range of its conversion-rate table, so the model can follow rates that step or saturate.
@@ -217,9 +217,9 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	var a *models.Artifact
 	var x *fit.Design
 	switch cfg.Model {
-	case ModelScorecard:
+	case "", ModelScorecard:
 		a, x, err = fitScorecard(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
-	case "", ModelOneHot:
+	case ModelOneHot:
 		a, x, err = fitOneHot(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
 	default:
 		err = fmt.Errorf("train: unknown model %q (want %s or %s)", cfg.Model, ModelScorecard, ModelOneHot)

@@ -57,7 +57,7 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringSliceVar(&fl.recency, "recency", nil, "use these time columns' age at the export snapshot as features, if the audit finds it is no censoring artefact")
 	f.StringSliceVar(&fl.exclude, "exclude", nil, "columns to leave out of the model")
 	f.StringVar(&fl.rulesFile, "rules", "", "manual rules file: judge the manual score on the same holdout")
-	f.StringVar(&fl.model, "model", train.ModelOneHot, "model kind: onehot (one weight per value, range and number) or scorecard (points per value and range; reasons always follow the rates)")
+	f.StringVar(&fl.model, "model", train.ModelScorecard, "model kind: scorecard (points per value and range; reasons always follow the rates) or onehot (one weight per value, range and scaled number)")
 	f.IntVar(&fl.minClass, "min-class", 40, "minimum won and lost training contacts")
 	f.IntVar(&fl.folds, "folds", 5, "cross-validation folds")
 	f.Float64Var(&fl.c, "c", 0, "fix the inverse L2 penalty C instead of choosing it by cross-validation")
@@ -113,8 +113,8 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		Seed: fl.seed, Allow: fl.allow, Exclude: fl.exclude, Recency: fl.recency, MinClass: fl.minClass, Folds: fl.folds,
 		Model: fl.model, Encoder: features.EncoderOptions{MissingValues: read.MissingValues},
 	}
-	if fl.model != train.ModelOneHot && fl.model != train.ModelScorecard {
-		return usageError{fmt.Errorf("train: --model %q: want %s or %s", fl.model, train.ModelOneHot, train.ModelScorecard)}
+	if fl.model != train.ModelScorecard && fl.model != train.ModelOneHot {
+		return usageError{fmt.Errorf("train: --model %q: want %s or %s", fl.model, train.ModelScorecard, train.ModelOneHot)}
 	}
 	if fl.c < 0 {
 		return usageError{fmt.Errorf("train: --c %v must be positive", fl.c)}

@@ -89,7 +89,7 @@ func TestSuggestedSection(t *testing.T) {
 		t.Fatal(err)
 	}
 	html := page.String()
-	for _, frag := range []string{"Points rules suggested by the model", fmt.Sprintf("AUC of %.3f", want), "visits ranges"} {
+	for _, frag := range []string{"Points rules suggested by the model", fmt.Sprintf("AUC of %.3f", want), "visits is "} {
 		if !strings.Contains(html, frag) {
 			t.Errorf("report lacks %q", frag)
 		}
