@@ -292,10 +292,17 @@ func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
 	}
 	logit := a.Intercept
 	var fitSum, engSum float64
+	weights, base := a.Weights[:len(x)], a.Baseline[:len(x)]
 	for j, v := range x {
-		w := a.Weights[j]
+		if v == 0 && base[j] == 0 {
+			// The feature would add w*0, a signed zero, to each sum, which changes none: the sums
+			// start at +0 and so are never -0 (the intercept aside, whose sign gives the same
+			// probability). All of a scorecard's features but one bin per property are such zeros.
+			continue
+		}
+		w := weights[j]
 		logit += w * v
-		contrib := w * (v - a.Baseline[j])
+		contrib := w * (v - base[j])
 		if s != nil {
 			k := p.featProp[j]
 			s.sums[k] += contrib
