@@ -440,14 +440,52 @@ func TestRequestMetrics(t *testing.T) {
 	if _, err := client.Predict(ctx, &leadscorev1.PredictRequest{Model: "nope"}); status.Code(err) != codes.NotFound {
 		t.Fatalf("unknown model: %v", err)
 	}
+	stream, err := client.PredictStream(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if err := stream.Send(&leadscorev1.PredictRequest{Model: "lead", Contact: sampleContact()}); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := stream.Recv(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := stream.CloseSend(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := stream.Recv(); err != io.EOF {
+		t.Fatalf("end of stream: %v", err)
+	}
+	// The gRPC metrics are those of go-grpc-middleware's prometheus provider: a method's series exist
+	// (at 0) before its first call, for every code.
+	predict := func(labels ...string) map[string]string {
+		m := map[string]string{"grpc_type": "unary", "grpc_service": ServiceName, "grpc_method": "Predict"}
+		for i := 0; i < len(labels); i += 2 {
+			m[labels[i]] = labels[i+1]
+		}
+		return m
+	}
+	streamLabels := map[string]string{"grpc_type": "bidi_stream", "grpc_method": "PredictStream"}
 	for _, tt := range []struct {
 		metric string
 		labels map[string]string
 		want   float64
 	}{
-		{"grpc_server_handled_total", map[string]string{"grpc_method": "Predict", "grpc_code": "OK"}, 3},
-		{"grpc_server_handled_total", map[string]string{"grpc_method": "Predict", "grpc_code": "NotFound"}, 1},
-		{"grpc_server_handling_seconds", map[string]string{"grpc_method": "Predict"}, 4}, // a histogram: its count
+		{"grpc_server_handled_total", predict("grpc_code", "OK"), 3},
+		{"grpc_server_handled_total", predict("grpc_code", "NotFound"), 1},
+		{"grpc_server_handled_total", predict("grpc_code", "DataLoss"), 0},
+		{"grpc_server_handling_seconds", predict(), 4}, // a histogram: its count
+		{"grpc_server_started_total", predict(), 4},
+		{"grpc_server_msg_received_total", predict(), 4},
+		{"grpc_server_msg_sent_total", predict(), 3},
+		{"grpc_server_handled_total", map[string]string{"grpc_method": "GetModel", "grpc_code": "Unauthenticated"}, 0},
+		{"grpc_server_started_total", map[string]string{"grpc_service": "grpc.health.v1.Health", "grpc_method": "Check", "grpc_type": "unary"}, 0},
+		{"grpc_server_started_total", streamLabels, 1},
+		{"grpc_server_msg_received_total", streamLabels, 2},
+		{"grpc_server_msg_sent_total", streamLabels, 2},
+		{"grpc_server_handled_total", map[string]string{"grpc_method": "PredictStream", "grpc_code": "OK"}, 1},
 	} {
 		if got := metricValue(t, promReg, tt.metric, tt.labels); got != tt.want {
 			t.Errorf("%s%v = %v, want %v", tt.metric, tt.labels, got, tt.want)

@@ -13,7 +13,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	grpcprom "github.com/grpc-ecosystem/go-grpc-middleware/providers/prometheus"
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
 	"google.golang.org/grpc"
@@ -167,21 +166,19 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		unary = append(unary, s.observeUnary) // which frees the slot too
 	}
 	stream := []grpc.StreamServerInterceptor{}
-	var pm *grpcprom.ServerMetrics
+	var gm *grpcMetrics
 	if opts.Metrics != nil {
 		rm, err := newRequestMetrics(opts.Metrics)
 		if err != nil {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
 		s.reqMetrics = rm
-		pm = grpcprom.NewServerMetrics(grpcprom.WithServerHandlingTimeHistogram(
-			grpcprom.WithHistogramBuckets(LatencyBuckets),
-		))
-		if err := opts.Metrics.Register(pm); err != nil {
+		gm = newGRPCMetrics(LatencyBuckets)
+		if err := opts.Metrics.Register(gm); err != nil {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
-		unary = append(unary, pm.UnaryServerInterceptor())
-		stream = append(stream, pm.StreamServerInterceptor())
+		unary = append(unary, gm.unary)
+		stream = append(stream, gm.stream)
 		// Calls shed at the door never reach the interceptors above.
 		s.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "leadscore_requests_shed_total",
@@ -221,8 +218,8 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	leadscorev1.RegisterLeadScoringServer(s.grpc, s)
 	healthpb.RegisterHealthServer(s.grpc, s.health)
 	reflection.Register(s.grpc)
-	if pm != nil {
-		pm.InitializeMetrics(s.grpc)
+	if gm != nil {
+		gm.initialize(s.grpc)
 	}
 	s.healthOnly = grpc.NewServer()
 	healthpb.RegisterHealthServer(s.healthOnly, s.health)
