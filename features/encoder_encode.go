@@ -315,44 +315,98 @@ func (e *Encoder) knows(ix *encoderIndex, name string) bool {
 // row (see MissingColumns); columns the encoder does not use are ignored. Errors are those of
 // EncodeContact, with the row index set. Blocks of rows are encoded on up to GOMAXPROCS goroutines.
 func (e *Encoder) EncodeFrame(f *Frame, rows []int, asOf time.Time) ([]float64, error) {
+	var out []float64
+	err := e.eachBlock(f, rows, asOf, func(ix *encoderIndex, n int) { out = make([]float64, n*ix.width) },
+		func(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64) error {
+			return e.encodeBlock(ix, cols, rows, start, end, now, out)
+		})
+	return out, err
+}
+
+// BinFrame is EncodeFrame for a binned encoder (Binned), whose every column has exactly one output
+// that is 1 in each row: it returns the index of that output, so row r's outputs that are not 0 are
+// out[r*len(e.Columns):(r+1)*len(e.Columns)], ascending. It costs two bytes per row and column where
+// EncodeFrame's matrix costs eight per output.
+func (e *Encoder) BinFrame(f *Frame, rows []int, asOf time.Time) ([]uint16, error) {
+	for i := range e.Columns {
+		if !e.Columns[i].Binned {
+			return nil, fmt.Errorf("features: column %q is not binned: BinFrame needs an encoder from Binned", e.Columns[i].Property)
+		}
+	}
+	if w := e.Width(); w > math.MaxUint16+1 {
+		return nil, fmt.Errorf("features: %d bins do not fit BinFrame's two-byte indices", w)
+	}
+	var out []uint16
+	err := e.eachBlock(f, rows, asOf, func(_ *encoderIndex, n int) { out = make([]uint16, n*len(e.Columns)) },
+		func(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64) error {
+			return e.binBlock(ix, cols, rows, start, end, now, out)
+		})
+	return out, err
+}
+
+// eachBlock is the loop of EncodeFrame and BinFrame: it resolves rows (nil: every row) and asOf (zero:
+// the reference time), calls alloc with the index and the number of rows, then block for each block
+// of rows on up to GOMAXPROCS goroutines. Blocks write disjoint parts of the output, and the error
+// reported is the one of the lowest failing block.
+func (e *Encoder) eachBlock(f *Frame, rows []int, asOf time.Time, alloc func(ix *encoderIndex, n int),
+	block func(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64) error) error {
 	ix, err := e.index()
 	if err != nil {
-		return nil, err
+		return err
 	}
 	rows, err = encodeRows(rows, f.Len())
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if asOf.IsZero() {
 		asOf = e.ReferenceTime
 	}
 	now := UnixSeconds(asOf)
-	out := make([]float64, len(rows)*ix.width)
+	alloc(ix, len(rows))
 	cols := make([]*Column, len(e.Columns))
 	for ci := range e.Columns {
 		cols[ci] = f.Column(e.Columns[ci].Property)
 	}
 	// Blocks of rows, column by column within a block: each column's loop stays simple while the
-	// block's output stays in cache. Blocks are shared among GOMAXPROCS goroutines; they write
-	// disjoint parts of out, and the error reported is the one of the lowest failing block.
-	const block = 256
-	blocks := (len(rows) + block - 1) / block
+	// block's output stays in cache.
+	const size = 256
+	blocks := (len(rows) + size - 1) / size
 	errs := make([]error, blocks)
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for b := range blocks {
 		g.Go(func() error {
-			errs[b] = e.encodeBlock(ix, cols, rows, b*block, min((b+1)*block, len(rows)), now, out)
+			errs[b] = block(ix, cols, rows, b*size, min((b+1)*size, len(rows)), now)
 			return nil
 		})
 	}
 	_ = g.Wait() // errors are kept per block, to report the lowest failing one
 	for _, err := range errs {
 		if err != nil {
-			return nil, err
+			return err
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// binBlock writes the bins of rows[start:end] into their rows of out (BinFrame).
+func (e *Encoder) binBlock(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64, out []uint16) error {
+	n := len(e.Columns)
+	for ci := range e.Columns {
+		ce, col, levels := &e.Columns[ci], cols[ci], ix.levels[ci]
+		lo := ix.offsets[ci]
+		for r := start; r < end; r++ {
+			var c cell
+			if col != nil {
+				var err error
+				if c, err = ce.frameCell(col, rows[r], ix.missing); err != nil {
+					return ce.propertyError(col.Value(rows[r]), rows[r], err)
+				}
+			}
+			out[r*n+ci] = uint16(lo + ce.bin(levels, c, now))
+		}
+	}
+	return nil
 }
 
 // encodeBlock encodes rows[start:end] into their rows of out.

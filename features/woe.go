@@ -92,24 +92,29 @@ func (ce *ColumnEncoding) binFeatures() []Feature {
 
 // putBin sets the output of the bin c falls in; dst is the column's zeroed slice of the vector.
 func (ce *ColumnEncoding) putBin(levels map[string]int, c cell, asOf float64, dst []float64) {
+	dst[ce.bin(levels, c, asOf)] = 1
+}
+
+// bin is the one output of a binned column that is 1 for c (putBin), counted from the column's first
+// output: the last one for a missing value.
+func (ce *ColumnEncoding) bin(levels map[string]int, c cell, asOf float64) int {
 	if !c.ok {
-		dst[len(dst)-1] = 1
-		return
+		return ce.width() - 1
 	}
 	switch ce.Kind {
 	case KindCategory:
 		if j, ok := ce.level(levels, c.s); ok {
-			dst[j] = 1
-		} else {
-			dst[len(ce.Levels)] = 1
+			return j
 		}
+		return len(ce.Levels)
 	case KindFlag:
-		dst[1-int(c.x)] = 1
+		return 1 - int(c.x)
 	case KindNumber:
-		dst[rangeIndex(ce.Cuts, c.x)] = 1
+		return rangeIndex(ce.Cuts, c.x)
 	case KindTime:
-		dst[rangeIndex(ce.Cuts, AgeDays(asOf, c.x))] = 1
+		return rangeIndex(ce.Cuts, AgeDays(asOf, c.x))
 	}
+	return ce.width() - 1
 }
 
 // rangeIndex is the range of cuts x falls in: a value on a cut point belongs to the range it starts.

@@ -47,7 +47,8 @@ func TestWoE(t *testing.T) {
 }
 
 // TestBinnedEncoding: a binned encoder sets exactly one output per column for every contact, and
-// EncodeFrame agrees with EncodeContact.
+// EncodeFrame agrees with EncodeContact; BinFrame gives the index of each of those outputs, over
+// every row and over a subset in another order, and refuses an encoder that is not binned.
 func TestBinnedEncoding(t *testing.T) {
 	ref := time.Date(2025, 6, 1, 0, 0, 0, 0, time.UTC)
 	f := &Frame{Columns: []*Column{
@@ -103,6 +104,31 @@ func TestBinnedEncoding(t *testing.T) {
 		if !slices.Equal(one, row) {
 			t.Errorf("row %d: EncodeContact %v, EncodeFrame %v", r, one, row)
 		}
+	}
+	for _, rows := range [][]int{nil, {4, 0, 2}} {
+		bins, err := enc.BinFrame(f, rows, time.Time{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows == nil {
+			rows = []int{0, 1, 2, 3, 4}
+		}
+		n := len(enc.Columns)
+		if len(bins) != len(rows)*n {
+			t.Fatalf("rows %v: %d bins, want %d", rows, len(bins), len(rows)*n)
+		}
+		for r, i := range rows {
+			var got []int
+			for _, b := range bins[r*n : (r+1)*n] {
+				got = append(got, int(b))
+			}
+			if !slices.Equal(got, want[i]) {
+				t.Errorf("BinFrame row %d: bins %v, want %v", i, got, want[i])
+			}
+		}
+	}
+	if _, err := plain.BinFrame(f, nil, time.Time{}); err == nil {
+		t.Error("BinFrame of an encoder that is not binned: no error")
 	}
 }
 

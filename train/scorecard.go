@@ -219,28 +219,22 @@ func (b binIndex) row(r int) []uint16 {
 	return b.idx[lo:b.ends[r]]
 }
 
-// binRows encodes the given rows of f with enc, encodeChunk rows at a time (so that the dense
-// matrix of all of them is never held), into the index lists of their bins.
+// binRows encodes the given rows of f with the binned encoder enc into the index lists of their
+// bins (features.Encoder.BinFrame: one bin per property, two bytes each), so that no dense matrix of
+// every row and bin is ever made.
 func binRows(enc *features.Encoder, f *features.Frame, rows []int) (binIndex, error) {
 	width := enc.Width()
 	if width > fit.MaxCols {
 		return binIndex{}, fmt.Errorf("train: %d scorecard bins: %w", width, fit.ErrShape)
 	}
-	b := binIndex{ends: make([]int, 0, len(rows))}
-	for lo := 0; lo < len(rows); lo += encodeChunk {
-		hi := min(lo+encodeChunk, len(rows))
-		x, err := enc.EncodeFrame(f, rows[lo:hi], time.Time{})
-		if err != nil {
-			return binIndex{}, err
-		}
-		for r := range hi - lo {
-			for j, v := range x[r*width : (r+1)*width] {
-				if v != 0 {
-					b.idx = append(b.idx, uint16(j))
-				}
-			}
-			b.ends = append(b.ends, len(b.idx))
-		}
+	idx, err := enc.BinFrame(f, rows, time.Time{})
+	if err != nil {
+		return binIndex{}, err
+	}
+	n := len(enc.Columns)
+	b := binIndex{ends: make([]int, len(idx)/max(n, 1)), idx: idx}
+	for r := range b.ends {
+		b.ends[r] = (r + 1) * n
 	}
 	return b, nil
 }
@@ -271,7 +265,8 @@ func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec 
 	levels := map[string][]string{}
 	mdl := rangeCuts(rates)
 	cuts := map[string][]float64{}
-	ages := &features.Frame{}
+	ages := &features.Frame{} // the times used, as ages in days of each of rows
+	var numbers []*features.Column
 	asOf := features.UnixSeconds(spec.ReferenceTime)
 	for _, cs := range spec.Columns {
 		src := f.Column(cs.Name)
@@ -293,38 +288,46 @@ func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec 
 			if src.Kind != features.KindNumber && src.Kind != features.KindTime {
 				continue // read through the encoder's parser: binned by the rate table alone
 			}
-			c := &features.Column{Name: cs.Name, Kind: features.KindNumber, Num: make([]float64, len(rows)), Valid: make([]bool, len(rows))}
-			for r, i := range rows {
-				if src.Valid[i] {
-					c.Num[r], c.Valid[r] = src.Num[i], true
-					if cs.Kind == features.KindTime {
-						c.Num[r] = features.AgeDays(asOf, src.Num[i])
+			if cs.Kind == features.KindTime {
+				// A time is binned by its age in days, a column of its own; a number is read in place.
+				c := &features.Column{Name: cs.Name, Kind: features.KindNumber, Num: make([]float64, len(rows)), Valid: make([]bool, len(rows))}
+				for r, i := range rows {
+					if src.Valid[i] {
+						c.Num[r], c.Valid[r] = features.AgeDays(asOf, src.Num[i]), true
 					}
 				}
+				ages.Columns = append(ages.Columns, c)
 			}
-			ages.Columns = append(ages.Columns, c)
+			numbers = append(numbers, src)
 		}
 	}
 	if len(ages.Columns) > 0 {
 		// The rate tables of times are by date; their ages need ranges of their own.
 		if t, err := features.ComputeRates(ages, subLabels(labels, rows), features.RateOptions{}); err == nil {
 			for k, v := range rangeCuts(t) {
-				if spec.Column(k).Kind == features.KindTime {
-					mdl[k] = v
-				}
+				mdl[k] = v
 			}
 		}
 	}
 	won := labelBools(labels, rows)
-	for _, c := range ages.Columns {
-		var xs []float64
-		var ys []bool
-		for r := range rows {
-			if c.Valid[r] {
-				xs, ys = append(xs, c.Num[r]), append(ys, won[r])
+	// One column's values and outcomes at a time: xs and ys are the rows with a value.
+	xs, ys := make([]float64, 0, len(rows)), make([]bool, 0, len(rows))
+	for _, src := range numbers {
+		xs, ys = xs[:0], ys[:0]
+		if age := ages.Column(src.Name); age != nil {
+			for r := range rows {
+				if age.Valid[r] {
+					xs, ys = append(xs, age.Num[r]), append(ys, won[r])
+				}
+			}
+		} else {
+			for r, i := range rows {
+				if src.Valid[i] {
+					xs, ys = append(xs, src.Num[i]), append(ys, won[r])
+				}
 			}
 		}
-		cuts[c.Name] = features.ScorecardCuts(xs, ys, mdl[c.Name], minBin, monotoneKeep)
+		cuts[src.Name] = features.ScorecardCuts(xs, ys, mdl[src.Name], minBin, monotoneKeep)
 	}
 	for k, v := range mdl {
 		if _, ok := cuts[k]; !ok {
