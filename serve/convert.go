@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/timestamppb"
@@ -162,10 +161,16 @@ type answer struct {
 	reasons [models.MaxReasons]*leadscorev1.Reason
 	reason  [models.MaxReasons]leadscorev1.Reason
 	hits    [answerHits]*leadscorev1.RuleHit
+	hit     [answerWorded]leadscorev1.RuleHit
 }
 
 // answerHits is the room for rule hits in an answer: testdata/rules.yaml has 25 rules and exclusions.
-const answerHits = 32
+// answerWorded is the room for the hits of rules worded at every call (see manualToProto), which
+// testdata/rules.yaml has 3 of (those that read the scoring time).
+const (
+	answerHits   = 32
+	answerWorded = 4
+)
 
 // predictionToProto converts a prediction. A non-finite number anywhere is an error: a response never
 // carries NaN.
@@ -213,10 +218,12 @@ func (a *answer) prediction(name string, version int, contactID string, p models
 const maxSharedHits = 256
 
 // manualToProto converts a rules result of lr's rules into a's memory; a non-finite score is an error. A rule hit
-// with the same rule, outcome and detail as an earlier answer's is that answer's message, shared:
+// with the same rule, outcome and detail string as an earlier answer's is that answer's message, shared:
 // messages are only read once made (gRPC marshals answers concurrently, which is safe for messages
-// nobody writes), and most rule hits repeat, as the rules package words each value once. The others
-// share one backing array. r.Groups becomes the answer's, so r must not be used afterwards.
+// nobody writes), and most rule hits repeat, as the rules package keeps the detail of each value it
+// has worded and gives the same string again. Details are matched by identity (see detailRef), not by
+// hashing their text. The others share one backing array. r.Groups becomes the answer's, so r must
+// not be used afterwards.
 func (lr *loadedRules) manualToProto(r rules.Result, a *answer) (*leadscorev1.ManualScore, error) {
 	if !finite(r.Total) {
 		return nil, fmt.Errorf("serve: rules gave score %v", r.Total)
@@ -240,24 +247,26 @@ func (lr *loadedRules) manualToProto(r rules.Result, a *answer) (*leadscorev1.Ma
 	} else {
 		m.Hits = make([]*leadscorev1.RuleHit, n)
 	}
-	var fresh []leadscorev1.RuleHit // one allocation for the hits not shared
+	fresh := a.hit[:] // the hits not shared, in the answer's memory, then in one allocation
 	for i, h := range r.Hits {
 		if !finite(h.Points) {
 			return nil, fmt.Errorf("serve: rule %s gave %v points", h.Rule, h.Points)
 		}
-		shared := lr.hits[i]
-		if ph, ok := shared.Get(h.Detail); ok && ph.Matched == h.Matched && ph.Points == h.Points {
-			m.Hits[i] = ph
-			continue
+		if shared := lr.hits[i]; shared != nil {
+			ref := refOf(h.Detail)
+			if ph, ok := shared.Get(ref); ok && ph.Matched == h.Matched && ph.Points == h.Points {
+				m.Hits[i] = ph
+				continue
+			}
+			if shared.Len() < maxSharedHits {
+				// The message holds h.Detail itself, keeping ref's memory for this string alone.
+				ph := &leadscorev1.RuleHit{Rule: h.Rule, Group: h.Group, Matched: h.Matched, Points: h.Points, Detail: h.Detail}
+				shared.Add(ref, ph)
+				m.Hits[i] = ph
+				continue
+			}
 		}
-		if shared.Len() < maxSharedHits {
-			// Cloned: a detail may be a part of a string that holds every detail of its call.
-			ph := &leadscorev1.RuleHit{Rule: h.Rule, Group: h.Group, Matched: h.Matched, Points: h.Points, Detail: strings.Clone(h.Detail)}
-			shared.Add(ph.Detail, ph)
-			m.Hits[i] = ph
-			continue
-		}
-		if fresh == nil {
+		if len(fresh) == 0 {
 			fresh = make([]leadscorev1.RuleHit, len(r.Hits)-i)
 		}
 		ph := &fresh[0]

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -111,9 +112,20 @@ type loadedRules struct {
 	sum     [sha256.Size]byte
 	checked *models.Artifact // for a model's own rules: the version they were checked against
 	// hits holds, for each exclusion and then each rule (the order of Result.Hits), the answers'
-	// rule hit messages already made, by detail (see manualToProto).
-	hits []*memo.Map[string, *leadscorev1.RuleHit]
+	// rule hit messages already made, by the string of their detail (see manualToProto); nil for the
+	// rules whose details are worded at every call (rules.Rules.KeepsDetails).
+	hits []*memo.Map[detailRef, *leadscorev1.RuleHit]
 }
+
+// detailRef is a rule hit's detail string by identity: where its bytes are, and how many. A shared
+// rule hit message holds the detail it was made for, so that memory cannot be reused for another
+// string while the reference is kept.
+type detailRef struct {
+	p *byte
+	n int
+}
+
+func refOf(s string) detailRef { return detailRef{unsafe.StringData(s), len(s)} }
 
 // newLoadedRules wraps parsed rules for serving.
 func newLoadedRules(rs *rules.Rules, sum [sha256.Size]byte) *loadedRules {
@@ -121,9 +133,11 @@ func newLoadedRules(rs *rules.Rules, sum [sha256.Size]byte) *loadedRules {
 	for _, p := range rs.Properties() {
 		lr.props[p] = true
 	}
-	lr.hits = make([]*memo.Map[string, *leadscorev1.RuleHit], len(rs.Exclusions)+len(rs.Rules))
+	lr.hits = make([]*memo.Map[detailRef, *leadscorev1.RuleHit], len(rs.Exclusions)+len(rs.Rules))
 	for i := range lr.hits {
-		lr.hits[i] = memo.New[string, *leadscorev1.RuleHit](maxSharedHits)
+		if rs.KeepsDetails(i) {
+			lr.hits[i] = memo.New[detailRef, *leadscorev1.RuleHit](maxSharedHits)
+		}
 	}
 	return lr
 }

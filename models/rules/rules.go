@@ -180,6 +180,17 @@ func (rg Range) String() string {
 	return bounds{lo: rg.Lo, hi: rg.Hi, loIncl: rg.LoIncl, hiIncl: rg.HiIncl}.String()
 }
 
+// KeepsDetails reports whether the i-th hit of a Score (exclusions first, then rules: the order of
+// Result.Hits) has a detail that depends on one value alone, kept once worded: for a value seen
+// before (up to the first 256), its Detail is then the very string the earlier call had. False for
+// rules that read the scoring time or several values, whose details are worded at every call.
+func (r *Rules) KeepsDetails(i int) bool {
+	if i < len(r.Exclusions) {
+		return r.Exclusions[i].details != nil
+	}
+	return r.Rules[i-len(r.Exclusions)].details != nil
+}
+
 // Properties returns the contact properties the rules and exclusions read, sorted and without repeats:
 // the order of the values ScoreValues and SummaryValues take.
 func (r *Rules) Properties() []string {
