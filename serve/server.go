@@ -14,7 +14,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/semaphore"
-	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 	"google.golang.org/grpc/tap"
@@ -99,7 +98,7 @@ func (s *Server) releaseSlot() {
 // goroutine or its message is decoded, and sheds a LeadScoring unary call beyond the limit with
 // ResourceExhausted at once. Counting from there means calls queued inside the server count too, so
 // under overload the excess is refused cheaply instead of waiting behind the calls being served.
-// releaseUnary frees the slot as the handler returns, before the answer is sent, so a caller that
+// serveUnary frees the slot as the handler returns, before the answer is sent, so a caller that
 // waits for its answer never finds its own slot still taken; a call that never reaches the handler
 // frees it when its stream ends. Only the service's own unary methods are counted (the method name
 // is the caller's to choose, and labels the shed metric), and with a token only calls that carry it:
@@ -123,12 +122,12 @@ func (s *Server) admit(ctx context.Context, info *tap.Info) (context.Context, er
 	return context.WithValue(ctx, slotKey{}, sl), nil
 }
 
-// slot is one admitted call's concurrency slot, freed once: by releaseUnary, or when the stream ends
+// slot is one admitted call's concurrency slot, freed once: by serveUnary, or when the stream ends
 // for a call that never reached its handler (a message that did not arrive or decode).
 type slot struct {
 	freed atomic.Bool
 	s     *Server
-	stop  func() bool // stops the fallback, so that a call freed by releaseUnary costs no goroutine
+	stop  func() bool // stops the fallback, so that a call freed by serveUnary costs no goroutine
 }
 
 func (sl *slot) free() {
@@ -143,15 +142,6 @@ type slotKey struct{}
 func (sl *slot) done() {
 	sl.stop()
 	sl.free()
-}
-
-// releaseUnary frees the call's slot (see admit) when its handler returns; observeUnary does it
-// instead when there is one.
-func releaseUnary(ctx context.Context, req any, _ *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-	if sl, ok := ctx.Value(slotKey{}).(*slot); ok {
-		defer sl.done()
-	}
-	return h(ctx, req)
 }
 
 // unaryMethods are the full names of the service's unary methods; PredictStream's messages take

@@ -103,6 +103,7 @@ type transport struct {
 	healthOnly *grpc.Server
 	health     *health.Server
 	unary      grpc.UnaryServerInterceptor // every unary interceptor, chained; gRPC and REST calls run it
+	gm         *grpcMetrics                // nil without metrics
 	draining   atomic.Bool                 // set by Shutdown
 
 	mu      sync.Mutex      // guards healthy and https
@@ -159,12 +160,9 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	}
 	s.opts.RequestLogSample = opts.RequestLogSample
 	s.reqLog = opts.RequestLog
+	// serveUnary runs the built-in unary interceptors (slot release, metrics, request log, recovery)
+	// around these.
 	var unary []grpc.UnaryServerInterceptor
-	if opts.Metrics == nil && opts.RequestLog == nil {
-		unary = append(unary, releaseUnary)
-	} else {
-		unary = append(unary, s.observeUnary) // which frees the slot too
-	}
 	stream := []grpc.StreamServerInterceptor{}
 	var gm *grpcMetrics
 	if opts.Metrics != nil {
@@ -177,7 +175,7 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		if err := opts.Metrics.Register(gm); err != nil {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
-		unary = append(unary, gm.unary)
+		s.gm = gm
 		stream = append(stream, gm.stream)
 		// Calls shed at the door never reach the interceptors above.
 		s.shed = prometheus.NewCounterVec(prometheus.CounterOpts{
@@ -188,7 +186,6 @@ func New(reg *Registry, opts Options) (*Server, error) {
 			return nil, fmt.Errorf("serve: registering metrics: %w", err)
 		}
 	}
-	unary = append(unary, s.recoverUnary)
 	stream = append(stream, s.recoverStream)
 	if s.tokens.on() {
 		unary = append(unary, s.authUnary)
@@ -196,7 +193,7 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	}
 	unary = append(unary, opts.Interceptors...)
 
-	s.unary = chainUnary(unary)
+	s.unary = chainUnary(s.serveUnary, unary)
 	so := []grpc.ServerOption{
 		grpc.UnaryInterceptor(s.unary),
 		grpc.ChainStreamInterceptor(stream...),
@@ -230,11 +227,12 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	return s, nil
 }
 
-// chainUnary returns one interceptor that runs ics in order around the handler. The gRPC server and
-// the REST front both call it, so a call passes the same interceptors whichever way it arrives.
-func chainUnary(ics []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
+// chainUnary returns one interceptor that runs first and then ics in order around the handler. The
+// gRPC server and the REST front both call it, so a call passes the same interceptors whichever way
+// it arrives. Without ics it costs no closure.
+func chainUnary(first grpc.UnaryServerInterceptor, ics []grpc.UnaryServerInterceptor) grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, h grpc.UnaryHandler) (any, error) {
-		return callFrom(ics, 0, info, h)(ctx, req)
+		return first(ctx, req, info, callFrom(ics, 0, info, h))
 	}
 }
 
