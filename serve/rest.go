@@ -91,7 +91,7 @@ func (s *Server) restCall(r *http.Request, method string, req any, h grpc.UnaryH
 			}
 			return nil, status.Error(codes.ResourceExhausted, err.Error())
 		}
-		sl := &slot{s: s, stop: func() bool { return true }}
+		sl := &slot{s: s}
 		defer sl.free()
 		ctx = context.WithValue(ctx, slotKey{}, sl)
 	}
