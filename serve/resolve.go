@@ -24,6 +24,9 @@ type binding struct {
 	// index in a row.
 	ruleSlots []int
 	used      []int // the indexes in a row of vs.used, the properties the model reads, in that order
+	// names and slots list slot: a contact's properties are looked up by them (see fill).
+	names []string
+	slots []int
 }
 
 func newBinding(vs *versionState, lr *loadedRules) *binding {
@@ -59,6 +62,9 @@ func newBinding(vs *versionState, lr *loadedRules) *binding {
 			b.slot[name] = i
 		}
 		b.used = append(b.used, i)
+	}
+	for name, i := range b.slot {
+		b.names, b.slots = append(b.names, name), append(b.slots, i)
 	}
 	return b
 }
@@ -102,7 +108,36 @@ func (r *row) fill(b *binding, pc *leadscorev1.Contact) error {
 	if err := checkSize(pc); err != nil {
 		return err
 	}
-	for name, v := range pc.GetProperties() {
+	// Most contacts have only properties the binding knows: looking those up costs about half of
+	// walking the contact's map and looking each of its names up in the binding's. When some
+	// property was not found that way, the walk does it all again and finds the unknown ones.
+	props := pc.GetProperties()
+	found := 0
+	for k, name := range b.names {
+		v, ok := props[name]
+		if !ok {
+			continue
+		}
+		found++
+		fv, err := valueFromProto(name, v)
+		if err != nil {
+			return err
+		}
+		if i := b.slots[k]; i >= 0 && !fv.Missing() {
+			r.vals[i] = fv
+		}
+	}
+	if found < len(props) {
+		clear(r.vals)
+		return r.fillAll(b, props)
+	}
+	r.fillRules(b)
+	return nil
+}
+
+// fillAll is fill by walking the contact's properties, which finds those the binding does not know.
+func (r *row) fillAll(b *binding, props map[string]*leadscorev1.Value) error {
+	for name, v := range props {
 		fv, err := valueFromProto(name, v)
 		if err != nil {
 			return err
@@ -118,13 +153,18 @@ func (r *row) fill(b *binding, pc *leadscorev1.Contact) error {
 		}
 		r.unknown = append(r.unknown, name)
 	}
+	r.fillRules(b)
+	return nil
+}
+
+// fillRules copies the values the rules read into r.rules, in their order.
+func (r *row) fillRules(b *binding) {
 	if b.rules != nil {
 		r.rules = grow(r.rules, len(b.ruleSlots))
 		for i, j := range b.ruleSlots {
 			r.rules[i] = r.vals[j]
 		}
 	}
-	return nil
 }
 
 // grow returns s resized to n zero values.
