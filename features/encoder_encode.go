@@ -64,24 +64,32 @@ func (ce *ColumnEncoding) cellOf(v Value, missing *MissingValues) (cell, error) 
 }
 
 // frameCell reads row i of col as the column's kind: directly from the column's slice when the kinds
-// agree, else through cellOf, exactly as EncodeContact would read f.Contact(i, "").
+// agree, else through cellOf, exactly as EncodeContact would read f.Contact(i, ""). A nil col (a
+// column absent from the frame) is missing in every row; an error names the property, row and value.
 func (ce *ColumnEncoding) frameCell(col *Column, i int, missing *MissingValues) (cell, error) {
-	if !col.Valid[i] {
+	if col == nil || !col.Valid[i] {
 		return cell{}, nil
 	}
-	if col.Kind == ce.Kind {
-		switch col.Kind {
-		case KindCategory:
-			return catCell(col.Str[i], missing), nil
-		case KindNumber:
-			return numCell(col.Num[i])
-		case KindFlag:
-			return flagCell(col.Bool[i]), nil
-		case KindTime:
-			return timeCell(col.Num[i]), nil
-		}
+	var c cell
+	var err error
+	switch {
+	case col.Kind != ce.Kind:
+		c, err = ce.cellOf(col.Value(i), missing)
+	case col.Kind == KindCategory:
+		c = catCell(col.Str[i], missing)
+	case col.Kind == KindNumber:
+		c, err = numCell(col.Num[i])
+	case col.Kind == KindFlag:
+		c = flagCell(col.Bool[i])
+	case col.Kind == KindTime:
+		c = timeCell(col.Num[i])
+	default:
+		c, err = ce.cellOf(col.Value(i), missing)
 	}
-	return ce.cellOf(col.Value(i), missing)
+	if err != nil {
+		return cell{}, ce.propertyError(col.Value(i), i, err)
+	}
+	return c, nil
 }
 
 func (ce *ColumnEncoding) propertyError(v Value, row int, err error) error {
@@ -396,12 +404,9 @@ func (e *Encoder) binBlock(ix *encoderIndex, cols []*Column, rows []int, start, 
 		ce, col, levels := &e.Columns[ci], cols[ci], ix.levels[ci]
 		lo := ix.offsets[ci]
 		for r := start; r < end; r++ {
-			var c cell
-			if col != nil {
-				var err error
-				if c, err = ce.frameCell(col, rows[r], ix.missing); err != nil {
-					return ce.propertyError(col.Value(rows[r]), rows[r], err)
-				}
+			c, err := ce.frameCell(col, rows[r], ix.missing)
+			if err != nil {
+				return err
 			}
 			out[r*n+ci] = uint16(lo + ce.bin(levels, c, now))
 		}
@@ -416,12 +421,9 @@ func (e *Encoder) encodeBlock(ix *encoderIndex, cols []*Column, rows []int, star
 		ce, col, levels := &e.Columns[ci], cols[ci], ix.levels[ci]
 		lo, hi := ix.offsets[ci], ix.offsets[ci+1]
 		for r := start; r < end; r++ {
-			var c cell
-			if col != nil {
-				var err error
-				if c, err = ce.frameCell(col, rows[r], ix.missing); err != nil {
-					return ce.propertyError(col.Value(rows[r]), rows[r], err)
-				}
+			c, err := ce.frameCell(col, rows[r], ix.missing)
+			if err != nil {
+				return err
 			}
 			ce.put(levels, c, now, out[r*w+lo:r*w+hi])
 		}

@@ -122,7 +122,7 @@ func (ce *ColumnEncoding) fit(col *Column, rows []int, asOf float64, opts Encode
 	for _, i := range rows {
 		c, err := ce.frameCell(col, i, mv)
 		if err != nil {
-			return ce.propertyError(col.Value(i), i, err)
+			return err
 		}
 		if !c.ok {
 			missing++
