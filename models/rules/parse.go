@@ -13,6 +13,8 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/leadscore/leadscore/internal/memo"
 )
 
 // maxErrors bounds how many problems Parse reports at once.
@@ -67,6 +69,9 @@ func Parse(data []byte) (*Rules, error) {
 	r := p.file(data, &doc)
 	if len(p.errs) > 0 {
 		return nil, errors.Join(p.errs...)
+	}
+	if len(r.Groups) <= maxKeptGroups {
+		r.groupMaps = memo.New[groupPoints, map[string]float64](maxCachedDetails)
 	}
 	return r, nil
 }

@@ -40,6 +40,9 @@ type Rules struct {
 	groupIndex      []int // for each rule, the index into Groups of its group; -1 when none
 	// props is Properties(); each criterion and range rule reads its property at its slot in it.
 	props []string
+	// groupMaps holds the Result.Groups maps made so far, by the groups' points (see groupsOf); nil
+	// for rules with more than maxKeptGroups groups. Set by Parse.
+	groupMaps *memo.Map[groupPoints, map[string]float64]
 }
 
 // None returns rules that score every contact 0 and exclude none: a manual side that ranks contacts in

@@ -2,6 +2,7 @@ package rules
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"sync"
@@ -18,9 +19,11 @@ type Result struct {
 	ExcludedBy string    `json:"excluded_by,omitempty"` // the exclusion that matched
 	// Total is the sum of the groups' points (each after its limit) and of ungrouped rules' points,
 	// then capped by the total limit. It can be negative.
-	Total           float64            `json:"total"`
-	Groups          map[string]float64 `json:"groups,omitempty"` // every declared group, after its limit
-	Stage           string             `json:"stage,omitempty"`  // StageLead, StageMQL or StageSQL
+	Total float64 `json:"total"`
+	// Groups has every declared group's points, after its limit. Results with the same points may
+	// share the map: read it, never change it.
+	Groups          map[string]float64 `json:"groups,omitempty"`
+	Stage           string             `json:"stage,omitempty"` // StageLead, StageMQL or StageSQL
 	FitGrade        string             `json:"fit_grade,omitempty"`
 	EngagementLevel int                `json:"engagement_level,omitempty"`
 	Hits            []Hit              `json:"hits,omitempty"`
@@ -211,14 +214,13 @@ func (r *Rules) score(cvals []features.Value, at time.Time, explain bool, hits [
 	if explain {
 		w.fill(res.Hits)
 	}
-	res.Groups = make(map[string]float64, len(r.Groups))
 	total := loose
 	for i, g := range r.Groups {
 		s := min(groupSums[i], g.Limit)
 		groupSums[i] = s
-		res.Groups[g.Name] = s
 		total += s
 	}
+	res.Groups = r.groupsOf(groupSums)
 	res.Total = min(total, r.TotalLimit)
 	switch {
 	case res.Total >= r.Stages.SQL:
@@ -235,6 +237,36 @@ func (r *Rules) score(cvals []features.Value, at time.Time, explain bool, hits [
 		res.EngagementLevel = level(groupSums[r.engagement-1], r.Groups[r.engagement-1].Levels)
 	}
 	return res
+}
+
+// maxKeptGroups is the most groups for which Result.Groups maps are kept (see groupsOf).
+const maxKeptGroups = 8
+
+// groupPoints is the points of each group (their bits, so that every float is its own key), the
+// key of a kept Result.Groups map.
+type groupPoints [maxKeptGroups]uint64
+
+// groupsOf returns the map of each group's points, sums[i] for r.Groups[i]: one kept from an
+// earlier call with the same points (up to maxCachedDetails of them), shared, else a new one. Most
+// contacts' group points are among a few sums of the rules' points, so most calls make no map.
+func (r *Rules) groupsOf(sums []float64) map[string]float64 {
+	var key groupPoints
+	if r.groupMaps != nil {
+		for i, s := range sums {
+			key[i] = math.Float64bits(s)
+		}
+		if m, ok := r.groupMaps.Get(key); ok {
+			return m
+		}
+	}
+	m := make(map[string]float64, len(r.Groups))
+	for i, g := range r.Groups {
+		m[g.Name] = sums[i]
+	}
+	if r.groupMaps != nil && r.groupMaps.Len() < maxCachedDetails {
+		r.groupMaps.Add(key, m)
+	}
+	return m
 }
 
 // wording collects the details of one Score call. A detail already worded for the same value comes
