@@ -61,9 +61,10 @@ func benchRequest(tb testing.TB) *leadscorev1.PredictRequest {
 
 // TestCachesCarryNothingBetweenContacts checks that what a server keeps from one answer for the next
 // (the rules' outcomes and details by value, the rule hit messages shared by detail, the reasons'
-// words by value, the pooled rows and buffers) changes no answer: contacts that differ in the values
-// those caches are kept by, scored in a row, twice, and from several goroutines at once, each get
-// the answer a new server gives them alone. Both kinds of model, with testdata/rules.yaml.
+// words by value, the pooled rows, buffers and answers) changes no answer: contacts that differ in
+// the values those caches are kept by, scored in a row, twice, and from several goroutines at once,
+// directly and over gRPC, each get the answer a new server gives them alone. Both kinds of model,
+// with testdata/rules.yaml.
 func TestCachesCarryNothingBetweenContacts(t *testing.T) {
 	base := benchRequest(t)
 	type change struct {
@@ -105,8 +106,16 @@ func TestCachesCarryNothingBetweenContacts(t *testing.T) {
 				want[i] = resp
 			}
 			srv := benchServer(t, kind)
-			check := func(t *testing.T, i int) {
-				got, err := srv.Predict(context.Background(), reqs[i])
+			// Over gRPC, answers are also made in pooled memory (see answerPool).
+			client := leadscorev1.NewLeadScoringClient(startBufconn(t, srv))
+			check := func(t *testing.T, i int, viaGRPC bool) {
+				var got *leadscorev1.PredictResponse
+				var err error
+				if viaGRPC {
+					got, err = client.Predict(context.Background(), reqs[i])
+				} else {
+					got, err = srv.Predict(context.Background(), reqs[i])
+				}
 				if err != nil {
 					t.Errorf("contact %d: %v", i, err)
 					return
@@ -117,14 +126,14 @@ func TestCachesCarryNothingBetweenContacts(t *testing.T) {
 			}
 			for round := range 2 {
 				for i := range reqs {
-					check(t, (i+round)%len(reqs))
+					check(t, (i+round)%len(reqs), round == 1)
 				}
 			}
 			var wg sync.WaitGroup
-			for g := range 4 {
+			for g := range 6 {
 				wg.Go(func() {
-					for k := range 3 * len(reqs) {
-						check(t, (g+k)%len(reqs))
+					for k := range 5 * len(reqs) {
+						check(t, (g+k)%len(reqs), g%3 != 0)
 					}
 				})
 			}

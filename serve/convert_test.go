@@ -80,7 +80,7 @@ func TestPredictPooledContacts(t *testing.T) {
 		r := new(row)
 		err := r.fill(b, pc)
 		if err == nil {
-			want[i], err = srv.scoreRow(vs, b, pc, r, fixtureAsOf, false)
+			want[i], err = srv.scoreRow(vs, b, pc, r, fixtureAsOf, false, nil)
 		}
 		// want stays nil for bad: scoring it must fail every time.
 		if (err != nil) != (pc == bad) {

@@ -128,12 +128,27 @@ func callOf(method string, req, resp any) (ci callInfo, ok bool) {
 // serveUnary is the one built-in unary interceptor, so that a call costs no chain of closures: it
 // frees the call's slot as the handler returns (see admit), counts the call in the gRPC metrics,
 // records scoring calls in the request metrics and log, and turns a panic into Internal (see
-// recoverUnary), inside all of them. next runs the handler through the other interceptors (auth, then
-// Options.Interceptors).
+// recoverUnary), inside all of them; a Predict answer in pooled memory is handed to the pool to take
+// back once gRPC has marshaled it (see answerPool). next runs the handler through the other
+// interceptors (auth, then Options.Interceptors).
 func (s *Server) serveUnary(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
-	if sl, ok := ctx.Value(slotKey{}).(*slot); ok {
+	sl, _ := ctx.Value(slotKey{}).(*slot)
+	if sl != nil {
 		defer sl.done()
 	}
+	resp, err := s.observed(ctx, req, info, next)
+	if sl != nil && sl.answer != nil {
+		// On an error Predict has given the answer back already, or (a panic) the GC takes it.
+		if a := sl.answer; err == nil && resp == any(&a.resp) {
+			s.answers.pend(a)
+		}
+		sl.answer = nil
+	}
+	return resp, err
+}
+
+// observed is serveUnary's part that counts, records and recovers.
+func (s *Server) observed(ctx context.Context, req any, info *grpc.UnaryServerInfo, next grpc.UnaryHandler) (any, error) {
 	observe := s.reqMetrics != nil || s.reqLog != nil
 	if s.gm == nil && !observe {
 		return s.recoverUnary(ctx, req, info, next)

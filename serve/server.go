@@ -64,6 +64,7 @@ type Server struct {
 	// batchContacts bounds the contacts of PredictBatch calls being scored at once.
 	batchContacts *semaphore.Weighted
 	admitted      admittedSlots // the slots admit took that are not freed yet
+	answers       *answerPool   // nil when answers are not pooled
 	now           func() time.Time
 	tokens        *tokenSet
 	*transport
@@ -141,8 +142,9 @@ type slot struct {
 	// stream is the context of the call's stream, canceled when it ends; nil for a REST call, whose
 	// slot is never in s.admitted.
 	stream     context.Context
-	prev, next *slot // in s.admitted; guarded by its mu
-	listed     bool  // guarded by s.admitted.mu
+	prev, next *slot   // in s.admitted; guarded by its mu
+	listed     bool    // guarded by s.admitted.mu
+	answer     *answer // the pooled memory of the call's answer, set by Predict
 }
 
 func (sl *slot) free() {
@@ -242,13 +244,26 @@ var unaryMethods = func() map[string]bool {
 	return m
 }()
 
-// Predict scores one contact.
+// Predict scores one contact. A call that came over gRPC (admitted with a slot) has its answer in
+// pooled memory, returned to the pool once gRPC has marshaled it (see answerPool).
 func (s *Server) Predict(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {
-	resp, err := s.predict(ctx, req)
+	var ans *answer
+	if s.answers != nil {
+		if sl, ok := ctx.Value(slotKey{}).(*slot); ok && sl.stream != nil {
+			ans = s.answers.get()
+			sl.answer = ans
+		}
+	}
+	resp, err := s.predict(ctx, req, ans)
+	if err != nil && ans != nil {
+		s.answers.put(ans) // no response refers to it
+		ctx.Value(slotKey{}).(*slot).answer = nil
+	}
 	return resp, toStatus(s.log, "Predict", err)
 }
 
-func (s *Server) predict(ctx context.Context, req *leadscorev1.PredictRequest) (*leadscorev1.PredictResponse, error) {
+// predict scores the contact of req into ans (nil: a new answer).
+func (s *Server) predict(ctx context.Context, req *leadscorev1.PredictRequest, ans *answer) (*leadscorev1.PredictResponse, error) {
 	_, vs, err := s.reg.snap.Load().resolve(req.GetModel(), int(req.GetVersion()), req.GetLabel())
 	if err != nil {
 		return nil, err
@@ -257,11 +272,12 @@ func (s *Server) predict(ctx context.Context, req *leadscorev1.PredictRequest) (
 	if err != nil {
 		return nil, err
 	}
-	return s.score(ctx, vs, s.reg.rulesFor(req.GetModel()), req.GetContact(), asOf, req.GetOmitRuleHits())
+	return s.score(ctx, vs, s.reg.rulesFor(req.GetModel()), req.GetContact(), asOf, req.GetOmitRuleHits(), ans)
 }
 
-// score runs one contact through a loaded version and the rules; omitHits leaves the rule hits out.
-func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, pc *leadscorev1.Contact, asOf time.Time, omitHits bool) (*leadscorev1.PredictResponse, error) {
+// score runs one contact through a loaded version and the rules into ans (nil: a new answer);
+// omitHits leaves the rule hits out.
+func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, pc *leadscorev1.Contact, asOf time.Time, omitHits bool, ans *answer) (*leadscorev1.PredictResponse, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -272,11 +288,11 @@ func (s *Server) score(ctx context.Context, vs *versionState, lr *loadedRules, p
 	if err != nil {
 		return nil, err
 	}
-	return s.scoreRow(vs, b, pc, r, asOf, omitHits)
+	return s.scoreRow(vs, b, pc, r, asOf, omitHits, ans)
 }
 
-// scoreRow scores contact pc converted into r by b.
-func (s *Server) scoreRow(vs *versionState, b *binding, pc *leadscorev1.Contact, r *row, asOf time.Time, omitHits bool) (*leadscorev1.PredictResponse, error) {
+// scoreRow scores contact pc converted into r by b, into ans (nil: a new answer).
+func (s *Server) scoreRow(vs *versionState, b *binding, pc *leadscorev1.Contact, r *row, asOf time.Time, omitHits bool, ans *answer) (*leadscorev1.PredictResponse, error) {
 	if s.opts.Strict {
 		if err := unknownProperty(pc, vs, r.unknown); err != nil {
 			return nil, err
@@ -307,7 +323,9 @@ func (s *Server) scoreRow(vs *versionState, b *binding, pc *leadscorev1.Contact,
 			"the contact has %d of the %d properties the model reads; %d are missing (%s): a field mapping may be wrong",
 			present, len(vs.used), len(vs.used)-present, listSome(vs, b, r))})
 	}
-	ans := new(answer)
+	if ans == nil {
+		ans = new(answer)
+	}
 	resp, err := ans.prediction(vs.artifact.Name, vs.version, pc.GetId(), p)
 	if err != nil {
 		return nil, err
@@ -394,7 +412,7 @@ func (s *Server) predictBatch(ctx context.Context, req *leadscorev1.PredictBatch
 	out := &leadscorev1.PredictBatchResponse{Responses: make([]*leadscorev1.PredictResponse, len(req.GetContacts()))}
 	size := 0 // the encoded size of out so far, give or take a few bytes of framing per answer
 	for i, pc := range req.GetContacts() {
-		r, err := s.score(ctx, vs, lr, pc, asOf, req.GetOmitRuleHits())
+		r, err := s.score(ctx, vs, lr, pc, asOf, req.GetOmitRuleHits(), nil)
 		if err != nil {
 			return nil, fmt.Errorf("serve: contacts[%d]: %w", i, err)
 		}
@@ -452,7 +470,7 @@ func (s *Server) streamOne(ctx context.Context, req *leadscorev1.PredictRequest)
 		return nil, err
 	}
 	defer s.releaseSlot()
-	return s.predict(ctx, req)
+	return s.predict(ctx, req, nil)
 }
 
 // ListModels lists every model with its versions, labels and status.

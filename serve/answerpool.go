@@ -1,0 +1,80 @@
+package serve
+
+import (
+	"sync"
+	"sync/atomic"
+	"unsafe"
+
+	"google.golang.org/grpc/encoding"
+	protocodec "google.golang.org/grpc/encoding/proto"
+	"google.golang.org/grpc/mem"
+
+	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+)
+
+// answerPool keeps the memory of Predict answers (an answer: about 2 KB, most of what a call
+// allocates) from one gRPC call to the next. An answer goes back to the pool only when nothing can
+// refer to it any more: serveUnary hands it over (pend) as a gRPC Predict call returns it, and the
+// server's codec takes it back (release) once it has marshaled it, which grpc-go does at once on
+// the call's goroutine, before the next message of the stream. Answers of other paths (REST,
+// PredictBatch, PredictStream, a call with Options.Interceptors, which may keep a response) are
+// left to the garbage collector.
+type answerPool struct {
+	free sync.Pool
+	// pending holds the answers handed over and not yet marshaled, each at the place its address
+	// hashes to; an answer whose place is taken is left to the garbage collector.
+	pending [pendingAnswers]atomic.Pointer[answer]
+}
+
+// pendingAnswers is the room for answers between their handler and their marshaling: above the calls
+// a server runs at once.
+const pendingAnswers = 1024
+
+// get returns an empty answer.
+func (p *answerPool) get() *answer {
+	if a, _ := p.free.Get().(*answer); a != nil {
+		return a
+	}
+	return new(answer)
+}
+
+// put empties a and keeps it for get; nothing may refer to it.
+func (p *answerPool) put(a *answer) {
+	*a = answer{}
+	p.free.Put(a)
+}
+
+func pendingIndex(r *leadscorev1.PredictResponse) uint64 {
+	return uint64(uintptr(unsafe.Pointer(r))) * 0x9e3779b97f4a7c15 >> 54 // the top 10 bits
+}
+
+// pend hands over a, whose response gRPC is about to marshal.
+func (p *answerPool) pend(a *answer) {
+	p.pending[pendingIndex(&a.resp)].CompareAndSwap(nil, a)
+}
+
+// release takes back the answer of r, if r is the response of an answer handed over.
+func (p *answerPool) release(r *leadscorev1.PredictResponse) {
+	slot := &p.pending[pendingIndex(r)]
+	if a := slot.Load(); a != nil && &a.resp == r && slot.CompareAndSwap(a, nil) {
+		p.put(a)
+	}
+}
+
+// answerCodec is gRPC's proto codec that gives a pooled answer back once it has marshaled it.
+type answerCodec struct {
+	encoding.CodecV2
+	answers *answerPool
+}
+
+func newAnswerCodec(answers *answerPool) answerCodec {
+	return answerCodec{CodecV2: encoding.GetCodecV2(protocodec.Name), answers: answers}
+}
+
+func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
+	data, err := c.CodecV2.Marshal(v)
+	if r, ok := v.(*leadscorev1.PredictResponse); ok {
+		c.answers.release(r)
+	}
+	return data, err
+}
