@@ -45,8 +45,9 @@ type plan struct {
 	rate     float64 // the same as a number; NaN when unknown
 	// binRow, for a scorecard, maps an encoded feature to its row in its property's rates (the
 	// property's bins); nil for a one-hot model, whose rows are looked up by value.
-	binRow  []int
-	scratch sync.Pool
+	binRow   []int
+	zeroBase bool // every Baseline is 0 (a scorecard's)
+	scratch  sync.Pool
 }
 
 type propPlan struct {
@@ -125,6 +126,7 @@ func (a *Artifact) getPlan() (*plan, error) {
 	if !math.IsNaN(p.rate) {
 		p.overall = string(appendPercent(nil, p.rate))
 	}
+	p.zeroBase = !slices.ContainsFunc(a.Baseline, func(b float64) bool { return b != 0 })
 	cols := make(map[string]int, len(a.Encoder.Columns))
 	for i := range a.Encoder.Columns {
 		cols[a.Encoder.Columns[i].Property] = i
@@ -294,7 +296,7 @@ func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
 	var fitSum, engSum float64
 	weights, base := a.Weights[:len(x)], a.Baseline[:len(x)]
 	for j, v := range x {
-		if v == 0 && base[j] == 0 {
+		if v == 0 && (p.zeroBase || base[j] == 0) {
 			// The feature would add w*0, a signed zero, to each sum, which changes none: the sums
 			// start at +0 and so are never -0 (the intercept aside, whose sign gives the same
 			// probability). All of a scorecard's features but one bin per property are such zeros.

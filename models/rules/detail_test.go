@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -263,5 +264,15 @@ func TestOutcomesKept(t *testing.T) {
 				t.Fatal("no outcomes were kept")
 			}
 		})
+	}
+}
+
+// TestAppendNumWholeNumbers checks that a whole number is written as strconv.AppendFloat(f, 'f', 0)
+// writes it, which appendNum did before it wrote them as integers.
+func TestAppendNumWholeNumbers(t *testing.T) {
+	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 3, 42, -20, 1 << 53, -(1 << 53), 1e15 - 1, -(1e15 - 1), 123456789012345} {
+		if got, want := string(appendNum(nil, f)), strconv.FormatFloat(f, 'f', 0, 64); got != want {
+			t.Errorf("appendNum(%v) = %q, want %q", f, got, want)
+		}
 	}
 }
