@@ -167,9 +167,8 @@ func (sl *slot) done() {
 // before their handler ran can be found. A list costs a call two uncontended locks; watching each
 // stream's end (context.AfterFunc) cost about 9,000 instructions a call in the server.
 type admittedSlots struct {
-	mu          sync.Mutex
-	head        *slot        // guarded by mu
-	lastReclaim atomic.Int64 // Unix nanoseconds of the last walk of the list
+	mu   sync.Mutex
+	head *slot // guarded by mu
 }
 
 func (a *admittedSlots) add(sl *slot) {
@@ -204,19 +203,12 @@ func (a *admittedSlots) unlink(sl *slot) {
 	sl.prev, sl.next, sl.listed = nil, nil, false
 }
 
-// reclaimEvery is how often at most a call refused at the limit walks the admitted slots, so that
-// shedding under a sustained overload stays cheap.
-const reclaimEvery = 10 * time.Millisecond
-
 // reclaim frees the slots of admitted calls whose streams have ended (those that never reached
-// their handler, or whose caller went away while it ran), and returns how many it freed.
+// their handler, or whose caller went away while it ran), and returns how many it freed. Every call
+// refused at the limit walks the list (at most the limit's length), so a slot whose stream has ended
+// never refuses a call; under a sustained overload a refusal costs that walk.
 func (s *Server) reclaim() int {
 	a := &s.admitted
-	now := time.Now().UnixNano()
-	last := a.lastReclaim.Load()
-	if now-last < int64(reclaimEvery) || !a.lastReclaim.CompareAndSwap(last, now) {
-		return 0
-	}
 	n := 0
 	a.mu.Lock()
 	for sl := a.head; sl != nil; {

@@ -16,6 +16,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/metadata"
 	"google.golang.org/grpc/status"
+	"google.golang.org/grpc/tap"
 	"google.golang.org/protobuf/testing/protocmp"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
@@ -423,6 +424,31 @@ func TestSlotsFreedWithoutHandler(t *testing.T) {
 			t.Fatalf("a call after the oversized ones: %v; their slots were not freed", err)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestEndedStreamsNeverRefuse: at the limit, a call is admitted whenever an admitted call's stream
+// has ended before its handler ran, however soon after another such slot was freed (the walk that
+// frees them once ran at most every 10 ms, so the second of two such calls in a row refused the
+// call after it); a slot whose stream has not ended still counts.
+func TestEndedStreamsNeverRefuse(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	s := mustServer(t, fx.reg, Options{MaxConcurrent: 1})
+	info := &tap.Info{FullMethodName: fullMethod("Predict")}
+	for i := range 5 {
+		ctx, cancel := context.WithCancel(context.Background())
+		if _, err := s.admit(ctx, info); err != nil {
+			t.Fatalf("call %d: %v; the slots of the streams that ended were not freed", i+1, err)
+		}
+		cancel() // its stream ends before its handler runs
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if _, err := s.admit(ctx, info); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.admit(context.Background(), info); status.Code(err) != codes.ResourceExhausted {
+		t.Fatalf("a call while another is admitted: %v, want ResourceExhausted", err)
 	}
 }
 
