@@ -133,6 +133,11 @@ func numberAUCs(col *features.Column, rows []int, y []bool) (plain, binned float
 	return plain, metrics.AUCOfCounts(scores, pos, neg)
 }
 
+// derivedCacheMax bounds the values whose derived class categoryAUC keeps: past it a value's class is
+// derived again, which costs less than growing a map with every value of a column of unique values
+// (e-mail addresses: 4M at 5M contacts, where the map took ten times the derivations' time).
+const derivedCacheMax = 1 << 12
+
 // categoryAUC is the AUC of ranking rows by their value's training conversion rate, values seen
 // fewer than auditMinCount times sharing one rate. It counts instead of sorting rows.
 func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []bool) float64 {
@@ -164,7 +169,9 @@ func categoryAUC(col *features.Column, cs *features.ColumnSpec, rows []int, y []
 			d, ok := derivedOf[col.Str[i]]
 			if !ok {
 				d = features.DerivedClass(cs.Derive, col.Str[i])
-				derivedOf[col.Str[i]] = d
+				if len(derivedOf) < derivedCacheMax {
+					derivedOf[col.Str[i]] = d
+				}
 			}
 			c = code(d)
 		default:
