@@ -2,9 +2,7 @@ package serve
 
 import (
 	"context"
-	"encoding/json"
 	"net"
-	"os"
 	"path/filepath"
 	"testing"
 	"time"
@@ -13,12 +11,9 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/test/bufconn"
-	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
-	"github.com/leadscore/leadscore/models"
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
-	"github.com/leadscore/leadscore/store"
 )
 
 // constServer answers every Predict with the same response: the cost of gRPC alone.
@@ -136,33 +131,9 @@ func BenchmarkScore(b *testing.B) {
 // what that script trains, of both kinds: `leadscore train --data testdata/contacts.parquet --label
 // deal_stage --positive closedwon --time-column created_at --exclude true_probability --model KIND`.
 func BenchmarkPredictHandler(b *testing.B) {
-	data, err := os.ReadFile(filepath.Join("..", "scripts", "bench", "serve-request.json"))
-	if err != nil {
-		b.Fatal(err)
-	}
-	req := &leadscorev1.PredictRequest{}
-	if err := protojson.Unmarshal(data, req); err != nil {
-		b.Fatal(err)
-	}
+	req := benchRequest(b)
 	for _, kind := range []string{"onehot", "scorecard"} {
-		data, err := os.ReadFile(filepath.Join("testdata", "bench", kind, store.ModelFile))
-		if err != nil {
-			b.Fatal(err)
-		}
-		a := &models.Artifact{}
-		if err := json.Unmarshal(data, a); err != nil {
-			b.Fatal(err)
-		}
-		st := store.OpenDir(b.TempDir())
-		mustPublish(b, st, req.GetModel(), a)
-		reg, err := NewRegistry(st, RegistryOptions{RulesFile: filepath.Join("..", "testdata", "rules.yaml")})
-		if err != nil {
-			b.Fatal(err)
-		}
-		if err := reg.Refresh(context.Background()); err != nil {
-			b.Fatal(err)
-		}
-		srv := mustServer(b, reg, Options{Metrics: prometheus.NewRegistry()})
+		srv := benchServer(b, kind, Options{Metrics: prometheus.NewRegistry()})
 		info := &grpc.UnaryServerInfo{Server: srv, FullMethod: leadscorev1.LeadScoring_Predict_FullMethodName}
 		handler := func(ctx context.Context, req any) (any, error) {
 			return srv.Predict(ctx, req.(*leadscorev1.PredictRequest))

@@ -20,10 +20,10 @@ import (
 	"github.com/leadscore/leadscore/store"
 )
 
-// benchServer returns a new server of the bench model of the given kind (testdata/bench) with the
-// rules of testdata/rules.yaml, as `leadscore serve` runs in scripts/bench/serve-vs-trivial.sh: its
-// own artifact, rules and caches.
-func benchServer(tb testing.TB, kind string) *Server {
+// benchServer returns a new server with opts of the bench model of the given kind (testdata/bench)
+// with the rules of testdata/rules.yaml, as `leadscore serve` runs in
+// scripts/bench/serve-vs-trivial.sh: its own artifact, rules and caches.
+func benchServer(tb testing.TB, kind string, opts Options) *Server {
 	tb.Helper()
 	data, err := os.ReadFile(filepath.Join("testdata", "bench", kind, store.ModelFile))
 	if err != nil {
@@ -42,7 +42,7 @@ func benchServer(tb testing.TB, kind string) *Server {
 	if err := reg.Refresh(context.Background()); err != nil {
 		tb.Fatal(err)
 	}
-	return mustServer(tb, reg, Options{})
+	return mustServer(tb, reg, opts)
 }
 
 // benchRequest returns the request of scripts/bench/serve-request.json.
@@ -99,13 +99,13 @@ func TestCachesCarryNothingBetweenContacts(t *testing.T) {
 		t.Run(kind, func(t *testing.T) {
 			want := make([]*leadscorev1.PredictResponse, len(reqs))
 			for i, req := range reqs {
-				resp, err := benchServer(t, kind).Predict(context.Background(), req)
+				resp, err := benchServer(t, kind, Options{}).Predict(context.Background(), req)
 				if err != nil {
 					t.Fatalf("contact %d alone: %v", i, err)
 				}
 				want[i] = resp
 			}
-			srv := benchServer(t, kind)
+			srv := benchServer(t, kind, Options{})
 			// Over gRPC, answers are also made in pooled memory (see answerPool).
 			client := leadscorev1.NewLeadScoringClient(startBufconn(t, srv))
 			check := func(t *testing.T, i int, viaGRPC bool) {
