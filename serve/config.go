@@ -6,9 +6,10 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/leadscore/leadscore/internal/memlimit"
 )
 
 // EnvPrefix starts the environment variables that set a Config's options: LEADSCORE_ and the option's
@@ -52,8 +53,8 @@ type Config struct {
 	MaxResponseBytes int  // [max-response-bytes] see Options
 
 	// MemoryLimit [memory-limit] is the Go runtime's soft memory limit (as GOMEMLIMIT): a size such as
-	// 512MiB or 2GiB (see ParseSize); "auto" is 90% of the container's memory limit when there is one
-	// and GOMEMLIMIT is not set (see DefaultMemoryLimit); "off" is none.
+	// 512MiB or 2GiB; "auto" is 90% of the container's memory limit when there is one and GOMEMLIMIT is
+	// not set; "off" is none (memlimit.Resolve).
 	MemoryLimit string
 	// GCPercent [gc-percent] is the collector's target percentage (as GOGC), ignored when GOGC is set;
 	// 0 leaves the runtime's. The server keeps little live memory (a few MB of models), so GOGC=100
@@ -163,49 +164,13 @@ func NewLogger(w io.Writer, format, level string) (*slog.Logger, error) {
 	return nil, configError(fmt.Sprintf("%q: want text or json", format), "log-format")
 }
 
-// memoryLimit is MemoryLimit in bytes: 0 for none.
+// memoryLimit is MemoryLimit in bytes: 0 for none (memlimit.Resolve).
 func (c Config) memoryLimit() (int64, error) {
-	switch strings.ToLower(c.MemoryLimit) {
-	case "off", "0", "none":
-		return 0, nil
-	case "auto", "":
-		if _, set := os.LookupEnv("GOMEMLIMIT"); set {
-			return 0, nil // the runtime already read it
-		}
-		if n, ok := ContainerMemoryLimit(); ok {
-			return DefaultMemoryLimit(n), nil
-		}
-		return 0, nil
-	}
-	n, err := ParseSize(c.MemoryLimit)
+	n, err := memlimit.Resolve(c.MemoryLimit)
 	if err != nil {
-		return 0, configError(err.Error()+", auto or off", "memory-limit")
+		return 0, configError(err.Error(), "memory-limit")
 	}
 	return n, nil
-}
-
-// ParseSize reads a size: a number of bytes, or one with a unit (KiB, MiB, GiB and K, M, G as powers
-// of 1024; KB, MB, GB as powers of 1000), in any case. It must be positive and below 2^62.
-func ParseSize(s string) (int64, error) {
-	units := []struct {
-		suffix string
-		mult   float64
-	}{
-		{"KIB", 1 << 10}, {"MIB", 1 << 20}, {"GIB", 1 << 30}, {"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9},
-		{"K", 1 << 10}, {"M", 1 << 20}, {"G", 1 << 30}, {"B", 1},
-	}
-	num, mult := strings.ToUpper(strings.TrimSpace(s)), 1.0
-	for _, u := range units {
-		if strings.HasSuffix(num, u.suffix) {
-			num, mult = strings.TrimSpace(strings.TrimSuffix(num, u.suffix)), u.mult
-			break
-		}
-	}
-	f, err := strconv.ParseFloat(num, 64)
-	if err != nil || f <= 0 || f*mult >= 1<<62 {
-		return 0, fmt.Errorf("%q is not a size (such as 512MiB, 2GiB or a number of bytes)", s)
-	}
-	return int64(f * mult), nil
 }
 
 // splitRules splits Config.Rules into the file of every model and the files of single models.

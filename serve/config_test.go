@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"strings"
 	"testing"
 )
 
@@ -27,22 +28,16 @@ func TestNewLogger(t *testing.T) {
 	}
 }
 
-func TestParseBytes(t *testing.T) {
-	for in, want := range map[string]int64{
-		"512MiB": 512 << 20, "2GiB": 2 << 30, "2g": 2 << 30, "300M": 300 << 20, "1.5GiB": 3 << 29,
-		"500MB": 500e6, "1073741824": 1 << 30, "64KiB": 64 << 10,
-	} {
-		if got, err := ParseSize(in); err != nil || got != want {
-			t.Errorf("ParseSize(%q) = %d, %v; want %d", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{"lots", "-1GiB", "0", "MiB", "1e30GiB"} {
-		if _, err := ParseSize(bad); err == nil {
-			t.Errorf("ParseSize(%q): no error", bad)
-		}
-	}
+func TestMemoryLimitFlag(t *testing.T) {
 	if got, err := (Config{MemoryLimit: "off"}).memoryLimit(); got != 0 || err != nil {
 		t.Errorf("memoryLimit(off) = %d, %v", got, err)
+	}
+	if got, err := (Config{MemoryLimit: "2GiB"}).memoryLimit(); got != 2<<30 || err != nil {
+		t.Errorf("memoryLimit(2GiB) = %d, %v", got, err)
+	}
+	var ce *ConfigError
+	if _, err := (Config{MemoryLimit: "lots"}).memoryLimit(); !errors.As(err, &ce) || !strings.Contains(err.Error(), "memory-limit") {
+		t.Errorf("memoryLimit(lots) = %v, want a ConfigError naming memory-limit", err)
 	}
 }
 

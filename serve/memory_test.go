@@ -2,8 +2,6 @@ package serve
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,37 +11,6 @@ import (
 
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
 )
-
-func TestReadLimit(t *testing.T) {
-	dir := t.TempDir()
-	for _, tt := range []struct {
-		name, content string
-		want          int64
-		ok            bool
-	}{
-		{"v2 limit", "536870912\n", 512 << 20, true},
-		{"v2 no limit", "max\n", 0, false},
-		{"v1 no limit", "9223372036854771712\n", 0, false},
-		{"garbage", "lots", 0, false},
-	} {
-		t.Run(tt.name, func(t *testing.T) {
-			p := filepath.Join(dir, tt.name)
-			if err := os.WriteFile(p, []byte(tt.content), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			got, ok := readLimit(p)
-			if got != tt.want || ok != tt.ok {
-				t.Errorf("readLimit(%q) = %d, %v; want %d, %v", tt.content, got, ok, tt.want, tt.ok)
-			}
-		})
-	}
-	if _, ok := readLimit(filepath.Join(dir, "absent")); ok {
-		t.Error("a missing file reads as a limit")
-	}
-	if got := DefaultMemoryLimit(1000 << 20); got != 900<<20 {
-		t.Errorf("DefaultMemoryLimit(1000 MiB) = %d, want 900 MiB", got)
-	}
-}
 
 // TestMaxResponseBytes checks that a batch whose answer would be over MaxResponseBytes fails with
 // ResourceExhausted saying what to do, and one under it is answered.

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/leadscore/leadscore/features"
+	"github.com/leadscore/leadscore/internal/memlimit"
 	"github.com/leadscore/leadscore/models/rules"
 	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
@@ -19,15 +20,15 @@ import (
 )
 
 type trainFlags struct {
-	data, label, models, name, specFile, writeSpec string
-	positive, negative, allow, exclude, recency    []string
-	timeColumn, orderBy, rulesFile, model          string
-	holdout, c                                     float64
-	seed                                           uint64
-	minClass, folds, gcPercent                     int
-	force, jsonOut, quiet                          bool
-	read                                           readFlags
-	outcomes                                       outcomeFlags
+	data, label, models, name, specFile, writeSpec     string
+	positive, negative, allow, exclude, recency        []string
+	timeColumn, orderBy, rulesFile, model, memoryLimit string
+	holdout, c                                         float64
+	seed                                               uint64
+	minClass, folds, gcPercent                         int
+	force, jsonOut, quiet                              bool
+	read                                               readFlags
+	outcomes                                           outcomeFlags
 }
 
 func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
@@ -64,6 +65,7 @@ func newTrainCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&fl.force, "force", false, "publish even if worse than the serving version")
 	f.BoolVar(&fl.jsonOut, "json", false, "print the result as JSON")
 	f.BoolVar(&fl.quiet, "quiet", false, "no progress bar")
+	f.StringVar(&fl.memoryLimit, "memory-limit", "auto", "soft memory limit for the Go runtime (as GOMEMLIMIT), such as 3GiB: the collector works harder as the heap nears it; auto: 90% of the container's memory limit when there is one (GOMEMLIMIT, if set, is left alone); off: none")
 	f.IntVar(&fl.gcPercent, "gc-percent", train.DefaultGCPercent, "garbage collector target percentage (as GOGC; ignored when GOGC is set): lower holds less memory beyond the data for more CPU")
 	fl.read.register(f)
 	fl.outcomes.register(f)
@@ -86,6 +88,11 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	if _, set := os.LookupEnv("GOGC"); !set && fl.gcPercent > 0 {
 		defer debug.SetGCPercent(debug.SetGCPercent(fl.gcPercent))
+	}
+	if limit, err := memlimit.Resolve(fl.memoryLimit); err != nil {
+		return usageError{fmt.Errorf("train: --memory-limit %w", err)}
+	} else if limit > 0 {
+		defer debug.SetMemoryLimit(debug.SetMemoryLimit(limit))
 	}
 	var rep dataset.Report
 	read := fl.read.options(cmd.Flags(), &rep)
