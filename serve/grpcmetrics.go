@@ -41,6 +41,19 @@ const (
 	grpcBidiStream   = "bidi_stream"
 )
 
+// grpcType is the grpc_type of a method that streams from the client, the server, both or neither.
+func grpcType(clientStream, serverStream bool) string {
+	switch {
+	case clientStream && serverStream:
+		return grpcBidiStream
+	case clientStream:
+		return grpcClientStream
+	case serverStream:
+		return grpcServerStream
+	}
+	return grpcUnary
+}
+
 func newGRPCMetrics(buckets []float64) *grpcMetrics {
 	labels := []string{"grpc_type", "grpc_service", "grpc_method"}
 	return &grpcMetrics{
@@ -91,15 +104,7 @@ func (g *grpcMetrics) collectors() []prometheus.Collector {
 func (g *grpcMetrics) initialize(srv *grpc.Server) {
 	for service, info := range srv.GetServiceInfo() {
 		for _, m := range info.Methods {
-			typ := grpcBidiStream
-			switch {
-			case !m.IsClientStream && !m.IsServerStream:
-				typ = grpcUnary
-			case m.IsClientStream && !m.IsServerStream:
-				typ = grpcClientStream
-			case !m.IsClientStream && m.IsServerStream:
-				typ = grpcServerStream
-			}
+			typ := grpcType(m.IsClientStream, m.IsServerStream)
 			ms := g.newSeries(typ, service, m.Name)
 			for c := range ms.handled {
 				ms.handled[c] = g.handled.WithLabelValues(typ, service, m.Name, codes.Code(c).String())
@@ -110,7 +115,7 @@ func (g *grpcMetrics) initialize(srv *grpc.Server) {
 }
 
 func (g *grpcMetrics) newSeries(typ, service, method string) *methodSeries {
-	ms := &methodSeries{
+	return &methodSeries{
 		started:  g.started.WithLabelValues(typ, service, method),
 		received: g.received.WithLabelValues(typ, service, method),
 		sent:     g.sent.WithLabelValues(typ, service, method),
@@ -118,7 +123,6 @@ func (g *grpcMetrics) newSeries(typ, service, method string) *methodSeries {
 		labels:   [3]string{typ, service, method},
 		vec:      g.handled,
 	}
-	return ms
 }
 
 // series returns the series of a call of fullMethod; for a method the server does not list, of type
@@ -158,14 +162,7 @@ func grpcCode(err error) codes.Code {
 // stream counts a streaming call: started, each message received and sent, handled by code, and its
 // time.
 func (g *grpcMetrics) stream(srv any, ss grpc.ServerStream, info *grpc.StreamServerInfo, h grpc.StreamHandler) error {
-	typ := grpcBidiStream
-	switch {
-	case info.IsClientStream && !info.IsServerStream:
-		typ = grpcClientStream
-	case !info.IsClientStream && info.IsServerStream:
-		typ = grpcServerStream
-	}
-	ms := g.series(info.FullMethod, typ)
+	ms := g.series(info.FullMethod, grpcType(info.IsClientStream, info.IsServerStream))
 	start := time.Now()
 	ms.started.Inc()
 	err := h(srv, &countedStream{ServerStream: ss, ms: ms})
