@@ -124,7 +124,7 @@ func Run(ctx context.Context, cfg Config, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	v, gate, err := train.Publish(ctx, st, "leads", res, frame, labels, train.PublishOptions{})
+	v, gate, err := train.Publish(ctx, st, "leads", res, labels, train.PublishOptions{})
 	if gate != nil {
 		train.WriteSummary(stdout, a, res, counts, gate)
 	}

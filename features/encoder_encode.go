@@ -334,8 +334,10 @@ func (e *Encoder) EncodeFrame(f *Frame, rows []int, asOf time.Time) ([]float64, 
 // BinFrame is EncodeFrame for a binned encoder (Binned), whose every column has exactly one output
 // that is 1 in each row: it returns the index of that output, so row r's outputs that are not 0 are
 // out[r*len(e.Columns):(r+1)*len(e.Columns)], ascending. It costs two bytes per row and column where
-// EncodeFrame's matrix costs eight per output.
-func (e *Encoder) BinFrame(f *Frame, rows []int, asOf time.Time) ([]uint16, error) {
+// EncodeFrame's matrix costs eight per output. The columns are binned one at a time, each loaded
+// when its turn comes (Columns), on up to GOMAXPROCS goroutines; the error reported is the one
+// EncodeFrame would report: the first, in column order, of the lowest block of rows that fails.
+func (e *Encoder) BinFrame(f Columns, rows []int, asOf time.Time) ([]uint16, error) {
 	for i := range e.Columns {
 		if !e.Columns[i].Binned {
 			return nil, fmt.Errorf("features: column %q is not binned: BinFrame needs an encoder from Binned", e.Columns[i].Property)
@@ -344,15 +346,65 @@ func (e *Encoder) BinFrame(f *Frame, rows []int, asOf time.Time) ([]uint16, erro
 	if w := e.Width(); w > math.MaxUint16+1 {
 		return nil, fmt.Errorf("features: %d bins do not fit BinFrame's two-byte indices", w)
 	}
-	var out []uint16
-	err := e.eachBlock(f, rows, asOf, func(_ *encoderIndex, n int) { out = make([]uint16, n*len(e.Columns)) },
-		func(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64) error {
-			return e.binBlock(ix, cols, rows, start, end, now, out)
+	ix, err := e.index()
+	if err != nil {
+		return nil, err
+	}
+	rows, err = encodeRows(rows, f.Len())
+	if err != nil {
+		return nil, err
+	}
+	if asOf.IsZero() {
+		asOf = e.ReferenceTime
+	}
+	now := UnixSeconds(asOf)
+	n := len(e.Columns)
+	out := make([]uint16, len(rows)*n)
+	// failed[ci] is the position in rows of column ci's first failing row (-1: none) and its error.
+	type failure struct {
+		at  int
+		err error
+	}
+	failed := make([]failure, n)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for ci := range e.Columns {
+		g.Go(func() error {
+			failed[ci].at = -1
+			col, err := load(f, e.Columns[ci].Property)
+			if err != nil {
+				failed[ci] = failure{0, err}
+				return nil
+			}
+			ce, levels, lo := &e.Columns[ci], ix.levels[ci], ix.offsets[ci]
+			for r, i := range rows {
+				c, err := ce.frameCell(col, i, ix.missing)
+				if err != nil {
+					failed[ci] = failure{r, err}
+					return nil
+				}
+				out[r*n+ci] = uint16(lo + ce.bin(levels, c, now))
+			}
+			return nil
 		})
-	return out, err
+	}
+	_ = g.Wait() // errors are kept per column, to report EncodeFrame's
+	first := -1
+	for ci, fl := range failed {
+		if fl.err != nil && (first < 0 || fl.at/encodeBlock < failed[first].at/encodeBlock) {
+			first = ci
+		}
+	}
+	if first >= 0 {
+		return nil, failed[first].err
+	}
+	return out, nil
 }
 
-// eachBlock is the loop of EncodeFrame and BinFrame: it resolves rows (nil: every row) and asOf (zero:
+// encodeBlock is the number of rows EncodeFrame encodes at a time.
+const encodeBlock = 256
+
+// eachBlock is the loop of EncodeFrame: it resolves rows (nil: every row) and asOf (zero:
 // the reference time), calls alloc with the index and the number of rows, then block for each block
 // of rows on up to GOMAXPROCS goroutines. Blocks write disjoint parts of the output, and the error
 // reported is the one of the lowest failing block.
@@ -377,7 +429,7 @@ func (e *Encoder) eachBlock(f *Frame, rows []int, asOf time.Time, alloc func(ix 
 	}
 	// Blocks of rows, column by column within a block: each column's loop stays simple while the
 	// block's output stays in cache.
-	const size = 256
+	const size = encodeBlock
 	blocks := (len(rows) + size - 1) / size
 	errs := make([]error, blocks)
 	var g errgroup.Group
@@ -392,23 +444,6 @@ func (e *Encoder) eachBlock(f *Frame, rows []int, asOf time.Time, alloc func(ix 
 	for _, err := range errs {
 		if err != nil {
 			return err
-		}
-	}
-	return nil
-}
-
-// binBlock writes the bins of rows[start:end] into their rows of out (BinFrame).
-func (e *Encoder) binBlock(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64, out []uint16) error {
-	n := len(e.Columns)
-	for ci := range e.Columns {
-		ce, col, levels := &e.Columns[ci], cols[ci], ix.levels[ci]
-		lo := ix.offsets[ci]
-		for r := start; r < end; r++ {
-			c, err := ce.frameCell(col, rows[r], ix.missing)
-			if err != nil {
-				return err
-			}
-			out[r*n+ci] = uint16(lo + ce.bin(levels, c, now))
 		}
 	}
 	return nil

@@ -16,15 +16,13 @@ import (
 // values, the log1p choice, medians, means and standard deviations. Recency is measured from
 // spec.ReferenceTime. A value of the wrong kind or NaN in a training row is a *PropertyError; a used
 // column absent from f wraps ErrMissingColumn; an invalid spec wraps ErrSpec. Columns are fitted on up
-// to GOMAXPROCS goroutines.
-func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder, error) {
+// to GOMAXPROCS goroutines, each loaded when its turn comes (Columns), so no more than GOMAXPROCS are
+// held at once.
+func FitEncoder(spec *Spec, f Columns, rows []int, opts EncoderOptions) (*Encoder, error) {
 	if spec == nil || f == nil {
 		return nil, errors.New("features: FitEncoder needs a spec and a frame")
 	}
 	if err := spec.Validate(); err != nil {
-		return nil, err
-	}
-	if err := f.Validate(); err != nil {
 		return nil, err
 	}
 	rows, err := encodeRows(rows, f.Len())
@@ -39,14 +37,12 @@ func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder
 	missing := NewMissingValues(e.MissingValues)
 	asOf := UnixSeconds(spec.ReferenceTime)
 	used := make(map[string]bool)
-	var cols []*Column
 	for _, cs := range spec.Columns {
 		if !cs.Use {
 			continue
 		}
 		used[cs.Name] = true
-		col := f.Column(cs.Name)
-		if col == nil {
+		if !has(f, cs.Name) {
 			return nil, fmt.Errorf("%w: %q", ErrMissingColumn, cs.Name)
 		}
 		ce := ColumnEncoding{Property: cs.Name, Kind: cs.Kind, Derive: cs.Derive, Group: cs.Group}
@@ -57,16 +53,22 @@ func FitEncoder(spec *Spec, f *Frame, rows []int, opts EncoderOptions) (*Encoder
 			ce.Derive = DeriveRecency
 		}
 		e.Columns = append(e.Columns, ce)
-		cols = append(cols, col)
 	}
 	// Columns are fitted independently, on up to GOMAXPROCS goroutines; the error reported is the
 	// first column's in spec order.
-	errs := make([]error, len(cols))
+	errs := make([]error, len(e.Columns))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for i := range cols {
+	for i := range e.Columns {
 		g.Go(func() error {
-			errs[i] = e.Columns[i].fit(cols[i], rows, asOf, opts, missing)
+			col, err := load(f, e.Columns[i].Property)
+			if err == nil && col == nil {
+				err = fmt.Errorf("%w: %q", ErrMissingColumn, e.Columns[i].Property)
+			}
+			if err == nil {
+				err = e.Columns[i].fit(col, rows, asOf, opts, missing)
+			}
+			errs[i] = err
 			return nil
 		})
 	}

@@ -1,9 +1,6 @@
 package features
 
-import (
-	"fmt"
-	"time"
-)
+import "time"
 
 // Column is one typed column of a dataset. Exactly one of Str, Num or Bool holds the data, chosen by
 // Kind: KindCategory uses Str, KindNumber uses Num, KindFlag uses Bool and KindTime uses Num holding
@@ -128,22 +125,8 @@ func (f *Frame) Contact(i int, idColumn string) Contact {
 func (f *Frame) Validate() error {
 	n := f.Len()
 	for _, c := range f.Columns {
-		if c.Len() != n {
-			return fmt.Errorf("features: column %q has %d rows, want %d", c.Name, c.Len(), n)
-		}
-		var data int
-		switch c.Kind {
-		case KindCategory:
-			data = len(c.Str)
-		case KindNumber, KindTime:
-			data = len(c.Num)
-		case KindFlag:
-			data = len(c.Bool)
-		default:
-			return fmt.Errorf("features: column %q has no kind", c.Name)
-		}
-		if data != n {
-			return fmt.Errorf("features: column %q holds %d %s values, want %d", c.Name, data, c.Kind, n)
+		if err := c.check(n); err != nil {
+			return err
 		}
 	}
 	return nil

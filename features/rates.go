@@ -285,10 +285,7 @@ func Wilson(k, n int, z float64) (lo, hi float64) {
 // ComputeRates returns an error when f is inconsistent, len(labels) != f.Len(), an option is negative,
 // a column named in opts.Columns does not exist, or ErrNoClosedContacts. The result is deterministic
 // and does not depend on row order.
-func ComputeRates(f *Frame, labels []Label, opts RateOptions) (*RateReport, error) {
-	if err := f.Validate(); err != nil {
-		return nil, err
-	}
+func ComputeRates(f Columns, labels []Label, opts RateOptions) (*RateReport, error) {
 	if len(labels) != f.Len() {
 		return nil, fmt.Errorf("features: %d labels for %d rows", len(labels), f.Len())
 	}
@@ -336,20 +333,30 @@ func ComputeRates(f *Frame, labels []Label, opts RateOptions) (*RateReport, erro
 		reason string
 	}
 	results := make([]result, len(cols))
+	errs := make([]error, len(cols))
 	b := rateBuilder{labels: labels, closed: closed, won: rep.Customers, rate: rep.Rate, opts: o}
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range cols {
 		g.Go(func() error {
-			results[i].table, results[i].reason = b.table(cols[i])
+			col, err := load(f, cols[i])
+			if err == nil {
+				results[i].table, results[i].reason = b.table(col)
+			}
+			errs[i] = err
 			return nil
 		})
 	}
-	_ = g.Wait() // the tables report no error
+	_ = g.Wait() // errors are kept per column, to report the first in frame order
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
 
 	for i, r := range results {
 		if r.reason != "" {
-			rep.Skipped = append(rep.Skipped, SkippedColumn{Property: cols[i].Name, Kind: cols[i].Kind, Reason: r.reason})
+			rep.Skipped = append(rep.Skipped, SkippedColumn{Property: cols[i], Kind: f.Kind(cols[i]), Reason: r.reason})
 			continue
 		}
 		rep.Tables = append(rep.Tables, r.table)
@@ -358,22 +365,22 @@ func ComputeRates(f *Frame, labels []Label, opts RateOptions) (*RateReport, erro
 	return rep, nil
 }
 
-// rateColumns returns the columns to table, in frame order.
-func rateColumns(f *Frame, o RateOptions) ([]*Column, error) {
+// rateColumns returns the names of the columns to table, in frame order.
+func rateColumns(f Columns, o RateOptions) ([]string, error) {
 	for _, name := range o.Columns {
-		if f.Column(name) == nil {
+		if !has(f, name) {
 			return nil, fmt.Errorf("features: rates: no column %q", name)
 		}
 	}
-	var cols []*Column
-	for _, c := range f.Columns {
-		if o.Columns != nil && !slices.Contains(o.Columns, c.Name) {
+	var cols []string
+	for _, name := range f.Names() {
+		if o.Columns != nil && !slices.Contains(o.Columns, name) {
 			continue
 		}
-		if slices.Contains(o.Exclude, c.Name) {
+		if slices.Contains(o.Exclude, name) {
 			continue
 		}
-		cols = append(cols, c)
+		cols = append(cols, name)
 	}
 	return cols, nil
 }

@@ -6,11 +6,13 @@ import (
 	"io"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"time"
 	"unicode"
 
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sync/errgroup"
 )
 
 // The groups a used column belongs to, as HubSpot and Dynamics split a lead score.
@@ -272,19 +274,73 @@ const (
 // counted on at most 50,000 evenly spaced rows. ReferenceTime, the export snapshot, is the latest
 // timestamp in any time column (zero without); train bounds it by the clock.
 func InferSpec(f *Frame, label string) *Spec {
-	s := &Spec{Label: label, Columns: make([]ColumnSpec, 0, len(f.Columns))}
-	var latest float64
-	haveTime := false
-	for _, col := range f.Columns {
-		cs := inferColumn(col, label)
-		if col.Kind == KindTime && col.Name != label {
-			for i, ok := range col.Valid {
-				if ok && (!haveTime || col.Num[i] > latest) {
-					latest, haveTime = col.Num[i], true
-				}
+	cols := make([]inferred, len(f.Columns))
+	for i, col := range f.Columns {
+		cols[i] = inferOne(col, label)
+	}
+	return inferredSpec(label, cols)
+}
+
+// InferSpecFrom is InferSpec for columns loaded one at a time, on up to GOMAXPROCS goroutines; its
+// errors are those of loading a column (the first in file order).
+func InferSpecFrom(src Columns, label string) (*Spec, error) {
+	names := src.Names()
+	cols := make([]inferred, len(names))
+	errs := make([]error, len(names))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for i, name := range names {
+		g.Go(func() error {
+			col, err := load(src, name)
+			if err == nil && col == nil {
+				err = fmt.Errorf("%w: %q", ErrMissingColumn, name)
+			}
+			if errs[i] = err; err == nil {
+				cols[i] = inferOne(col, label)
+			}
+			return nil
+		})
+	}
+	_ = g.Wait() // errors are kept per column, to report the first in file order
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return inferredSpec(label, cols), nil
+}
+
+// inferred is what InferSpec learns from one column: its spec and, for a time column other than the
+// label with a value, its latest timestamp.
+type inferred struct {
+	spec     ColumnSpec
+	latest   float64
+	haveTime bool
+}
+
+func inferOne(col *Column, label string) inferred {
+	in := inferred{spec: inferColumn(col, label)}
+	if col.Kind == KindTime && col.Name != label {
+		for i, ok := range col.Valid {
+			if ok && (!in.haveTime || col.Num[i] > in.latest) {
+				in.latest, in.haveTime = col.Num[i], true
 			}
 		}
-		s.Columns = append(s.Columns, cs)
+	}
+	return in
+}
+
+// inferredSpec assembles the spec of the columns, in order; its ReferenceTime is their latest
+// timestamp.
+func inferredSpec(label string, cols []inferred) *Spec {
+	s := &Spec{Label: label, Columns: make([]ColumnSpec, 0, len(cols))}
+	var latest float64
+	haveTime := false
+	for _, c := range cols {
+		if c.haveTime && (!haveTime || c.latest > latest) {
+			latest, haveTime = c.latest, true
+		}
+		s.Columns = append(s.Columns, c.spec)
 	}
 	if haveTime {
 		s.ReferenceTime = UnixTime(latest)

@@ -50,10 +50,10 @@ const (
 	aloneGap = 0.12
 )
 
-// auditInput is what the audit reads: the frame, the labels of every row, the training rows and the
+// auditInput is what the audit reads: the data, the labels of every row, the training rows and the
 // user's overrides.
 type auditInput struct {
-	f       *features.Frame
+	src     features.Columns
 	labels  []features.Label
 	rows    []int
 	leakAUC float64
@@ -65,29 +65,41 @@ type auditInput struct {
 
 // auditLeakage measures every column's single-column AUC on the training rows, excludes used
 // columns that the rules of the audit find recorded because of the outcome (unless allowed), and
-// returns one entry per column, strongest first, and the warnings to show.
-func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []string) {
+// returns one entry per column, strongest first, and the warnings to show. Each column is loaded
+// to measure its AUC and, if used, again to apply the rules, so that no more than GOMAXPROCS columns
+// are held at once; the errors are those of loading a column.
+func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []string, error) {
 	y := labelBools(in.labels, in.rows)
 	// The columns' AUCs are independent: measured on up to GOMAXPROCS goroutines.
 	aucs := make([]float64, len(spec.Columns))
+	errs := make([]error, len(spec.Columns))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for i := range spec.Columns {
+		if spec.Columns[i].Name == spec.Label {
+			continue
+		}
 		g.Go(func() error {
-			if col := in.f.Column(spec.Columns[i].Name); col != nil && spec.Columns[i].Name != spec.Label {
+			col, err := in.src.Load(spec.Columns[i].Name)
+			if col != nil {
 				aucs[i] = columnAUC(col, &spec.Columns[i], in.rows, y)
 			}
+			errs[i] = err
 			return nil
 		})
 	}
-	_ = g.Wait() // a column's AUC reports no error
+	_ = g.Wait() // errors are kept per column, to report the first in spec order
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, err
+		}
+	}
 	open := openRows(in.labels)
 	var audit []models.AuditEntry
 	var warns []string
 	for i := range spec.Columns {
 		cs := &spec.Columns[i]
-		col := in.f.Column(cs.Name)
-		if col == nil || cs.Name == spec.Label {
+		if in.src.Kind(cs.Name) == features.KindNone || cs.Name == spec.Label {
 			continue
 		}
 		e := models.AuditEntry{Column: cs.Name, AUC: aucs[i], Suspect: cs.Suspect}
@@ -98,6 +110,10 @@ func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []st
 		case !cs.Use:
 			e.Excluded, e.Rule, e.Reason = true, specRule(cs), cs.Reason
 		default:
+			col, err := in.src.Load(cs.Name)
+			if err != nil {
+				return nil, nil, err
+			}
 			e.Rule, e.Reason = leakRule(in, col, cs, aucs[i], strongestOther(spec, aucs, i), y, open)
 			e.Excluded = e.Rule != "" && e.Rule != models.RuleStrong && !allowed
 		}
@@ -113,7 +129,7 @@ func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []st
 		audit = append(audit, e)
 	}
 	sort.SliceStable(audit, func(a, b int) bool { return audit[a].AUC > audit[b].AUC })
-	return audit, warns
+	return audit, warns, nil
 }
 
 // specRule is the audit rule of a column the spec leaves out.

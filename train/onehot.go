@@ -13,7 +13,18 @@ import (
 // indicator and scaled number, with the penalty chosen by cross-validation. The artifact it returns
 // has everything but the rates, audit, holdout, tiers, grade cuts and metrics; the design is that of
 // the training rows, whose columns are the encoder's outputs.
-func fitOneHot(ctx context.Context, f *features.Frame, labels []features.Label, trainRows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, *fit.Design, error) {
+func fitOneHot(ctx context.Context, src Source, labels []features.Label, trainRows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, *fit.Design, error) {
+	// The one-hot design is encoded from a frame of the used columns.
+	var used []string
+	for _, cs := range spec.Columns {
+		if cs.Use {
+			used = append(used, cs.Name)
+		}
+	}
+	f, err := frameOf(src, used)
+	if err != nil {
+		return nil, nil, err
+	}
 	encOpts := cfg.Encoder
 	if !cfg.NoBins && encOpts.Bins == nil {
 		encOpts.Bins = rangeCuts(rates)

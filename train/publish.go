@@ -72,13 +72,13 @@ type Gate struct {
 }
 
 // Publish judges res against the version serving in st under name (Gate) and, if it passes or
-// opts.Force is set, publishes it. f and labels are the frame res was trained on, so the serving
-// version can be scored on the new holdout rows. It returns the new version (0 when refused) and the
+// opts.Force is set, publishes it. labels are those res was trained with; res holds the contacts of
+// its holdout rows, so the serving version can be scored on them. It returns the new version (0 when refused) and the
 // gate; a refusal is an error wrapping ErrGate, with the gate filled in.
-func Publish(ctx context.Context, st Store, name string, res *Result, f *features.Frame, labels []features.Label, opts PublishOptions) (int, *Gate, error) {
+func Publish(ctx context.Context, st Store, name string, res *Result, labels []features.Label, opts PublishOptions) (int, *Gate, error) {
 	a := res.Artifact
 	a.Name = name
-	g, err := judge(ctx, st, name, res, f, labels, opts)
+	g, err := judge(ctx, st, name, res, labels, opts)
 	if err != nil {
 		return 0, nil, err
 	}
@@ -96,7 +96,7 @@ func Publish(ctx context.Context, st Store, name string, res *Result, f *feature
 
 // judge measures the gate: the holdout AUC against too-good-to-be-true, then against the serving
 // version scored on the same rows.
-func judge(ctx context.Context, st Store, name string, res *Result, f *features.Frame, labels []features.Label, opts PublishOptions) (*Gate, error) {
+func judge(ctx context.Context, st Store, name string, res *Result, labels []features.Label, opts PublishOptions) (*Gate, error) {
 	share := cmpOr(opts.GateShare, DefaultGateShare)
 	tooGood := cmpOr(opts.TooGoodAUC, DefaultTooGoodAUC)
 	a := res.Artifact
@@ -125,8 +125,11 @@ func judge(ctx context.Context, st Store, name string, res *Result, f *features.
 	scores := make([]float64, len(res.HoldoutRows))
 	y := make([]bool, len(res.HoldoutRows))
 	at := a.Spec.ReferenceTime
+	if res.holdout == nil || len(res.holdoutAt) != len(res.HoldoutRows) {
+		return nil, errors.New("train: the result holds no holdout contacts to score the serving version on (a Result from Train)")
+	}
 	for r, i := range res.HoldoutRows {
-		p, err := prev.Predict(f.Contact(i, ""), at)
+		p, err := prev.Predict(res.holdout.Contact(res.holdoutAt[r], ""), at)
 		if err != nil {
 			// A schema change (a column of another kind): no comparison, so no pass without Force.
 			g.Passed = false
@@ -154,7 +157,7 @@ func cmpOr(x, def float64) float64 {
 // NewProvenance records where a model came from: the data (its locations made absolute, so that compare and
 // rules suggest find it again from any directory) and its SHA-256, the outcome and its counts, the
 // seed and split, the training time and the leadscore version that trained it.
-func NewProvenance(dataFile string, f *features.Frame, out dataset.Outcome, counts dataset.OutcomeCounts, res *Result, seed uint64, version string) (models.Provenance, error) {
+func NewProvenance(dataFile string, f features.Columns, out dataset.Outcome, counts dataset.OutcomeCounts, res *Result, seed uint64, version string) (models.Provenance, error) {
 	sum, err := FileSHA256(dataFile)
 	if err != nil {
 		return models.Provenance{}, err

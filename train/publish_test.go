@@ -37,14 +37,14 @@ func TestPublishGate(t *testing.T) {
 	}
 
 	leaky := fitRes(train.Config{Allow: []string{"lifecycle_stage"}})
-	v, g, err := train.Publish(context.Background(), st, "leads", leaky, f, labels, train.PublishOptions{})
+	v, g, err := train.Publish(context.Background(), st, "leads", leaky, labels, train.PublishOptions{})
 	if !errors.Is(err, train.ErrGate) || v != 0 || g == nil || g.Passed {
 		t.Fatalf("leaky model (AUC %.3f): got version %d, gate %+v, error %v; want a refusal as too good to be true", leaky.Artifact.Metrics.AUC, v, g, err)
 	}
 	if !strings.Contains(g.Reason, "too good") {
 		t.Errorf("refusal reason %q does not say too good to be true", g.Reason)
 	}
-	if v, g, err = train.Publish(context.Background(), st, "leads", leaky, f, labels, train.PublishOptions{Force: true}); err != nil || v != 1 {
+	if v, g, err = train.Publish(context.Background(), st, "leads", leaky, labels, train.PublishOptions{Force: true}); err != nil || v != 1 {
 		t.Fatalf("forced: got version %d, error %v; want version 1", v, err)
 	}
 	var forced bytes.Buffer
@@ -54,7 +54,7 @@ func TestPublishGate(t *testing.T) {
 	}
 
 	honest := fitRes(train.Config{})
-	v, g, err = train.Publish(context.Background(), st, "leads", honest, f, labels, train.PublishOptions{})
+	v, g, err = train.Publish(context.Background(), st, "leads", honest, labels, train.PublishOptions{})
 	if err != nil || v != 2 {
 		t.Fatalf("honest retrain: got version %d, gate %+v, error %v; want version 2", v, g, err)
 	}
@@ -74,7 +74,7 @@ func TestPublishGate(t *testing.T) {
 	weak := fitRes(train.Config{Exclude: []string{"visits", "page_views", "pricing_page_views", "demo_page_views",
 		"email_clicks", "email_opens", "forms_bofu", "forms_mofu", "forms_tofu", "days_since_last_activity",
 		"last_activity_at", "job_title", "email", "industry", "unsubscribed", "careers_page_views", "source", "employees"}})
-	v, g, err = train.Publish(context.Background(), st, "leads", weak, f, labels, train.PublishOptions{})
+	v, g, err = train.Publish(context.Background(), st, "leads", weak, labels, train.PublishOptions{})
 	if !errors.Is(err, train.ErrGate) || v != 0 {
 		t.Fatalf("weak model: got version %d, error %v; want a refusal", v, err)
 	}
@@ -147,7 +147,7 @@ func TestPublishGateSchemaChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := train.Publish(context.Background(), st, "leads", res, f, labels, train.PublishOptions{}); err != nil {
+	if _, _, err := train.Publish(context.Background(), st, "leads", res, labels, train.PublishOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	changed := &features.Frame{}
@@ -165,11 +165,11 @@ func TestPublishGateSchemaChange(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, g, err := train.Publish(context.Background(), st, "leads", res, changed, labels, train.PublishOptions{})
+	v, g, err := train.Publish(context.Background(), st, "leads", res, labels, train.PublishOptions{})
 	if !errors.Is(err, train.ErrGate) || v != 0 || g == nil || !strings.Contains(g.Reason, "cannot score the new holdout") {
 		t.Fatalf("schema change: got version %d, gate %+v, error %v; want a refusal saying version 1 cannot score the holdout", v, g, err)
 	}
-	if v, _, err = train.Publish(context.Background(), st, "leads", res, changed, labels, train.PublishOptions{Force: true}); err != nil || v != 2 {
+	if v, _, err = train.Publish(context.Background(), st, "leads", res, labels, train.PublishOptions{Force: true}); err != nil || v != 2 {
 		t.Errorf("forced: got version %d, error %v; want version 2", v, err)
 	}
 }

@@ -44,12 +44,15 @@ const (
 // fitScorecard fits a scorecard on the training rows. The artifact it returns has everything but
 // the rates, audit, holdout and metrics; the design is that of the training rows, stored as their
 // bins (the encoder's outputs, which the artifact weighs).
-func fitScorecard(ctx context.Context, f *features.Frame, labels []features.Label, rows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, *fit.Design, error) {
+func fitScorecard(ctx context.Context, f features.Columns, labels []features.Label, rows []int, spec *features.Spec, rates *features.RateReport, cfg Config, res *Result, progress func(string)) (*models.Artifact, *fit.Design, error) {
 	plain, err := features.FitEncoder(spec, f, rows, cfg.Encoder)
 	if err != nil {
 		return nil, nil, err
 	}
-	levels, cuts := scorecardBins(f, rows, labels, spec, rates)
+	levels, cuts, err := scorecardBins(f, rows, labels, spec, rates)
+	if err != nil {
+		return nil, nil, err
+	}
 	enc, err := plain.Binned(levels, cuts)
 	if err != nil {
 		return nil, nil, err
@@ -222,7 +225,7 @@ func (b binIndex) row(r int) []uint16 {
 // binRows encodes the given rows of f with the binned encoder enc into the index lists of their
 // bins (features.Encoder.BinFrame: one bin per property, two bytes each), so that no dense matrix of
 // every row and bin is ever made.
-func binRows(enc *features.Encoder, f *features.Frame, rows []int) (binIndex, error) {
+func binRows(enc *features.Encoder, f features.Columns, rows []int) (binIndex, error) {
 	width := enc.Width()
 	if width > fit.MaxCols {
 		return binIndex{}, fmt.Errorf("train: %d scorecard bins: %w", width, fit.ErrShape)
@@ -260,17 +263,18 @@ func termDesign(x binIndex, width int, terms []term) (*fit.Design, error) {
 // scorecardBins chooses the bins of every used property: a category keeps the values with a row of
 // their own in its conversion-rate table (the rest are "other"); a number, and a time by its age in
 // days at the reference time, gets monotone bins where its rate is monotone and the ranges of its
-// rate table otherwise (features.ScorecardCuts).
-func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec *features.Spec, rates *features.RateReport) (map[string][]string, map[string][]float64) {
+// rate table otherwise (features.ScorecardCuts). Numbers are loaded one at a time; the ages of the
+// times used are held, one value per training row each.
+func scorecardBins(f features.Columns, rows []int, labels []features.Label, spec *features.Spec, rates *features.RateReport) (map[string][]string, map[string][]float64, error) {
 	levels := map[string][]string{}
 	mdl := rangeCuts(rates)
 	cuts := map[string][]float64{}
 	ages := &features.Frame{} // the times used, as ages in days of each of rows
-	var numbers []*features.Column
+	var numbers []string
 	asOf := features.UnixSeconds(spec.ReferenceTime)
 	for _, cs := range spec.Columns {
-		src := f.Column(cs.Name)
-		if !cs.Use || src == nil {
+		kind := f.Kind(cs.Name)
+		if !cs.Use || kind == features.KindNone {
 			continue
 		}
 		switch cs.Kind {
@@ -285,11 +289,15 @@ func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec 
 			}
 			levels[cs.Name] = ls
 		case features.KindNumber, features.KindTime:
-			if src.Kind != features.KindNumber && src.Kind != features.KindTime {
+			if kind != features.KindNumber && kind != features.KindTime {
 				continue // read through the encoder's parser: binned by the rate table alone
 			}
 			if cs.Kind == features.KindTime {
 				// A time is binned by its age in days, a column of its own; a number is read in place.
+				src, err := f.Load(cs.Name)
+				if err != nil {
+					return nil, nil, err
+				}
 				c := &features.Column{Name: cs.Name, Kind: features.KindNumber, Num: make([]float64, len(rows)), Valid: make([]bool, len(rows))}
 				for r, i := range rows {
 					if src.Valid[i] {
@@ -298,7 +306,7 @@ func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec 
 				}
 				ages.Columns = append(ages.Columns, c)
 			}
-			numbers = append(numbers, src)
+			numbers = append(numbers, cs.Name)
 		}
 	}
 	if len(ages.Columns) > 0 {
@@ -312,29 +320,33 @@ func scorecardBins(f *features.Frame, rows []int, labels []features.Label, spec 
 	won := labelBools(labels, rows)
 	// One column's values and outcomes at a time: xs and ys are the rows with a value.
 	xs, ys := make([]float64, 0, len(rows)), make([]bool, 0, len(rows))
-	for _, src := range numbers {
+	for _, name := range numbers {
 		xs, ys = xs[:0], ys[:0]
-		if age := ages.Column(src.Name); age != nil {
+		if age := ages.Column(name); age != nil {
 			for r := range rows {
 				if age.Valid[r] {
 					xs, ys = append(xs, age.Num[r]), append(ys, won[r])
 				}
 			}
 		} else {
+			src, err := f.Load(name)
+			if err != nil {
+				return nil, nil, err
+			}
 			for r, i := range rows {
 				if src.Valid[i] {
 					xs, ys = append(xs, src.Num[i]), append(ys, won[r])
 				}
 			}
 		}
-		cuts[src.Name] = features.ScorecardCuts(xs, ys, mdl[src.Name], minBin, monotoneKeep)
+		cuts[name] = features.ScorecardCuts(xs, ys, mdl[name], minBin, monotoneKeep)
 	}
 	for k, v := range mdl {
 		if _, ok := cuts[k]; !ok {
 			cuts[k] = v
 		}
 	}
-	return levels, cuts
+	return levels, cuts, nil
 }
 
 type binCount struct{ n, k int }

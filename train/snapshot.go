@@ -13,12 +13,20 @@ import (
 // after now (Unix seconds; ok false when f holds none), and a warning for each time column with
 // dates after it. Such dates (a 2030 typed for 2023, a planned follow-up) are not taken at face
 // value: the snapshot ignores them, and recency clamps them to the snapshot.
-func snapshot(f *features.Frame, now time.Time) (snap float64, ok bool, warns []string) {
+func snapshot(f features.Columns, now time.Time) (snap float64, ok bool, warns []string, err error) {
 	limit := features.UnixSeconds(now)
-	for _, col := range f.Columns {
-		if col.Kind != features.KindTime {
+	var times []*features.Column
+	for _, name := range f.Names() {
+		if f.Kind(name) != features.KindTime {
 			continue
 		}
+		col, err := f.Load(name)
+		if err != nil {
+			return 0, false, nil, err
+		}
+		times = append(times, col)
+	}
+	for _, col := range times {
 		for i, valid := range col.Valid {
 			if valid && col.Num[i] <= limit && (!ok || col.Num[i] > snap) {
 				snap, ok = col.Num[i], true
@@ -26,12 +34,9 @@ func snapshot(f *features.Frame, now time.Time) (snap float64, ok bool, warns []
 		}
 	}
 	if !ok {
-		return 0, false, nil
+		return 0, false, nil, nil
 	}
-	for _, col := range f.Columns {
-		if col.Kind != features.KindTime {
-			continue
-		}
+	for _, col := range times {
 		n, latest := 0, math.Inf(-1)
 		for i, valid := range col.Valid {
 			if valid && col.Num[i] > snap {
@@ -44,7 +49,7 @@ func snapshot(f *features.Frame, now time.Time) (snap float64, ok bool, warns []
 				col.Name, n, day(snap), day(latest)))
 		}
 	}
-	return snap, true, warns
+	return snap, true, warns, nil
 }
 
 func day(sec float64) string { return features.UnixTime(sec).Format("2 January 2006") }

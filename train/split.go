@@ -12,7 +12,7 @@ import (
 )
 
 // split chooses training and holdout rows among the closed ones.
-func split(f *features.Frame, labels []features.Label, closed []int, cfg Config, share float64) (models.HoldoutRef, []int, []int, error) {
+func split(f features.Columns, labels []features.Label, closed []int, cfg Config, share float64) (models.HoldoutRef, []int, []int, error) {
 	ref := models.HoldoutRef{Share: share, Seed: cfg.Seed}
 	orderCol := cfg.TimeColumn
 	ref.Method = "time"
@@ -24,7 +24,10 @@ func split(f *features.Frame, labels []features.Label, closed []int, cfg Config,
 		train, hold := stratifiedSplit(labels, closed, share, cfg.Seed)
 		return ref, train, hold, nil
 	}
-	col := f.Column(orderCol)
+	col, err := f.Load(orderCol)
+	if err != nil {
+		return ref, nil, nil, err
+	}
 	if col == nil {
 		return ref, nil, nil, fmt.Errorf("train: split column %q is not in the data", orderCol)
 	}

@@ -91,8 +91,11 @@ type Result struct {
 	Warnings []string
 	// CV gives the mean cross-validated log loss of each candidate C.
 	CV []CVPoint
-	// TrainRows and HoldoutRows index the frame.
+	// TrainRows and HoldoutRows index the rows of the data.
 	TrainRows, HoldoutRows []int
+	// holdout holds the contacts of HoldoutRows: HoldoutRows[r] is its row holdoutAt[r].
+	holdout   *features.Frame
+	holdoutAt []int
 	// Steps times each step of Train, in order.
 	Steps []StepTime
 }
@@ -114,8 +117,15 @@ var steps = [...]string{"split", "leakage audit", "conversion rates", "encode", 
 
 // Train fits a model on the closed rows of f. labels has one entry per row of f.
 func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg Config) (*Result, error) {
-	if len(labels) != f.Len() {
-		return nil, fmt.Errorf("train: %d labels for %d rows", len(labels), f.Len())
+	return TrainFrom(ctx, FrameSource(f), labels, cfg)
+}
+
+// TrainFrom is Train on data read a column at a time: each step loads the columns it needs when it
+// needs them, and what training holds is the labels, the training rows' design and the holdout's
+// contacts. The model is the one Train fits on a frame of the same data.
+func TrainFrom(ctx context.Context, src Source, labels []features.Label, cfg Config) (*Result, error) {
+	if len(labels) != src.Len() {
+		return nil, fmt.Errorf("train: %d labels for %d rows", len(labels), src.Len())
 	}
 	res := &Result{}
 	done, started := 0, time.Now()
@@ -157,7 +167,7 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 			closed = append(closed, i)
 		}
 	}
-	ref, trainRows, holdRows, err := split(f, labels, closed, cfg, holdoutShare)
+	ref, trainRows, holdRows, err := split(src, labels, closed, cfg, holdoutShare)
 	if err != nil {
 		return nil, err
 	}
@@ -173,7 +183,9 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 
 	spec := cfg.Spec
 	if spec == nil {
-		spec = features.InferSpec(f, cfg.Label)
+		if spec, err = features.InferSpecFrom(src, cfg.Label); err != nil {
+			return nil, err
+		}
 	}
 	spec = cloneSpec(spec)
 	for _, name := range cfg.Exclude {
@@ -187,7 +199,10 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	if now.IsZero() {
 		now = time.Now()
 	}
-	snap, haveSnap, warns := snapshot(f, now)
+	snap, haveSnap, warns, err := snapshot(src, now)
+	if err != nil {
+		return nil, err
+	}
 	res.Warnings = append(res.Warnings, warns...)
 	if cfg.Spec == nil && haveSnap {
 		spec.ReferenceTime = features.UnixTime(snap)
@@ -200,15 +215,18 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	}
 
 	progress("leakage audit")
-	audit, warns := auditLeakage(auditInput{f: f, labels: labels, rows: trainRows, leakAUC: leakAUC,
+	audit, warns, err := auditLeakage(auditInput{src: src, labels: labels, rows: trainRows, leakAUC: leakAUC,
 		allow: cfg.Allow, exclude: cfg.Exclude, snapshot: snap}, spec)
+	if err != nil {
+		return nil, err
+	}
 	res.Warnings = append(res.Warnings, warns...)
 	if !slices.ContainsFunc(spec.Columns, func(c features.ColumnSpec) bool { return c.Use }) {
 		return nil, ErrNoFeatures
 	}
 
 	progress("conversion rates")
-	rates, err := features.ComputeRates(f, labels, rateOptions(cfg.Rates, f, spec, trainRows))
+	rates, err := features.ComputeRates(src, labels, rateOptions(cfg.Rates, src, spec, trainRows))
 	if err != nil {
 		return nil, err
 	}
@@ -218,9 +236,9 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	var x *fit.Design
 	switch cfg.Model {
 	case "", ModelScorecard:
-		a, x, err = fitScorecard(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
+		a, x, err = fitScorecard(ctx, src, labels, trainRows, spec, rates, cfg, res, progress)
 	case ModelOneHot:
-		a, x, err = fitOneHot(ctx, f, labels, trainRows, spec, rates, cfg, res, progress)
+		a, x, err = fitOneHot(ctx, src, labels, trainRows, spec, rates, cfg, res, progress)
 	default:
 		err = fmt.Errorf("train: unknown model %q (want %s or %s)", cfg.Model, ModelScorecard, ModelOneHot)
 	}
@@ -233,7 +251,12 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	a.Tiers, a.FitCuts, a.EngagementCuts = tierCuts(probs), models.GradeCuts(fitSums), models.GradeCuts(engSums)
 
 	progress("evaluate")
-	held, err := a.ScoreFrame(f, holdRows, spec.ReferenceTime)
+	hold, at, err := src.Rows(holdRows)
+	if err != nil {
+		return nil, err
+	}
+	res.holdout, res.holdoutAt = hold, at
+	held, err := a.ScoreFrame(hold, at, spec.ReferenceTime)
 	if err != nil {
 		return nil, err
 	}
@@ -245,9 +268,8 @@ func Train(ctx context.Context, f *features.Frame, labels []features.Label, cfg 
 	a.Metrics = metrics.Evaluate(holdScores, yHold)
 	if cfg.Rules != nil {
 		manual := make([]float64, len(holdRows))
-		at := spec.ReferenceTime
-		for r, i := range holdRows {
-			manual[r] = cfg.Rules.Score(f.Contact(i, ""), at).Total
+		for r, i := range res.holdoutAt {
+			manual[r] = cfg.Rules.Score(hold.Contact(i, ""), spec.ReferenceTime).Total
 		}
 		a.Metrics.Manual = &models.ManualMetrics{AUC: metrics.AUC(manual, yHold), Deciles: metrics.Deciles(manual, yHold)}
 	}
@@ -322,11 +344,11 @@ func subLabels(labels []features.Label, rows []int) []features.Label {
 // rateOptions returns opts for the conversion-rate tables of the used columns of spec (of those
 // opts.Columns names, if it names any), counted on the given rows, derived properties by their
 // classes.
-func rateOptions(opts features.RateOptions, f *features.Frame, spec *features.Spec, rows []int) features.RateOptions {
+func rateOptions(opts features.RateOptions, f features.Columns, spec *features.Spec, rows []int) features.RateOptions {
 	used := []string{}
 	derive := map[string]string{}
 	for _, cs := range spec.Columns {
-		if cs.Use && f.Column(cs.Name) != nil && (opts.Columns == nil || slices.Contains(opts.Columns, cs.Name)) {
+		if cs.Use && f.Kind(cs.Name) != features.KindNone && (opts.Columns == nil || slices.Contains(opts.Columns, cs.Name)) {
 			used = append(used, cs.Name)
 			if cs.Derive != "" {
 				derive[cs.Name] = cs.Derive

@@ -157,7 +157,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	}
 	defer st.Close()
 	began = time.Now()
-	v, gate, err := train.Publish(cmd.Context(), st, fl.name, res, frame, labels, train.PublishOptions{Force: fl.force})
+	v, gate, err := train.Publish(cmd.Context(), st, fl.name, res, labels, train.PublishOptions{Force: fl.force})
 	timings := append(append([]train.StepTime{readTime}, res.Steps...), train.StepTime{Step: "publish", Seconds: time.Since(began).Seconds()})
 	if err != nil && gate == nil {
 		return err
