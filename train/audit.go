@@ -65,13 +65,13 @@ type auditInput struct {
 
 // auditLeakage measures every column's single-column AUC on the training rows, excludes used
 // columns that the rules of the audit find recorded because of the outcome (unless allowed), and
-// returns one entry per column, strongest first, and the warnings to show. Each column is loaded
-// to measure its AUC and, if used, again to apply the rules, so that no more than GOMAXPROCS columns
-// are held at once; the errors are those of loading a column.
+// returns one entry per column, strongest first, and the warnings to show. Each column is loaded once
+// (on up to GOMAXPROCS goroutines) for its evidence; the errors are those of loading a column.
 func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []string, error) {
 	y := labelBools(in.labels, in.rows)
-	// The columns' AUCs are independent: measured on up to GOMAXPROCS goroutines.
-	aucs := make([]float64, len(spec.Columns))
+	open := openRows(in.labels)
+	// The columns' evidence is independent: measured on up to GOMAXPROCS goroutines.
+	ev := make([]evidence, len(spec.Columns))
 	errs := make([]error, len(spec.Columns))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
@@ -82,7 +82,7 @@ func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []st
 		g.Go(func() error {
 			col, err := in.src.Load(spec.Columns[i].Name)
 			if col != nil {
-				aucs[i] = columnAUC(col, &spec.Columns[i], in.rows, y)
+				ev[i] = gather(in, col, &spec.Columns[i], y, open)
 			}
 			errs[i] = err
 			return nil
@@ -94,7 +94,10 @@ func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []st
 			return nil, nil, err
 		}
 	}
-	open := openRows(in.labels)
+	aucs := make([]float64, len(ev))
+	for i := range ev {
+		aucs[i] = ev[i].auc
+	}
 	var audit []models.AuditEntry
 	var warns []string
 	for i := range spec.Columns {
@@ -110,11 +113,7 @@ func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []st
 		case !cs.Use:
 			e.Excluded, e.Rule, e.Reason = true, specRule(cs), cs.Reason
 		default:
-			col, err := in.src.Load(cs.Name)
-			if err != nil {
-				return nil, nil, err
-			}
-			e.Rule, e.Reason = leakRule(in, col, cs, aucs[i], strongestOther(spec, aucs, i), y, open)
+			e.Rule, e.Reason = leakRule(in, ev[i], cs, strongestOther(spec, aucs, i))
 			e.Excluded = e.Rule != "" && e.Rule != models.RuleStrong && !allowed
 		}
 		switch {
@@ -130,6 +129,34 @@ func auditLeakage(in auditInput, spec *features.Spec) ([]models.AuditEntry, []st
 	}
 	sort.SliceStable(audit, func(a, b int) bool { return audit[a].AUC > audit[b].AUC })
 	return audit, warns, nil
+}
+
+// evidence is what the audit's rules read of one column: its single-column AUC and, for a used
+// column, why its age is a censoring artefact (a time), the shares of won and of lost training rows
+// it is filled in for, and which values occur only among closed contacts (when it ranks the outcome
+// well enough for that rule).
+type evidence struct {
+	auc               float64
+	censored          string
+	fillWon, fillLost float64
+	closedOnly        string
+}
+
+// gather measures the evidence of col, whose spec is cs; y are the outcomes of in.rows, open the
+// still-open rows.
+func gather(in auditInput, col *features.Column, cs *features.ColumnSpec, y []bool, open []int) evidence {
+	ev := evidence{auc: columnAUC(col, cs, in.rows, y)}
+	if !cs.Use {
+		return ev
+	}
+	if col.Kind == features.KindTime {
+		ev.censored = censored(col, in.labels, in.snapshot)
+	}
+	ev.fillWon, ev.fillLost = fillRates(col, in.rows, y)
+	if ev.auc >= suspectAUC {
+		ev.closedOnly = closedOnly(col, cs, in.labels, in.rows, open)
+	}
+	return ev
 }
 
 // specRule is the audit rule of a column the spec leaves out.
@@ -156,17 +183,16 @@ func strongestOther(spec *features.Spec, aucs []float64, i int) float64 {
 
 // leakRule returns the first rule of the audit a used column breaks, with its reason and figure, or
 // RuleStrong when it only ranks the outcome well enough to be checked, or "".
-func leakRule(in auditInput, col *features.Column, cs *features.ColumnSpec, auc, other float64, y []bool, open []int) (string, string) {
-	if col.Kind == features.KindTime {
-		if why := censored(col, in.labels, in.snapshot); why != "" {
-			return models.RuleTime, "its age at the export snapshot is a censoring artefact: " + why
-		}
+func leakRule(in auditInput, ev evidence, cs *features.ColumnSpec, other float64) (string, string) {
+	auc := ev.auc
+	if ev.censored != "" {
+		return models.RuleTime, "its age at the export snapshot is a censoring artefact: " + ev.censored
 	}
-	if fw, fl := fillRates(col, in.rows, y); fw-fl >= fillGap || fl-fw >= fillGap {
+	if fw, fl := ev.fillWon, ev.fillLost; fw-fl >= fillGap || fl-fw >= fillGap {
 		return models.RuleMissingness, fmt.Sprintf("it is filled in for %.0f%% of won and %.0f%% of lost contacts (AUC %.3f): recorded because of the outcome", 100*fw, 100*fl, auc)
 	}
 	if auc >= suspectAUC {
-		if why := closedOnly(col, cs, in.labels, in.rows, open); why != "" {
+		if why := ev.closedOnly; why != "" {
 			return models.RuleOpenValues, fmt.Sprintf("%s, and it ranks the outcome (AUC %.3f): recorded at closing", why, auc)
 		}
 	}

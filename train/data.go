@@ -74,6 +74,42 @@ func ReadLabelled(d Data) (*features.Frame, []features.Label, dataset.OutcomeCou
 	return frame, labels, counts, nil
 }
 
+// OpenLabelled is ReadLabelled for training a column at a time (TrainFrom): when every file is
+// Parquet and the outcome is one of their columns, it reads the outcome column alone and returns the
+// files as a Source whose columns are read when training asks for them (dataset.OpenColumns), so
+// that the dataset is never held whole; otherwise (CSV, or an outcome joined from a second file) it
+// reads the frame whole, as ReadLabelled does. d.Read.Progress is not called for columns read later.
+func OpenLabelled(d Data) (Source, []features.Label, dataset.OutcomeCounts, error) {
+	var none dataset.OutcomeCounts
+	whole := func() (Source, []features.Label, dataset.OutcomeCounts, error) {
+		f, labels, counts, err := ReadLabelled(d)
+		if err != nil {
+			return nil, nil, counts, err
+		}
+		return FrameSource(f), labels, counts, nil
+	}
+	if d.Outcomes != nil {
+		return whole()
+	}
+	opts := d.Read
+	if len(d.Outcome.Positive)+len(d.Outcome.Negative) > 0 {
+		// As in ReadLabelled: the outcome is read as text.
+		opts.Kinds = map[string]features.Kind{d.Outcome.Column: features.KindCategory}
+	}
+	cf, err := dataset.OpenColumns(dataset.Locations(d.Locations), opts)
+	if errors.Is(err, dataset.ErrFormat) {
+		return whole() // not Parquet: read whole
+	}
+	if err != nil {
+		return nil, nil, none, err
+	}
+	labels, counts, err := d.Outcome.Labels(cf)
+	if err != nil {
+		return nil, nil, counts, fmt.Errorf("%s: %w", d.Locations, err)
+	}
+	return cf, labels, counts, nil
+}
+
 // ModelData reads a model's training data again, as its provenance records it (files, outcome or
 // joined outcomes file, the missing values its encoder keeps), checks that it is unchanged, labels it
 // and finds the model's holdout rows in it: the contacts the model was evaluated on and never saw in

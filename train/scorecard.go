@@ -4,8 +4,11 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"runtime"
 	"strings"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models"
@@ -318,28 +321,43 @@ func scorecardBins(f features.Columns, rows []int, labels []features.Label, spec
 		}
 	}
 	won := labelBools(labels, rows)
-	// One column's values and outcomes at a time: xs and ys are the rows with a value.
-	xs, ys := make([]float64, 0, len(rows)), make([]bool, 0, len(rows))
-	for _, name := range numbers {
-		xs, ys = xs[:0], ys[:0]
-		if age := ages.Column(name); age != nil {
-			for r := range rows {
-				if age.Valid[r] {
-					xs, ys = append(xs, age.Num[r]), append(ys, won[r])
+	// The numbers are cut on up to GOMAXPROCS goroutines, one column's values and outcomes at a time
+	// each: xs and ys are the rows with a value.
+	numberCuts := make([][]float64, len(numbers))
+	errs := make([]error, len(numbers))
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for k, name := range numbers {
+		g.Go(func() error {
+			xs, ys := make([]float64, 0, len(rows)), make([]bool, 0, len(rows))
+			if age := ages.Column(name); age != nil {
+				for r := range rows {
+					if age.Valid[r] {
+						xs, ys = append(xs, age.Num[r]), append(ys, won[r])
+					}
+				}
+			} else {
+				src, err := f.Load(name)
+				if err != nil {
+					errs[k] = err
+					return nil
+				}
+				for r, i := range rows {
+					if src.Valid[i] {
+						xs, ys = append(xs, src.Num[i]), append(ys, won[r])
+					}
 				}
 			}
-		} else {
-			src, err := f.Load(name)
-			if err != nil {
-				return nil, nil, err
-			}
-			for r, i := range rows {
-				if src.Valid[i] {
-					xs, ys = append(xs, src.Num[i]), append(ys, won[r])
-				}
-			}
+			numberCuts[k] = features.ScorecardCuts(xs, ys, mdl[name], minBin, monotoneKeep)
+			return nil
+		})
+	}
+	_ = g.Wait() // errors are kept per column, to report the first in spec order
+	for k, name := range numbers {
+		if errs[k] != nil {
+			return nil, nil, errs[k]
 		}
-		cuts[name] = features.ScorecardCuts(xs, ys, mdl[name], minBin, monotoneKeep)
+		cuts[name] = numberCuts[k]
 	}
 	for k, v := range mdl {
 		if _, ok := cuts[k]; !ok {

@@ -103,16 +103,21 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	defer show.Finish()
 	read.Progress = show.Read
 	began := time.Now()
-	frame, labels, counts, err := readLabelled(train.Data{Locations: fl.data, Read: read, Outcomes: joined,
+	// Parquet data is read a column at a time as training needs each (train.OpenLabelled); what
+	// reading finds (decoding, inf and nan) is printed once training has read every column.
+	src, labels, counts, err := openLabelled(train.Data{Locations: fl.data, Read: read, Outcomes: joined,
 		Outcome: dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}})
 	readTime := train.StepTime{Step: "read", Seconds: time.Since(began).Seconds()}
 	show.Finish()
-	printReport(stderr, "train", &rep)
+	defer printReport(stderr, "train", &rep)
 	if err != nil {
 		return err
 	}
 	if fl.writeSpec != "" {
-		spec := features.InferSpec(frame, fl.label)
+		spec, err := features.InferSpecFrom(src, fl.label)
+		if err != nil {
+			return err
+		}
 		return dataset.WriteAtomic(fl.writeSpec, func(w io.Writer) error { return spec.WriteYAML(w) })
 	}
 	cfg := train.Config{
@@ -140,14 +145,14 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 		}
 	}
 	cfg.Progress = show.Step
-	res, err := train.Train(cmd.Context(), frame, labels, cfg)
+	res, err := train.TrainFrom(cmd.Context(), src, labels, cfg)
 	show.Finish()
 	if err != nil {
 		return fmt.Errorf("%w%s", err, outcomeHint(err))
 	}
 	a := res.Artifact
 	out := dataset.Outcome{Column: fl.label, Positive: fl.positive, Negative: fl.negative}
-	if a.Provenance, err = train.NewProvenance(fl.data, frame, out, counts, res, fl.seed, version); err != nil {
+	if a.Provenance, err = train.NewProvenance(fl.data, src, out, counts, res, fl.seed, version); err != nil {
 		return err
 	}
 	a.Provenance.Outcomes = joined

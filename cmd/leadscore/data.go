@@ -78,13 +78,24 @@ func (o *outcomeFlags) source(timeColumn string) (*models.OutcomesFile, error) {
 // readLabelled is train.ReadLabelled with the flags that fix an outcome error named.
 func readLabelled(d train.Data) (*features.Frame, []features.Label, dataset.OutcomeCounts, error) {
 	frame, labels, counts, err := train.ReadLabelled(d)
+	return frame, labels, counts, labelledError(err)
+}
+
+// openLabelled is train.OpenLabelled with the flags that fix an outcome error named.
+func openLabelled(d train.Data) (train.Source, []features.Label, dataset.OutcomeCounts, error) {
+	src, labels, counts, err := train.OpenLabelled(d)
+	return src, labels, counts, labelledError(err)
+}
+
+// labelledError names the flags that fix an error of reading contacts and their outcome.
+func labelledError(err error) error {
 	switch {
 	case errors.Is(err, train.ErrJoinedColumn):
-		return nil, nil, counts, usageError{fmt.Errorf("%w; name the joined outcome with --label", err)}
+		return usageError{fmt.Errorf("%w; name the joined outcome with --label", err)}
 	case err != nil:
-		return nil, nil, counts, fmt.Errorf("%w%s", err, outcomeHint(err))
+		return fmt.Errorf("%w%s", err, outcomeHint(err))
 	}
-	return frame, labels, counts, nil
+	return nil
 }
 
 // outcomeHint names the flags that fix an outcome error.

@@ -54,7 +54,7 @@ func (j OutcomeJoin) Labels(f *features.Frame, opts ReadOptions) ([]features.Lab
 	var counts OutcomeCounts
 	keys := f.Column(j.Key)
 	if keys == nil {
-		return nil, counts, fmt.Errorf("%w: the contacts have no key column %q (they have %s)", ErrJoin, j.Key, listNames(columnNamesOf(f)))
+		return nil, counts, fmt.Errorf("%w: the contacts have no key column %q (they have %s)", ErrJoin, j.Key, listNames(f.Names()))
 	}
 	var times *features.Column
 	if j.TimeColumn != "" {

@@ -74,11 +74,14 @@ var (
 // column or a value listed as both won and lost is ErrLabelValue, and labels without both a Won
 // and a Lost row are ErrOneClass, whose message lists the values taken as open. Counts are
 // returned with ErrOneClass.
-func (o Outcome) Labels(f *features.Frame) ([]features.Label, OutcomeCounts, error) {
+func (o Outcome) Labels(f features.Columns) ([]features.Label, OutcomeCounts, error) {
 	var counts OutcomeCounts
-	col := f.Column(o.Column)
+	col, err := f.Load(o.Column)
+	if err != nil {
+		return nil, counts, err
+	}
 	if col == nil {
-		return nil, counts, fmt.Errorf("%w: %q (the data has %s)", ErrNoLabelColumn, o.Column, listNames(columnNamesOf(f)))
+		return nil, counts, fmt.Errorf("%w: %q (the data has %s)", ErrNoLabelColumn, o.Column, listNames(f.Names()))
 	}
 	if col.Kind == features.KindTime {
 		return nil, counts, fmt.Errorf("%w: column %q holds times, not outcomes", ErrLabelValue, o.Column)
@@ -220,12 +223,4 @@ func outcomeKey(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func columnNamesOf(f *features.Frame) []string {
-	names := make([]string, len(f.Columns))
-	for i, c := range f.Columns {
-		names[i] = c.Name
-	}
-	return names
 }

@@ -26,6 +26,9 @@ const RowGroupRows = 64 << 10
 const (
 	valueBatch  = 1024    // parquet values decoded per ReadValues call
 	preallocMax = 1 << 20 // rows allocated up front, whatever the footer claims
+	// rowsPerByte bounds the rows a footer is believed to claim, per byte of the file: more than
+	// any column's encoding packs but a constant's (which then grows as it is read).
+	rowsPerByte = 8
 	julianEpoch = 2440588 // Julian day number of 1970-01-01, for INT96 timestamps
 )
 
@@ -112,7 +115,9 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		return nil, &ParseError{File: name, Err: err}
 	}
 	mode := map[string]textMode{EncodingAuto: textCheck, EncodingUTF8: textStrict, EncodingWindows1252: textDecode}[enc]
-	prealloc := int(min(max(pf.NumRows(), 0), preallocMax))
+	// The footer's row count is trusted up to rowsPerByte rows per byte of the file.
+	trusted := max(preallocMax, rowsPerByte*size)
+	prealloc := int(min(max(pf.NumRows(), 0), trusted))
 	var readers []*leafReader
 	frame = &features.Frame{}
 	for i, leaf := range leaves {
@@ -138,7 +143,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		n := int(rg.NumRows())
 		chunks := rg.ColumnChunks()
 		for _, lr := range readers {
-			reserve(lr.col, n, int(pf.NumRows()))
+			reserve(lr.col, n, int(pf.NumRows()), int(trusted))
 		}
 		for _, lr := range readers {
 			if lr.index >= len(chunks) {
@@ -186,13 +191,13 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 // reserve makes room in c for n more rows, of total rows the file claims, so that the columns end
 // with the capacity of the file's rows rather than append's slack, and reading copies each one a few
 // times, not at every quarter's growth. The claim is trusted no further than twice the rows read (or
-// preallocMax), so that a footer claiming more rows than the file holds costs no more than that.
-func reserve(c *features.Column, n, total int) {
+// trusted rows), so that a footer claiming more rows than the file holds costs no more than that.
+func reserve(c *features.Column, n, total, trusted int) {
 	have, need := len(c.Valid), len(c.Valid)+n
 	if need <= cap(c.Valid) {
 		return
 	}
-	size := min(max(need, total), max(2*have, preallocMax))
+	size := min(max(need, total), max(2*have, trusted))
 	if size < need {
 		return // a row group claiming that many rows is left to append, and checked once read
 	}
@@ -322,56 +327,45 @@ func (lr *leafReader) readPage(page parquet.Page, buf []parquet.Value) error {
 	c := lr.col
 	for {
 		n, err := values.ReadValues(buf)
-		for _, v := range buf[:n] {
-			if v.IsNull() {
-				c.Valid = append(c.Valid, false)
-				switch c.Kind {
-				case features.KindCategory:
-					c.Str = append(c.Str, "")
-				case features.KindFlag:
-					c.Bool = append(c.Bool, false)
-				default:
-					c.Num = append(c.Num, 0)
-				}
-				continue
-			}
-			switch c.Kind {
-			case features.KindCategory:
-				var s string
-				if lr.str != nil {
-					s = lr.str(v)
-				} else if b := v.ByteArray(); lr.missing.HasBytes(bytes.TrimSpace(b)) {
-					c.Str = append(c.Str, "")
-					c.Valid = append(c.Valid, false)
+		// Each kind has its own loop over local slices, stored back once per batch.
+		valid := c.Valid
+		switch c.Kind {
+		case features.KindCategory:
+			strs := c.Str
+			for _, v := range buf[:n] {
+				if v.IsNull() {
+					strs, valid = append(strs, ""), append(valid, false)
 					continue
-				} else if !isASCII(b) && (lr.mode == textDecode || !utf8.Valid(b)) {
-					if lr.mode == textStrict {
-						if lr.bad == nil {
-							lr.bad = &ParseError{Row: len(c.Valid) + 1, Column: c.Name,
-								Err: fmt.Errorf("%w: %q (name the file's encoding, for example windows-1252)", ErrEncoding, strings.ToValidUTF8(string(b), "\uFFFD"))}
-						}
-					}
-					lr.decoded++
-					s = decode1252(b)
-				} else {
-					s = lr.in.internBytes(b)
 				}
-				c.Str = append(c.Str, s)
-				c.Valid = append(c.Valid, true)
-			case features.KindFlag:
-				c.Bool = append(c.Bool, v.Boolean())
-				c.Valid = append(c.Valid, true)
-			default:
+				s, ok := lr.text(v, len(valid))
+				strs, valid = append(strs, s), append(valid, ok)
+			}
+			c.Str = strs
+		case features.KindFlag:
+			bools := c.Bool
+			for _, v := range buf[:n] {
+				null := v.IsNull()
+				bools, valid = append(bools, !null && v.Boolean()), append(valid, !null)
+			}
+			c.Bool = bools
+		default:
+			nums := c.Num
+			for _, v := range buf[:n] {
+				if v.IsNull() {
+					nums, valid = append(nums, 0), append(valid, false)
+					continue
+				}
 				x := lr.num(v)
 				ok := !math.IsNaN(x) && !math.IsInf(x, 0)
 				if !ok {
 					x = 0
 					lr.nonFinite++
 				}
-				c.Num = append(c.Num, x)
-				c.Valid = append(c.Valid, ok)
+				nums, valid = append(nums, x), append(valid, ok)
 			}
+			c.Num = nums
 		}
+		c.Valid = valid
 		if err == io.EOF {
 			return nil
 		}
@@ -382,6 +376,27 @@ func (lr *leafReader) readPage(page parquet.Page, buf []parquet.Value) error {
 			return errors.New("page reader made no progress")
 		}
 	}
+}
+
+// text returns the string of v, a value of a category column at row (from 0), and false when it
+// reads as missing.
+func (lr *leafReader) text(v parquet.Value, row int) (string, bool) {
+	if lr.str != nil {
+		return lr.str(v), true
+	}
+	b := v.ByteArray()
+	switch {
+	case lr.missing.HasBytes(bytes.TrimSpace(b)):
+		return "", false
+	case !isASCII(b) && (lr.mode == textDecode || !utf8.Valid(b)):
+		if lr.mode == textStrict && lr.bad == nil {
+			lr.bad = &ParseError{Row: row + 1, Column: lr.col.Name,
+				Err: fmt.Errorf("%w: %q (name the file's encoding, for example windows-1252)", ErrEncoding, strings.ToValidUTF8(string(b), "\uFFFD"))}
+		}
+		lr.decoded++
+		return decode1252(b), true
+	}
+	return lr.in.internBytes(b), true
 }
 
 // internBytes is intern for a byte slice that the caller may reuse.

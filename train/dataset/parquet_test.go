@@ -369,25 +369,35 @@ func FuzzReadParquet(f *testing.F) {
 }
 
 // TestReserve: columns read row group by row group end with the capacity of the file's rows, and a
-// claim of more rows than were read is trusted no further than twice the rows read.
+// claim of more rows than were read is trusted no further than twice the rows read or the rows the
+// file's size makes believable; a claim within those is allocated at once, without growing again.
 func TestReserve(t *testing.T) {
 	tests := []struct {
 		name         string
 		total, group int // rows the footer claims, rows per row group
 		groups       int // row groups read
+		trusted      int // rows the file's size makes believable
 		wantCap      int
+		wantGrowths  int // times the capacity changes; -1: not checked
 	}{
-		{"small file", 1000, 100, 10, 1000},
-		{"past the preallocation", 3*preallocMax + 7, preallocMax / 2, 7, 3*preallocMax + 7},
-		{"a footer claiming too many rows", 100 * preallocMax, preallocMax / 2, 5, 4 * preallocMax},
+		{"small file", 1000, 100, 10, preallocMax, 1000, 0},
+		{"past the preallocation", 3*preallocMax + 7, preallocMax / 2, 7, preallocMax, 3*preallocMax + 7, -1},
+		{"past the preallocation, a large file", 3*preallocMax + 7, preallocMax / 2, 7, 4 * preallocMax, 3*preallocMax + 7, 1},
+		{"a footer claiming too many rows", 100 * preallocMax, preallocMax / 2, 5, preallocMax, 4 * preallocMax, -1},
+		{"a footer claiming more rows than the file's size allows", 100 * preallocMax, preallocMax / 2, 5, 3 * preallocMax, 3 * preallocMax, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, kind := range []features.Kind{features.KindCategory, features.KindNumber, features.KindFlag} {
 				c := newColumn("x", kind, min(tt.total, preallocMax))
+				growths := 0
 				for g := range tt.groups {
 					n := min(tt.group, tt.total-g*tt.group)
-					reserve(c, n, tt.total)
+					before := cap(c.Valid)
+					reserve(c, n, tt.total, tt.trusted)
+					if cap(c.Valid) != before {
+						growths++
+					}
 					c.Valid = append(c.Valid, make([]bool, n)...)
 					switch kind {
 					case features.KindCategory:
@@ -401,6 +411,9 @@ func TestReserve(t *testing.T) {
 				data := map[features.Kind]int{features.KindCategory: cap(c.Str), features.KindNumber: cap(c.Num), features.KindFlag: cap(c.Bool)}[kind]
 				if cap(c.Valid) != tt.wantCap || data != tt.wantCap {
 					t.Errorf("%s: capacity %d (data %d) after %d rows, want %d", kind, cap(c.Valid), data, c.Len(), tt.wantCap)
+				}
+				if tt.wantGrowths >= 0 && growths != tt.wantGrowths {
+					t.Errorf("%s: the capacity changed %d times, want %d", kind, growths, tt.wantGrowths)
 				}
 			}
 		})
