@@ -13,7 +13,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-	"unsafe"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -112,20 +111,10 @@ type loadedRules struct {
 	sum     [sha256.Size]byte
 	checked *models.Artifact // for a model's own rules: the version they were checked against
 	// hits holds, for each exclusion and then each rule (the order of Result.Hits), the answers'
-	// rule hit messages already made, by the string of their detail (see manualToProto); nil for the
-	// rules whose details are worded at every call (rules.Rules.KeepsDetails).
-	hits []*memo.Map[detailRef, *leadscorev1.RuleHit]
+	// rule hit messages already made, by where the bytes of their detail are (see manualToProto); nil
+	// for the rules whose details are worded at every call (rules.Rules.KeepsDetails).
+	hits []*memo.Map[*byte, *leadscorev1.RuleHit]
 }
-
-// detailRef is a rule hit's detail string by identity: where its bytes are, and how many. A shared
-// rule hit message holds the detail it was made for, so that memory cannot be reused for another
-// string while the reference is kept.
-type detailRef struct {
-	p *byte
-	n int
-}
-
-func refOf(s string) detailRef { return detailRef{unsafe.StringData(s), len(s)} }
 
 // newLoadedRules wraps parsed rules for serving.
 func newLoadedRules(rs *rules.Rules, sum [sha256.Size]byte) *loadedRules {
@@ -133,10 +122,10 @@ func newLoadedRules(rs *rules.Rules, sum [sha256.Size]byte) *loadedRules {
 	for _, p := range rs.Properties() {
 		lr.props[p] = true
 	}
-	lr.hits = make([]*memo.Map[detailRef, *leadscorev1.RuleHit], len(rs.Exclusions)+len(rs.Rules))
+	lr.hits = make([]*memo.Map[*byte, *leadscorev1.RuleHit], len(rs.Exclusions)+len(rs.Rules))
 	for i := range lr.hits {
 		if rs.KeepsDetails(i) {
-			lr.hits[i] = memo.New[detailRef, *leadscorev1.RuleHit](maxSharedHits)
+			lr.hits[i] = memo.New[*byte, *leadscorev1.RuleHit](maxSharedHits)
 		}
 	}
 	return lr
