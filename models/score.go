@@ -47,7 +47,10 @@ type plan struct {
 	// property's bins); nil for a one-hot model, whose rows are looked up by value.
 	binRow   []int
 	zeroBase bool // every Baseline is 0 (a scorecard's)
-	scratch  sync.Pool
+	// binned: every column of the encoder is binned and zeroBase holds (a scorecard), so a contact is
+	// scored from the one output of each column that is 1 (see scoreBins).
+	binned  bool
+	scratch sync.Pool
 }
 
 type propPlan struct {
@@ -84,6 +87,7 @@ type rowText struct {
 type scratch struct {
 	vals   []features.Value // the contact's values by encoder column, for Predict
 	x      []float64        // encoded contact
+	bins   []int            // for a binned plan: the encoded contact's outputs that are 1, one per column
 	sums   []float64        // contribution per property
 	active []int            // per property, for a scorecard: the encoded feature of its bin
 	cands  []int            // properties that may give a reason
@@ -127,6 +131,8 @@ func (a *Artifact) getPlan() (*plan, error) {
 		p.overall = string(appendPercent(nil, p.rate))
 	}
 	p.zeroBase = !slices.ContainsFunc(a.Baseline, func(b float64) bool { return b != 0 })
+	p.binned = p.zeroBase && len(a.Encoder.Columns) > 0 &&
+		!slices.ContainsFunc(a.Encoder.Columns, func(c features.ColumnEncoding) bool { return !c.Binned })
 	cols := make(map[string]int, len(a.Encoder.Columns))
 	for i := range a.Encoder.Columns {
 		cols[a.Encoder.Columns[i].Property] = i
@@ -162,7 +168,7 @@ func (a *Artifact) getPlan() (*plan, error) {
 	}
 	n, ncols := len(p.props), len(a.Encoder.Columns)
 	p.scratch.New = func() any {
-		return &scratch{vals: make([]features.Value, ncols), x: make([]float64, p.width), sums: make([]float64, n), active: make([]int, n), cands: make([]int, 0, n), buf: make([]byte, 0, 1024)}
+		return &scratch{vals: make([]features.Value, ncols), x: make([]float64, p.width), bins: make([]int, ncols), sums: make([]float64, n), active: make([]int, n), cands: make([]int, 0, n), buf: make([]byte, 0, 1024)}
 	}
 	// Concurrent first calls may each build a plan; they are equal, and one wins.
 	a.plan.CompareAndSwap(nil, p)
@@ -266,10 +272,18 @@ func (a *Artifact) PredictValues(vals []features.Value, asOf time.Time, reasons 
 // predict is the one path of Predict and PredictValues.
 func (a *Artifact) predict(p *plan, s *scratch, vals []features.Value, asOf time.Time, reasons []Reason) (Prediction, error) {
 	asOf = AsOf(asOf)
-	if err := a.Encoder.EncodeValues(vals, asOf, s.x); err != nil {
-		return Prediction{}, err
+	var sc Score
+	if p.binned {
+		if err := a.Encoder.BinValues(vals, asOf, s.bins); err != nil {
+			return Prediction{}, err
+		}
+		sc = a.scoreBins(p, s.bins, s)
+	} else {
+		if err := a.Encoder.EncodeValues(vals, asOf, s.x); err != nil {
+			return Prediction{}, err
+		}
+		sc = a.score(p, s.x, s)
 	}
-	sc := a.score(p, s.x, s)
 	pred := a.prediction(sc)
 	pred.Reasons = p.reasons(reasons, vals, s, asOf)
 	return pred, nil
@@ -316,6 +330,28 @@ func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
 			engSum += contrib
 		} else {
 			fitSum += contrib
+		}
+	}
+	return Score{Logit: logit, Probability: Sigmoid(logit), Fit: fitSum, Engagement: engSum}
+}
+
+// scoreBins is score for a binned plan's contact whose outputs that are 1 are bins (ascending, one
+// per column): the features score adds up, in the same order, with the same bits (w*1 is w), without
+// reading the outputs that are 0.
+func (a *Artifact) scoreBins(p *plan, bins []int, s *scratch) Score {
+	clear(s.sums)
+	logit := a.Intercept
+	var fitSum, engSum float64
+	for _, j := range bins {
+		w := a.Weights[j]
+		logit += w
+		k := p.featProp[j]
+		s.sums[k] += w
+		s.active[k] = j
+		if p.engaged[j] {
+			engSum += w
+		} else {
+			fitSum += w
 		}
 	}
 	return Score{Logit: logit, Probability: Sigmoid(logit), Fit: fitSum, Engagement: engSum}

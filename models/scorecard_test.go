@@ -156,3 +156,45 @@ func TestScorecardValidate(t *testing.T) {
 		})
 	}
 }
+
+// TestScoreBinsMatchesScore checks that a scorecard's plan scores a contact from its bins (BinValues,
+// scoreBins) with the bits the dense vector of EncodeValues gives through score: the logit,
+// probability, fit and engagement sums, and each property's contribution and bin, which the reasons
+// read. Every row of the bench frame, at the reference time and a year later.
+func TestScoreBinsMatchesScore(t *testing.T) {
+	a, f := mustBenchScorecard(t)
+	p, err := a.getPlan()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.binned {
+		t.Fatal("the scorecard's plan is not binned")
+	}
+	dense, binned := p.scratch.Get().(*scratch), p.scratch.Get().(*scratch)
+	vals := make([]features.Value, len(a.Encoder.Columns))
+	same := func(x, y float64) bool { return math.Float64bits(x) == math.Float64bits(y) }
+	for _, at := range []time.Time{a.Encoder.ReferenceTime, a.Encoder.ReferenceTime.AddDate(1, 0, 0)} {
+		for i := range f.Len() {
+			c := f.Contact(i, "")
+			for ci := range a.Encoder.Columns {
+				vals[ci] = c.Props[a.Encoder.Columns[ci].Property]
+			}
+			if err := a.Encoder.EncodeValues(vals, at, dense.x); err != nil {
+				t.Fatal(err)
+			}
+			want := a.score(p, dense.x, dense)
+			if err := a.Encoder.BinValues(vals, at, binned.bins); err != nil {
+				t.Fatal(err)
+			}
+			got := a.scoreBins(p, binned.bins, binned)
+			if !same(got.Logit, want.Logit) || !same(got.Probability, want.Probability) || !same(got.Fit, want.Fit) || !same(got.Engagement, want.Engagement) {
+				t.Fatalf("row %d: scoreBins = %+v, score = %+v", i, got, want)
+			}
+			for k := range p.props {
+				if !same(binned.sums[k], dense.sums[k]) || binned.active[k] != dense.active[k] {
+					t.Fatalf("row %d, %s: scoreBins gives %v from feature %d, score %v from %d", i, p.props[k].name, binned.sums[k], binned.active[k], dense.sums[k], dense.active[k])
+				}
+			}
+		}
+	}
+}
