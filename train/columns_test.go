@@ -8,7 +8,9 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/models/rules"
+	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/synth"
@@ -17,7 +19,8 @@ import (
 // TestColumnsTrainLikeFrame trains generated contacts read a column at a time from Parquet
 // (OpenLabelled, TrainFrom), from one file and from parts, and from the same file read whole into a
 // frame (ReadLabelled, Train): the model, its audit, rates, metrics (manual rules included),
-// warnings, cross-validation and split must be identical, for both models and both kinds of split.
+// warnings, cross-validation and split must be identical, for both models and both kinds of split,
+// and so must the publish gate, which reads the holdout's contacts again for the serving version.
 func TestColumnsTrainLikeFrame(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 12 times on 6,000 contacts")
@@ -49,30 +52,36 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := dataset.Outcome{Column: "deal_stage", Positive: []string{"closedwon"}, Negative: []string{"closedlost"}}
-	run := func(loc string, columns bool, cfg train.Config) []byte {
+	fitted := func(loc string, columns bool, cfg train.Config) (*train.Result, []features.Label) {
 		t.Helper()
 		d := train.Data{Locations: loc, Outcome: out}
-		var res *train.Result
-		if columns {
-			src, labels, _, err := train.OpenLabelled(d)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if _, ok := src.(*dataset.ColumnFiles); !ok {
-				t.Fatalf("OpenLabelled(%s) gave a %T, want the files read a column at a time", loc, src)
-			}
-			if res, err = train.TrainFrom(context.Background(), src, labels, cfg); err != nil {
-				t.Fatal(err)
-			}
-		} else {
+		if !columns {
 			frame, labels, _, err := train.ReadLabelled(d)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res, err = train.Train(context.Background(), frame, labels, cfg); err != nil {
+			res, err := train.Train(context.Background(), frame, labels, cfg)
+			if err != nil {
 				t.Fatal(err)
 			}
+			return res, labels
 		}
+		src, labels, _, err := train.OpenLabelled(d)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := src.(*dataset.ColumnFiles); !ok {
+			t.Fatalf("OpenLabelled(%s) gave a %T, want the files read a column at a time", loc, src)
+		}
+		res, err := train.TrainFrom(context.Background(), src, labels, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res, labels
+	}
+	run := func(loc string, columns bool, cfg train.Config) []byte {
+		t.Helper()
+		res, _ := fitted(loc, columns, cfg)
 		got, err := json.Marshal(struct {
 			Artifact any
 			Warnings []string
@@ -85,13 +94,15 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 		}
 		return got
 	}
+	scorecard := train.Config{Label: "deal_stage", Seed: 4, Rules: manual}
+	oneHot := train.Config{Label: "deal_stage", Seed: 5, Model: train.ModelOneHot, Grid: []float64{0.1}}
 	for _, tc := range []struct {
 		name string
 		cfg  train.Config
 	}{
 		{"scorecard, time split", train.Config{Label: "deal_stage", TimeColumn: "created_at", Seed: 3, Grid: []float64{0.05, 0.5}, Rules: manual}},
-		{"scorecard, random split", train.Config{Label: "deal_stage", Seed: 4, Rules: manual}},
-		{"one-hot, random split", train.Config{Label: "deal_stage", Seed: 5, Model: train.ModelOneHot, Grid: []float64{0.1}}},
+		{"scorecard, random split", scorecard},
+		{"one-hot, random split", oneHot},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want := run(one, false, tc.cfg)
@@ -104,5 +115,24 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 				}
 			}
 		})
+	}
+	// The publish gate scores the serving version on the new holdout, read again from the data.
+	gate := func(columns bool) *train.Gate {
+		t.Helper()
+		st := store.OpenDir(t.TempDir())
+		for i, cfg := range []train.Config{oneHot, scorecard} {
+			res, labels := fitted(one, columns, cfg)
+			_, g, err := train.Publish(context.Background(), st, "leads", res, labels, train.PublishOptions{Force: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i == 1 {
+				return g
+			}
+		}
+		return nil
+	}
+	if got, want := gate(true), gate(false); !reflect.DeepEqual(got, want) || want.Serving != 1 || want.ServingAUC <= 0.5 {
+		t.Errorf("the gate read a column at a time %+v; from the frame %+v; want equal, against version 1", got, want)
 	}
 }

@@ -72,8 +72,8 @@ type Gate struct {
 }
 
 // Publish judges res against the version serving in st under name (Gate) and, if it passes or
-// opts.Force is set, publishes it. labels are those res was trained with; res holds the contacts of
-// its holdout rows, so the serving version can be scored on them. It returns the new version (0 when refused) and the
+// opts.Force is set, publishes it. labels are those res was trained with; the serving version is
+// scored on the contacts of res's holdout rows, read again from its data. It returns the new version (0 when refused) and the
 // gate; a refusal is an error wrapping ErrGate, with the gate filled in.
 func Publish(ctx context.Context, st Store, name string, res *Result, labels []features.Label, opts PublishOptions) (int, *Gate, error) {
 	a := res.Artifact
@@ -125,11 +125,22 @@ func judge(ctx context.Context, st Store, name string, res *Result, labels []fea
 	scores := make([]float64, len(res.HoldoutRows))
 	y := make([]bool, len(res.HoldoutRows))
 	at := a.Spec.ReferenceTime
-	if res.holdout == nil || len(res.holdoutAt) != len(res.HoldoutRows) {
-		return nil, errors.New("train: the result holds no holdout contacts to score the serving version on (a Result from Train)")
+	if res.src == nil {
+		return nil, errors.New("train: the result has no data to score the serving version on (want a Result from Train)")
+	}
+	// The holdout's contacts, with what the serving version reads.
+	var read []string
+	for _, cs := range prev.Spec.Columns {
+		if cs.Use && res.src.Kind(cs.Name) != features.KindNone {
+			read = append(read, cs.Name)
+		}
+	}
+	hold, in, err := res.src.Rows(res.HoldoutRows, read)
+	if err != nil {
+		return nil, err
 	}
 	for r, i := range res.HoldoutRows {
-		p, err := prev.Predict(res.holdout.Contact(res.holdoutAt[r], ""), at)
+		p, err := prev.Predict(hold.Contact(in[r], ""), at)
 		if err != nil {
 			// A schema change (a column of another kind): no comparison, so no pass without Force.
 			g.Passed = false

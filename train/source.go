@@ -12,17 +12,19 @@ import (
 // column at a time, its design and the holdout instead of the dataset.
 type Source interface {
 	features.Columns
-	// Rows returns a frame holding every column of the given rows (ascending), and where each of
-	// them is in that frame, in order.
-	Rows(rows []int) (*features.Frame, []int, error)
+	// Rows returns a frame holding the named columns (at least; nil: every column) of the given
+	// rows (ascending), and where each of them is in that frame, in order.
+	Rows(rows []int, names []string) (*features.Frame, []int, error)
 }
 
-// FrameSource is the Source of a frame held in memory: its Rows is the frame itself.
+// FrameSource is the Source of a frame held in memory: its Rows is the frame itself, every column.
 func FrameSource(f *features.Frame) Source { return frameSource{f} }
 
 type frameSource struct{ *features.Frame }
 
-func (s frameSource) Rows(rows []int) (*features.Frame, []int, error) { return s.Frame, rows, nil }
+func (s frameSource) Rows(rows []int, _ []string) (*features.Frame, []int, error) {
+	return s.Frame, rows, nil
+}
 
 // frameOf returns a frame of the named columns of src (src's own frame when it holds one).
 func frameOf(src Source, names []string) (*features.Frame, error) {

@@ -22,8 +22,9 @@ import (
 // CPU: 25 cut peak RSS on 1M generated contacts at a fixed C from 1011 to 638 MB for 28% more CPU, and
 // made training 300k contacts at a fixed C a third slower (3.8-4.0 against 2.7-3.0 s wall, 6.2-6.6
 // against 4.1-4.6 s CPU, measured back to back on a quiet machine), behind the goal of a third of
-// scikit-learn's time. Peak memory at scale is to be bounded by not holding the dataset, not by
-// collecting more often; --gc-percent 25 serves a machine short of memory meanwhile.
+// scikit-learn's time. Peak memory at scale is bounded by not holding the dataset (TrainFrom reads
+// Parquet a column at a time), not by collecting more often; --gc-percent 25 serves a machine short of
+// memory with data read whole (CSV).
 const DefaultGCPercent = 100
 
 // Sentinel errors of training; a *DataError wraps them with the column concerned.
@@ -93,9 +94,8 @@ type Result struct {
 	CV []CVPoint
 	// TrainRows and HoldoutRows index the rows of the data.
 	TrainRows, HoldoutRows []int
-	// holdout holds the contacts of HoldoutRows: HoldoutRows[r] is its row holdoutAt[r].
-	holdout   *features.Frame
-	holdoutAt []int
+	// src is the data trained on, where Publish finds the holdout's contacts again.
+	src Source
 	// Steps times each step of Train, in order.
 	Steps []StepTime
 }
@@ -251,11 +251,21 @@ func TrainFrom(ctx context.Context, src Source, labels []features.Label, cfg Con
 	a.Tiers, a.FitCuts, a.EngagementCuts = tierCuts(probs), models.GradeCuts(fitSums), models.GradeCuts(engSums)
 
 	progress("evaluate")
-	hold, at, err := src.Rows(holdRows)
+	// The holdout's contacts, with what the model and the manual rules read.
+	var read []string
+	for _, cs := range spec.Columns {
+		if cs.Use {
+			read = append(read, cs.Name)
+		}
+	}
+	if cfg.Rules != nil {
+		read = append(read, cfg.Rules.Properties()...)
+	}
+	hold, at, err := src.Rows(holdRows, read)
 	if err != nil {
 		return nil, err
 	}
-	res.holdout, res.holdoutAt = hold, at
+	res.src = src
 	held, err := a.ScoreFrame(hold, at, spec.ReferenceTime)
 	if err != nil {
 		return nil, err
@@ -268,7 +278,7 @@ func TrainFrom(ctx context.Context, src Source, labels []features.Label, cfg Con
 	a.Metrics = metrics.Evaluate(holdScores, yHold)
 	if cfg.Rules != nil {
 		manual := make([]float64, len(holdRows))
-		for r, i := range res.holdoutAt {
+		for r, i := range at {
 			manual[r] = cfg.Rules.Score(hold.Contact(i, ""), spec.ReferenceTime).Total
 		}
 		a.Metrics.Manual = &models.ManualMetrics{AUC: metrics.AUC(manual, yHold), Deciles: metrics.Deciles(manual, yHold)}

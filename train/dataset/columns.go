@@ -190,20 +190,29 @@ func (cf *ColumnFiles) report(name string, rep *Report) {
 	}
 }
 
-// Rows reads every column and keeps the given rows (ascending, in range): it returns a frame of them,
-// in order, and where each is in it (0, 1, ...). Columns are read one at a time on up to GOMAXPROCS
-// goroutines.
-func (cf *ColumnFiles) Rows(rows []int) (*features.Frame, []int, error) {
+// Rows reads the named columns (nil: every column; names the files lack are skipped) and keeps the
+// given rows (ascending, in range): it returns a frame of them, in order, and where each is in it (0,
+// 1, ...). Columns are read one at a time on up to GOMAXPROCS goroutines.
+func (cf *ColumnFiles) Rows(rows []int, names []string) (*features.Frame, []int, error) {
 	for k, i := range rows {
 		if i < 0 || i >= cf.rows || k > 0 && i <= rows[k-1] {
 			return nil, nil, fmt.Errorf("dataset: rows must ascend within [0, %d): row %d at %d", cf.rows, i, k)
 		}
 	}
-	cols := make([]*features.Column, len(cf.names))
-	errs := make([]error, len(cf.names))
+	keep := cf.names
+	if names != nil {
+		keep = nil
+		for _, name := range cf.names {
+			if slices.Contains(names, name) {
+				keep = append(keep, name)
+			}
+		}
+	}
+	cols := make([]*features.Column, len(keep))
+	errs := make([]error, len(keep))
 	var g errgroup.Group
 	g.SetLimit(runtime.GOMAXPROCS(0))
-	for k, name := range cf.names {
+	for k, name := range keep {
 		g.Go(func() error {
 			c, err := cf.Load(name)
 			if err != nil {

@@ -61,7 +61,7 @@ func TestColumnFilesReadLikeReadFiles(t *testing.T) {
 					t.Errorf("column %q: kind %s, loaded %+v; ReadFiles reads a %s column %+v", c.Name, cf.Kind(c.Name), got, c.Kind, c)
 				}
 			}
-			sub, at, err := cf.Rows(tc.rows)
+			sub, at, err := cf.Rows(tc.rows, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -69,6 +69,14 @@ func TestColumnFilesReadLikeReadFiles(t *testing.T) {
 				if g, w := sub.Contact(at[r], ""), want.Contact(i, ""); !reflect.DeepEqual(g, w) {
 					t.Errorf("Rows: row %d reads %+v, want %+v", i, g, w)
 				}
+			}
+			last := want.Columns[len(want.Columns)-1].Name
+			some, _, err := cf.Rows(tc.rows, []string{"no such column", last})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !reflect.DeepEqual(some.Names(), []string{last}) {
+				t.Errorf("Rows of %q and an unknown column: columns %v", last, some.Names())
 			}
 			if c, err := cf.Load("no such column"); c != nil || err != nil || cf.Kind("no such column") != features.KindNone {
 				t.Errorf("an unknown column: %v, %v, kind %s; want none", c, err, cf.Kind("no such column"))
@@ -161,10 +169,10 @@ func TestOpenColumnsErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := cf.Rows([]int{0, 0}); err == nil {
+	if _, _, err := cf.Rows([]int{0, 0}, nil); err == nil {
 		t.Error("Rows of a repeated row: no error")
 	}
-	if _, _, err := cf.Rows([]int{1}); err == nil {
+	if _, _, err := cf.Rows([]int{1}, nil); err == nil {
 		t.Error("Rows of a row past the end: no error")
 	}
 }
