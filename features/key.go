@@ -52,3 +52,10 @@ func (v Value) Key() (Key, bool) {
 	}
 	return k, true
 }
+
+// Text returns the text of a category value's key: keys of the same kind are equal when their texts
+// are.
+func (k Key) Text() (string, bool) { return k.str, k.kind == KindCategory }
+
+// Bits returns the bits of a number's key: keys of the same kind are equal when their bits are.
+func (k Key) Bits() (uint64, bool) { return k.bits, k.kind == KindNumber }

@@ -211,13 +211,16 @@ func (p *plan) reasons(out []Reason, vals []features.Value, s *scratch, now time
 		prop := &p.props[k]
 		key, cached := p.reasonKey(vals, k, &quotes[i], s.sums[k] < 0)
 		if cached {
-			if w, ok := prop.words.Get(key); ok {
+			w, ok := prop.words.Get(key.value)
+			if ok && w.row == key.row && w.lower == key.lower {
 				out[i].Value, out[i].Text = w.value, w.text
 				out[i].ConversionRate, out[i].Contacts = quotes[i].row.Rate, quotes[i].row.Contacts
 				spans[i] = span{value: [2]int{-1, -1}, text: [2]int{-1, -1}}
 				continue
 			}
-			keys[i], keep[i] = key, prop.words.Len() < maxCachedReasons
+			// Words kept for the value with another row or direction (which the value decides, but
+			// for a time, whose words are not kept) are not these: worded now, and not kept.
+			keys[i], keep[i] = key, !ok && prop.words.Len() < maxCachedReasons
 		}
 		buf = p.reason(buf, &out[i], vals, k, &quotes[i], now, &spans[i])
 	}
@@ -229,8 +232,8 @@ func (p *plan) reasons(out []Reason, vals []features.Value, s *scratch, now time
 		spans[i].fill(&out[i], all)
 		if keep[i] {
 			// Cloned: all holds every reason of this call.
-			w := reasonWords{value: strings.Clone(out[i].Value), text: strings.Clone(out[i].Text)}
-			p.props[picked[i]].words.Add(keys[i], w)
+			w := reasonWords{value: strings.Clone(out[i].Value), text: strings.Clone(out[i].Text), row: keys[i].row, lower: keys[i].lower}
+			p.props[picked[i]].words.Add(keys[i].value, w)
 		}
 	}
 	if cap(buf) <= maxKeptBuffer {
@@ -248,9 +251,12 @@ type reasonKey struct {
 	lower bool
 }
 
-// reasonWords are a reason's Value and Text, worded once.
+// reasonWords are a reason's Value and Text, worded once, kept by the value of its reasonKey with the
+// rest of the key.
 type reasonWords struct {
 	value, text string
+	row         int
+	lower       bool
 }
 
 // Bounds of the reasons' words kept per property: those of the first maxCachedReasons values seen

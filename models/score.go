@@ -62,9 +62,10 @@ type propPlan struct {
 	derive string
 	rates  *features.RateTable // nil when the rate tables have none for the property
 	rows   []rowText           // the words of each of rates.Rows, in the same order
-	// words holds the reasons already worded for the property, by value and row; nil for a time,
-	// whose reason says how long ago it was.
-	words *memo.Map[reasonKey, reasonWords]
+	// words holds the reasons already worded for the property, by the value of their reasonKey
+	// (texts and numbers on Go's fast paths, see memo.Split); nil for a time, whose reason says how
+	// long ago it was.
+	words *memo.Split[features.Key, reasonWords]
 	// rowOf holds, for a one-hot model, the index in rates.Rows of the row quoted for each value seen
 	// (-1: none), so that a value seen before is not looked up in the table again; nil otherwise.
 	rowOf *memo.Map[features.Key, int]
@@ -160,7 +161,7 @@ func (a *Artifact) getPlan() (*plan, error) {
 		prop := &p.props[k]
 		prop.rows = p.rowTexts(prop)
 		if prop.kind != features.KindTime {
-			prop.words = memo.New[reasonKey, reasonWords](maxCachedReasons)
+			prop.words = memo.NewSplit[features.Key, reasonWords](maxCachedReasons)
 		}
 		if p.binRow == nil && prop.rates != nil {
 			prop.rowOf = memo.New[features.Key, int](maxCachedReasons)

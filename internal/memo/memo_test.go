@@ -72,3 +72,53 @@ func TestMapConcurrent(t *testing.T) {
 		t.Errorf("Len() = %d after %d distinct keys, want the limit %d", got, keys, limit)
 	}
 }
+
+// splitKey stands for a text (kind 't'), a number's bits (kind 'n') or something else.
+type splitKey struct {
+	kind byte
+	s    string
+	n    uint64
+}
+
+func (k splitKey) Text() (string, bool) { return k.s, k.kind == 't' }
+func (k splitKey) Bits() (uint64, bool) { return k.n, k.kind == 'n' }
+
+// TestSplit checks that a Split finds what was added by each kind of key, tells the kinds apart
+// where their text or bits are the same, and holds at most its limit across its maps.
+func TestSplit(t *testing.T) {
+	m := NewSplit[splitKey, int](4)
+	adds := []struct {
+		k splitKey
+		v int
+	}{
+		{splitKey{kind: 't', s: "a"}, 1},
+		{splitKey{kind: 'n', n: 7}, 2},
+		{splitKey{kind: 'f', n: 7}, 3},   // the bits of the number, another kind
+		{splitKey{kind: 't', s: "a"}, 9}, // present: kept as it was
+		{splitKey{kind: 'z', s: "a"}, 4}, // the text of the first, another kind
+		{splitKey{kind: 'n', n: 8}, 5},   // full
+	}
+	for _, a := range adds {
+		m.Add(a.k, a.v)
+	}
+	for _, tc := range []struct {
+		k      splitKey
+		want   int
+		wantOK bool
+	}{
+		{splitKey{kind: 't', s: "a"}, 1, true},
+		{splitKey{kind: 'n', n: 7}, 2, true},
+		{splitKey{kind: 'f', n: 7}, 3, true},
+		{splitKey{kind: 'z', s: "a"}, 4, true},
+		{splitKey{kind: 'n', n: 8}, 0, false},
+		{splitKey{kind: 't', s: "b"}, 0, false},
+	} {
+		got, ok := m.Get(tc.k)
+		if got != tc.want || ok != tc.wantOK {
+			t.Errorf("Get(%+v) = %d, %v; want %d, %v", tc.k, got, ok, tc.want, tc.wantOK)
+		}
+	}
+	if got := m.Len(); got != 4 {
+		t.Errorf("Len() = %d, want 4", got)
+	}
+}

@@ -87,7 +87,7 @@ type Rule struct {
 	details *memo.Map[detailKey, string]
 	// outcomes holds the rule's results by the one value that decides them, for rules whose result
 	// does not depend on the scoring time either; nil for others (see cacheOutcomes). Set by Parse.
-	outcomes *outcomeMemo
+	outcomes *memo.Split[features.Key, outcome]
 }
 
 // Range is one band of a range rule. Lo and Hi are -Inf and +Inf when open.

@@ -329,7 +329,7 @@ type outcome struct {
 // cacheOutcomes returns an outcome cache for a rule whose result and detail depend only on the value
 // of its one property: a rule whose details are cached (see cacheDetails) and that does not read the
 // scoring time (within_days); nil for other rules.
-func cacheOutcomes(rule *Rule) *outcomeMemo {
+func cacheOutcomes(rule *Rule) *memo.Split[features.Key, outcome] {
 	if rule.details == nil {
 		return nil
 	}
@@ -340,93 +340,36 @@ func cacheOutcomes(rule *Rule) *outcomeMemo {
 			}
 		}
 	}
-	return &outcomeMemo{
-		text:  memo.New[string, outcome](maxCachedDetails),
-		num:   memo.New[uint64, outcome](maxCachedDetails),
-		other: memo.New[features.Key, outcome](maxCachedDetails),
-	}
-}
-
-// outcomeMemo holds a rule's outcomes by the value that decides them, as a features.Key tells values
-// apart: a text by itself and a number by its bits, in maps whose keys Go looks up on its fast paths
-// (a features.Key, a struct, cost a rule two to four times as much), and other values by their Key.
-// Together they hold at most maxCachedDetails outcomes.
-type outcomeMemo struct {
-	text  *memo.Map[string, outcome]
-	num   *memo.Map[uint64, outcome]
-	other *memo.Map[features.Key, outcome]
-}
-
-// kept reports whether an outcome for v may be kept: a value with a features.Key whose text is at most
-// maxCachedValue bytes long.
-func kept(v features.Value) bool {
-	switch v.Kind {
-	case features.KindCategory:
-		return len(v.Str) <= maxCachedValue
-	case features.KindNumber:
-		return !math.IsNaN(v.Num)
-	}
-	_, ok := v.Key()
-	return ok && len(v.Str) <= maxCachedValue
-}
-
-// get returns the outcome kept for v, which must be kept (see kept).
-func (m *outcomeMemo) get(v features.Value) (outcome, bool) {
-	switch v.Kind {
-	case features.KindCategory:
-		return m.text.Get(v.Str)
-	case features.KindNumber:
-		return m.num.Get(math.Float64bits(v.Num))
-	}
-	k, _ := v.Key()
-	return m.other.Get(k)
-}
-
-// Len returns the number of outcomes kept.
-func (m *outcomeMemo) Len() int { return m.text.Len() + m.num.Len() + m.other.Len() }
-
-// add keeps o for v, which must be kept (see kept), unless the memo is full.
-func (m *outcomeMemo) add(v features.Value, o outcome) {
-	if m.Len() >= maxCachedDetails {
-		return
-	}
-	switch v.Kind {
-	case features.KindCategory:
-		m.text.Add(v.Str, o)
-	case features.KindNumber:
-		m.num.Add(math.Float64bits(v.Num), o)
-	default:
-		k, _ := v.Key()
-		m.other.Add(k, o)
-	}
+	// Split: texts and numbers, most of the values rules read, are looked up on Go's fast paths.
+	return memo.NewSplit[features.Key, outcome](maxCachedDetails)
 }
 
 // outcomeOf returns the kept outcome of rule for the contact whose values cvals holds (hit), else the
-// value to keep it under once worded (keep false: it is not to be kept).
-func (rule *Rule) outcomeOf(cvals []features.Value) (o outcome, v features.Value, keep, hit bool) {
+// key to keep it under once worded (keep false: it is not to be kept).
+func (rule *Rule) outcomeOf(cvals []features.Value) (o outcome, key features.Key, keep, hit bool) {
 	if rule.outcomes == nil {
-		return o, v, false, false
+		return o, key, false, false
 	}
 	slot := rule.slot
 	if len(rule.Criteria) == 1 {
 		slot = rule.Criteria[0].slot
 	}
-	v = cvals[slot]
-	if !kept(v) {
-		return o, v, false, false
+	v := cvals[slot]
+	if key, keep = v.Key(); !keep || len(v.Str) > maxCachedValue {
+		return o, key, false, false
 	}
-	o, hit = rule.outcomes.get(v)
-	return o, v, true, hit
+	o, hit = rule.outcomes.Get(key)
+	return o, key, true, hit
 }
 
-// keep keeps o, with the detail word set on h, as rule's outcome for value v, when keep is set, the
+// keep keeps o, with the detail word set on h, as rule's outcome for key, when keep is set, the
 // detail is a string of its own (from the rule's detail cache) and the cache has room.
-func (w *wording) keep(rule *Rule, v features.Value, keep bool, o outcome, h *Hit) {
+func (w *wording) keep(rule *Rule, key features.Key, keep bool, o outcome, h *Hit) {
 	if !keep || w.ends[len(w.ends)-1] != -1 {
 		return
 	}
 	o.detail = h.Detail
-	rule.outcomes.add(v, o)
+	rule.outcomes.Add(key, o)
 }
 
 // word sets the Detail of h, the hit of rule (see appendDetail for the other arguments): from the
