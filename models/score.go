@@ -49,7 +49,10 @@ type plan struct {
 	zeroBase bool // every Baseline is 0 (a scorecard's)
 	// binned: every column of the encoder is binned and zeroBase holds (a scorecard), so a contact is
 	// scored from the one output of each column that is 1 (see scoreBins).
-	binned  bool
+	binned bool
+	// binOf holds, for a binned plan, each category column's bins of the texts seen (see bins); nil
+	// for other columns and plans.
+	binOf   []*memo.Map[string, int]
 	scratch sync.Pool
 }
 
@@ -134,6 +137,14 @@ func (a *Artifact) getPlan() (*plan, error) {
 	p.zeroBase = !slices.ContainsFunc(a.Baseline, func(b float64) bool { return b != 0 })
 	p.binned = p.zeroBase && len(a.Encoder.Columns) > 0 &&
 		!slices.ContainsFunc(a.Encoder.Columns, func(c features.ColumnEncoding) bool { return !c.Binned })
+	if p.binned {
+		p.binOf = make([]*memo.Map[string, int], len(a.Encoder.Columns))
+		for i := range a.Encoder.Columns {
+			if a.Encoder.Columns[i].Kind == features.KindCategory {
+				p.binOf[i] = memo.New[string, int](maxCachedReasons)
+			}
+		}
+	}
 	cols := make(map[string]int, len(a.Encoder.Columns))
 	for i := range a.Encoder.Columns {
 		cols[a.Encoder.Columns[i].Property] = i
@@ -275,7 +286,7 @@ func (a *Artifact) predict(p *plan, s *scratch, vals []features.Value, asOf time
 	asOf = AsOf(asOf)
 	var sc Score
 	if p.binned {
-		if err := a.Encoder.BinValues(vals, asOf, s.bins); err != nil {
+		if err := a.bins(p, vals, asOf, s.bins); err != nil {
 			return Prediction{}, err
 		}
 		sc = a.scoreBins(p, s.bins, s)
@@ -334,6 +345,36 @@ func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
 		}
 	}
 	return Score{Logit: logit, Probability: Sigmoid(logit), Fit: fitSum, Engagement: engSum}
+}
+
+// bins is features.Encoder.BinValues for a binned plan, which keeps the bins of the texts its
+// category columns have seen (the first maxCachedReasons of up to maxCachedValue bytes per column):
+// a text's bin follows from the text alone, and reading it (trimming, the missing values, the
+// vocabulary, an e-mail address's class or a title's seniority) costs more than looking it up.
+func (a *Artifact) bins(p *plan, vals []features.Value, asOf time.Time, dst []int) error {
+	for i, v := range vals {
+		kept := p.binOf[i]
+		if kept == nil || v.Kind != features.KindCategory || len(v.Str) > maxCachedValue {
+			j, err := a.Encoder.BinOf(i, v, asOf)
+			if err != nil {
+				return err
+			}
+			dst[i] = j
+			continue
+		}
+		j, ok := kept.Get(v.Str)
+		if !ok {
+			var err error
+			if j, err = a.Encoder.BinOf(i, v, asOf); err != nil {
+				return err
+			}
+			if kept.Len() < maxCachedReasons {
+				kept.Add(v.Str, j)
+			}
+		}
+		dst[i] = j
+	}
+	return nil
 }
 
 // scoreBins is score for a binned plan's contact whose outputs that are 1 are bins (ascending, one

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -157,8 +158,8 @@ func TestScorecardValidate(t *testing.T) {
 	}
 }
 
-// TestScoreBinsMatchesScore checks that a scorecard's plan scores a contact from its bins (BinValues,
-// scoreBins) with the bits the dense vector of EncodeValues gives through score: the logit,
+// TestScoreBinsMatchesScore checks that a scorecard's plan scores a contact from its bins (bins, the
+// same as BinValues's, then scoreBins) with the bits the dense vector of EncodeValues gives through score: the logit,
 // probability, fit and engagement sums, and each property's contribution and bin, which the reasons
 // read. Every row of the bench frame, at the reference time and a year later.
 func TestScoreBinsMatchesScore(t *testing.T) {
@@ -185,6 +186,14 @@ func TestScoreBinsMatchesScore(t *testing.T) {
 			want := a.score(p, dense.x, dense)
 			if err := a.Encoder.BinValues(vals, at, binned.bins); err != nil {
 				t.Fatal(err)
+			}
+			wantBins := slices.Clone(binned.bins)
+			// The plan's bins, with the category bins it keeps (found from the second time on).
+			if err := a.bins(p, vals, at, binned.bins); err != nil {
+				t.Fatal(err)
+			}
+			if !slices.Equal(binned.bins, wantBins) {
+				t.Fatalf("row %d: the plan's bins %v, BinValues %v", i, binned.bins, wantBins)
 			}
 			got := a.scoreBins(p, binned.bins, binned)
 			if !same(got.Logit, want.Logit) || !same(got.Probability, want.Probability) || !same(got.Fit, want.Fit) || !same(got.Engagement, want.Engagement) {
