@@ -74,6 +74,24 @@ func (f *Frame) Len() int {
 	return f.Columns[0].Len()
 }
 
+// Slice returns rows [lo, hi) of f, sharing f's storage.
+func (f *Frame) Slice(lo, hi int) *Frame {
+	out := &Frame{Columns: make([]*Column, len(f.Columns))}
+	for i, c := range f.Columns {
+		s := &Column{Name: c.Name, Kind: c.Kind, Valid: c.Valid[lo:hi]}
+		switch {
+		case c.Str != nil:
+			s.Str = c.Str[lo:hi]
+		case c.Bool != nil:
+			s.Bool = c.Bool[lo:hi]
+		case c.Num != nil:
+			s.Num = c.Num[lo:hi]
+		}
+		out.Columns[i] = s
+	}
+	return out
+}
+
 // Column returns the column named name, or nil.
 func (f *Frame) Column(name string) *Column {
 	for _, c := range f.Columns {

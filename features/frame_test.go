@@ -1,6 +1,7 @@
 package features_test
 
 import (
+	"reflect"
 	"testing"
 
 	"github.com/leadscore/leadscore/features"
@@ -36,5 +37,24 @@ func TestParseKinds(t *testing.T) {
 	}
 	if _, err := features.ParseKinds(map[string]string{"zip": "text"}); err == nil {
 		t.Error("ParseKinds(zip=text): no error")
+	}
+}
+
+// TestFrameSlice: a slice of rows reads as those rows of the frame, for every kind.
+func TestFrameSlice(t *testing.T) {
+	f := &features.Frame{Columns: []*features.Column{
+		{Name: "s", Kind: features.KindCategory, Str: []string{"a", "b", "c"}, Valid: []bool{true, false, true}},
+		{Name: "n", Kind: features.KindNumber, Num: []float64{1, 2, 3}, Valid: []bool{true, true, true}},
+		{Name: "f", Kind: features.KindFlag, Bool: []bool{true, false, true}, Valid: []bool{true, true, false}},
+		{Name: "t", Kind: features.KindTime, Num: []float64{10, 20, 30}, Valid: []bool{true, true, true}},
+	}}
+	s := f.Slice(1, 3)
+	if err := s.Validate(); err != nil || s.Len() != 2 {
+		t.Fatalf("Slice(1, 3): %d rows, %v", s.Len(), err)
+	}
+	for r := range 2 {
+		if got, want := s.Contact(r, "s"), f.Contact(r+1, "s"); !reflect.DeepEqual(got, want) {
+			t.Errorf("row %d of the slice: %+v, want %+v", r, got, want)
+		}
 	}
 }

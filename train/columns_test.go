@@ -39,7 +39,7 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, cut := range [][2]int{{0, 2500}, {2500, 2501}, {2501, 6000}} {
-		if err := dataset.WriteFile(filepath.Join(parts, "part-"+string(rune('a'+i))+".parquet"), rowSlice(f, cut[0], cut[1])); err != nil {
+		if err := dataset.WriteFile(filepath.Join(parts, "part-"+string(rune('a'+i))+".parquet"), f.Slice(cut[0], cut[1])); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -8,29 +8,10 @@ import (
 	"reflect"
 	"testing"
 
-	"github.com/leadscore/leadscore/features"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
 	"github.com/leadscore/leadscore/train/synth"
 )
-
-// rowSlice returns rows [lo, hi) of f.
-func rowSlice(f *features.Frame, lo, hi int) *features.Frame {
-	out := &features.Frame{}
-	for _, c := range f.Columns {
-		s := &features.Column{Name: c.Name, Kind: c.Kind, Valid: c.Valid[lo:hi]}
-		switch {
-		case c.Str != nil:
-			s.Str = c.Str[lo:hi]
-		case c.Bool != nil:
-			s.Bool = c.Bool[lo:hi]
-		default:
-			s.Num = c.Num[lo:hi]
-		}
-		out.Columns = append(out.Columns, s)
-	}
-	return out
-}
 
 // TestPartsTrainLikeOneFile trains the same generated contacts from one Parquet file and from a
 // folder of Parquet parts of uneven sizes: with the same seed the split, the cross-validation, the
@@ -53,7 +34,7 @@ func TestPartsTrainLikeOneFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i, cut := range [][2]int{{0, 1000}, {1000, 5500}, {5500, 5501}, {5501, 12000}} {
-		if err := dataset.WriteFile(filepath.Join(parts, fmt.Sprintf("part-%05d.parquet", i)), rowSlice(f, cut[0], cut[1])); err != nil {
+		if err := dataset.WriteFile(filepath.Join(parts, fmt.Sprintf("part-%05d.parquet", i)), f.Slice(cut[0], cut[1])); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -175,6 +174,9 @@ func NewProvenance(dataFile string, f features.Columns, out dataset.Outcome, cou
 	}
 	locs := dataset.Locations(dataFile)
 	for i, l := range locs {
+		if dataset.IsObject(l) {
+			continue
+		}
 		if abs, err := filepath.Abs(l); err == nil {
 			locs[i] = abs
 		}
@@ -196,7 +198,7 @@ func FileSHA256(data string) (string, error) {
 	}
 	h := sha256.New()
 	for _, path := range files {
-		f, err := os.Open(path)
+		f, err := dataset.Open(path)
 		if err != nil {
 			return "", err
 		}

@@ -17,7 +17,7 @@ import (
 )
 
 // dataHelp is the --data flag's help for commands that read contacts.
-const dataHelp = "contacts: a .parquet or .csv file, several separated by commas, a folder of Parquet parts or a glob such as 'export/part-*.parquet'"
+const dataHelp = "contacts: a .parquet or .csv file, several separated by commas, a folder of Parquet parts or a glob such as 'export/part-*.parquet', on disk or on object storage (s3://BUCKET/KEY with the store's ?region=, ?endpoint= ..., gs://, azblob://)"
 
 // readFlags are how every command that reads contacts reads text.
 type readFlags struct {

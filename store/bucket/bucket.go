@@ -105,6 +105,27 @@ func (b *Bucket) Read(ctx context.Context, key string) ([]byte, error) {
 	return data, mapErr(err)
 }
 
+// Size returns an object's size in bytes (one HEAD request); a missing object is fs.ErrNotExist.
+func (b *Bucket) Size(ctx context.Context, key string) (int64, error) {
+	a, err := b.b.Attributes(ctx, key)
+	if err != nil {
+		return 0, mapErr(err)
+	}
+	return a.Size, nil
+}
+
+// ReadRange returns length bytes of an object from offset, fewer at its end (one ranged request);
+// a missing object is fs.ErrNotExist.
+func (b *Bucket) ReadRange(ctx context.Context, key string, offset, length int64) ([]byte, error) {
+	r, err := b.b.NewRangeReader(ctx, key, offset, length, nil)
+	if err != nil {
+		return nil, mapErr(err)
+	}
+	defer r.Close()
+	data, err := io.ReadAll(r)
+	return data, mapErr(err)
+}
+
 // ETag returns the object's entity tag (one HEAD request); a missing object is fs.ErrNotExist.
 func (b *Bucket) ETag(ctx context.Context, key string) (string, error) {
 	a, err := b.b.Attributes(ctx, key)

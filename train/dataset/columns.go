@@ -2,7 +2,6 @@ package dataset
 
 import (
 	"fmt"
-	"os"
 	"runtime"
 	"slices"
 	"strings"
@@ -88,24 +87,20 @@ func OpenColumns(locations []string, opts ReadOptions) (*ColumnFiles, error) {
 // parquetSchema returns the leaf columns of a Parquet file, their kinds as ReadParquet reads them, and
 // its rows, from its footer.
 func parquetSchema(path string, missing *features.MissingValues) (names []string, kinds []features.Kind, rows int, err error) {
-	f, err := os.Open(path)
+	f, err := openData(path)
 	if err != nil {
-		return nil, nil, 0, fileError(path, err)
+		return nil, nil, 0, err
 	}
 	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, nil, 0, fileError(path, err)
-	}
 	defer func() {
 		if p := recover(); p != nil {
 			err = &ParseError{File: path, Err: fmt.Errorf("%w: %v", ErrCorrupt, p)}
 		}
 	}()
-	if err := checkFooter(f, st.Size()); err != nil {
+	if err := checkFooter(f, f.size); err != nil {
 		return nil, nil, 0, &ParseError{File: path, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
 	}
-	pf, err := parquet.OpenFile(f, st.Size(), parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
+	pf, err := parquet.OpenFile(f, f.size, parquet.SkipPageIndex(true), parquet.SkipBloomFilters(true))
 	if err != nil {
 		return nil, nil, 0, &ParseError{File: path, Err: fmt.Errorf("%w: %w", ErrCorrupt, err)}
 	}

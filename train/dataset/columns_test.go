@@ -22,11 +22,7 @@ func TestColumnFilesReadLikeReadFiles(t *testing.T) {
 		{Name: "code", Kind: features.KindNumber, Num: []float64{10, 20, 30, 40, 50}, Valid: []bool{true, true, true, true, true}},
 	}}
 	for i, cut := range [][2]int{{0, 2}, {2, 5}} {
-		part := &features.Frame{}
-		for _, c := range frame.Columns {
-			part.Columns = append(part.Columns, &features.Column{Name: c.Name, Kind: c.Kind, Str: sliceOr(c.Str, cut), Num: sliceOr(c.Num, cut), Valid: c.Valid[cut[0]:cut[1]]})
-		}
-		if err := WriteFile(filepath.Join(parts, []string{"part-0.parquet", "part-1.parquet"}[i]), part); err != nil {
+		if err := WriteFile(filepath.Join(parts, []string{"part-0.parquet", "part-1.parquet"}[i]), frame.Slice(cut[0], cut[1])); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -83,13 +79,6 @@ func TestColumnFilesReadLikeReadFiles(t *testing.T) {
 			}
 		})
 	}
-}
-
-func sliceOr[T any](s []T, cut [2]int) []T {
-	if s == nil {
-		return nil
-	}
-	return s[cut[0]:cut[1]]
 }
 
 // TestColumnFilesReport: what reading finds is reported once per column, however often the column

@@ -87,33 +87,26 @@ type ReadOptions struct {
 	Progress func(ReadProgress)
 }
 
-// ReadFile reads a Parquet (.parquet) or CSV (.csv, .tsv, .txt) file into a frame, choosing the
-// format by extension. See ReadParquet and ReadCSV for how each format maps to column kinds.
+// ReadFile reads a Parquet (.parquet) or CSV (.csv, .tsv, .txt) file, local or an object (IsObject),
+// into a frame, choosing the format by extension. See ReadParquet and ReadCSV for how each format
+// maps to column kinds.
 func ReadFile(path string, opts ReadOptions) (*features.Frame, error) {
 	if opts.Report != nil {
 		opts.Report.Files = append(opts.Report.Files, path)
 	}
-	switch formatOf(path) {
-	case "parquet":
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fileError(path, err)
-		}
-		defer f.Close()
-		st, err := f.Stat()
-		if err != nil {
-			return nil, fileError(path, err)
-		}
-		return ReadParquet(f, st.Size(), path, opts)
-	case "csv":
-		f, err := os.Open(path)
-		if err != nil {
-			return nil, fileError(path, err)
-		}
-		defer f.Close()
-		return ReadCSV(f, path, opts)
+	format := formatOf(path)
+	if format == "" {
+		return nil, &ParseError{File: path, Err: ErrFormat}
 	}
-	return nil, &ParseError{File: path, Err: ErrFormat}
+	f, err := openData(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	if format == "parquet" {
+		return ReadParquet(f, f.size, path, opts)
+	}
+	return ReadCSV(io.NewSectionReader(f, 0, f.size), path, opts)
 }
 
 // WriteFile writes f to path as Parquet (.parquet) or CSV (.csv, .tsv, .txt; tab-separated for
@@ -200,6 +193,9 @@ func fileError(path string, err error) error {
 }
 
 func formatOf(path string) string {
+	if IsObject(path) {
+		path, _, _ = strings.Cut(path, "?")
+	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".parquet", ".pq":
 		return "parquet"

@@ -26,8 +26,8 @@ func Locations(list string) []string {
 	return out
 }
 
-// Expand turns data locations into the files they name, in order: a file is itself; a folder is
-// its .parquet and .csv files (a Spark or warehouse export: names starting with "_" or "." such
+// Expand turns data locations into the files they name, in order (objects on object storage as
+// IsObject says): a file is itself; a folder is its .parquet and .csv files (a Spark or warehouse export: names starting with "_" or "." such
 // as _SUCCESS are skipped), sorted by name; anything else is a glob (filepath.Match syntax) whose
 // matches are sorted. A folder or glob that names no data file is an error, as is a file twice.
 func Expand(locations []string) ([]string, error) {
@@ -42,6 +42,18 @@ func Expand(locations []string) ([]string, error) {
 		return nil
 	}
 	for _, loc := range locations {
+		if IsObject(loc) {
+			objects, err := expandObject(loc)
+			if err != nil {
+				return nil, err
+			}
+			for _, o := range objects {
+				if err := add(o); err != nil {
+					return nil, err
+				}
+			}
+			continue
+		}
 		st, err := os.Stat(loc)
 		switch {
 		case err == nil && !st.IsDir():

@@ -1,7 +1,6 @@
 package dataset
 
 import (
-	"os"
 	"sync"
 )
 
@@ -29,13 +28,14 @@ func newTracker(files []string, report func(ReadProgress)) (*tracker, error) {
 	if report == nil {
 		return t, nil
 	}
-	for i, f := range files {
-		st, err := os.Stat(f)
+	for i, path := range files {
+		f, err := openData(path)
 		if err != nil {
-			return nil, fileError(f, err)
+			return nil, err
 		}
-		t.sizes[i] = st.Size()
-		t.total += st.Size()
+		f.Close()
+		t.sizes[i] = f.size
+		t.total += f.size
 	}
 	return t, nil
 }
