@@ -95,17 +95,33 @@ type quoted struct {
 
 // class returns the class the model reads from a derived property's value (the e-mail domain class,
 // the title seniority), and whether it has one: not for other properties or a missing value.
-func (prop *propPlan) class(v features.Value) (string, bool) {
-	if v.Missing() || v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
+func (prop *propPlan) class(v features.Value) (string, bool) { return derivedClass(prop.derive, v) }
+
+// derivedClass is propPlan.class for a property whose Derive is derive.
+func derivedClass(derive string, v features.Value) (string, bool) {
+	if derive == "" || v.Missing() || v.Kind == features.KindCategory && strings.TrimSpace(v.Str) == "" {
 		return "", false
 	}
-	switch prop.derive {
+	switch derive {
 	case features.DeriveEmailDomain:
 		return features.EmailDomainClass(v.Text()), true
 	case features.DeriveTitleSeniority:
 		return features.TitleSeniority(v.Text()), true
 	}
 	return "", false
+}
+
+// class is prop.class(v), read from the bins a binned plan keeps (see Artifact.bins) when v's is
+// kept.
+func (p *plan) class(prop *propPlan, v features.Value) (string, bool) {
+	if p.binOf != nil && v.Kind == features.KindCategory {
+		if kept := p.binOf[prop.col]; kept != nil {
+			if b, ok := kept.Get(v.Str); ok {
+				return b.class, b.hasClass
+			}
+		}
+	}
+	return prop.class(v)
 }
 
 // quote finds the row property k's reason quotes: a scorecard's bin, or the rate table's row of the
@@ -281,7 +297,7 @@ func (p *plan) reasonKey(vals []features.Value, k int, q *quoted, lower bool) (r
 		return reasonKey{}, false
 	}
 	if prop.derive == features.DeriveEmailDomain {
-		if cls, ok := prop.class(v); ok {
+		if cls, ok := p.class(prop, v); ok {
 			v = features.String(cls)
 		} else {
 			v = features.Value{}

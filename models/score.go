@@ -52,7 +52,7 @@ type plan struct {
 	binned bool
 	// binOf holds, for a binned plan, each category column's bins of the texts seen (see bins); nil
 	// for other columns and plans.
-	binOf   []*memo.Map[string, int]
+	binOf   []*memo.Map[string, keptBin]
 	scratch sync.Pool
 }
 
@@ -138,10 +138,10 @@ func (a *Artifact) getPlan() (*plan, error) {
 	p.binned = p.zeroBase && len(a.Encoder.Columns) > 0 &&
 		!slices.ContainsFunc(a.Encoder.Columns, func(c features.ColumnEncoding) bool { return !c.Binned })
 	if p.binned {
-		p.binOf = make([]*memo.Map[string, int], len(a.Encoder.Columns))
+		p.binOf = make([]*memo.Map[string, keptBin], len(a.Encoder.Columns))
 		for i := range a.Encoder.Columns {
 			if a.Encoder.Columns[i].Kind == features.KindCategory {
-				p.binOf[i] = memo.New[string, int](maxCachedReasons)
+				p.binOf[i] = memo.New[string, keptBin](maxCachedReasons)
 			}
 		}
 	}
@@ -347,10 +347,19 @@ func (a *Artifact) score(p *plan, x []float64, s *scratch) Score {
 	return Score{Logit: logit, Probability: Sigmoid(logit), Fit: fitSum, Engagement: engSum}
 }
 
+// keptBin is a category text's bin, with its derived class (see propPlan.class), which the
+// reasons read.
+type keptBin struct {
+	bin      int
+	class    string
+	hasClass bool
+}
+
 // bins is features.Encoder.BinValues for a binned plan, which keeps the bins of the texts its
 // category columns have seen (the first maxCachedReasons of up to maxCachedValue bytes per column):
 // a text's bin follows from the text alone, and reading it (trimming, the missing values, the
-// vocabulary, an e-mail address's class or a title's seniority) costs more than looking it up.
+// vocabulary, an e-mail address's class or a title's seniority) costs more than looking it up. The
+// derived class of the text is kept with it.
 func (a *Artifact) bins(p *plan, vals []features.Value, asOf time.Time, dst []int) error {
 	for i, v := range vals {
 		kept := p.binOf[i]
@@ -362,17 +371,18 @@ func (a *Artifact) bins(p *plan, vals []features.Value, asOf time.Time, dst []in
 			dst[i] = j
 			continue
 		}
-		j, ok := kept.Get(v.Str)
+		b, ok := kept.Get(v.Str)
 		if !ok {
 			var err error
-			if j, err = a.Encoder.BinOf(i, v, asOf); err != nil {
+			if b.bin, err = a.Encoder.BinOf(i, v, asOf); err != nil {
 				return err
 			}
+			b.class, b.hasClass = derivedClass(a.Encoder.Columns[i].Derive, v)
 			if kept.Len() < maxCachedReasons {
-				kept.Add(v.Str, j)
+				kept.Add(v.Str, b)
 			}
 		}
-		dst[i] = j
+		dst[i] = b.bin
 	}
 	return nil
 }
