@@ -1,6 +1,9 @@
 package serve
 
 import (
+	"cmp"
+	"slices"
+	"strings"
 	"sync"
 
 	"github.com/leadscore/leadscore/features"
@@ -63,8 +66,23 @@ func newBinding(vs *versionState, lr *loadedRules) *binding {
 		}
 		b.used = append(b.used, i)
 	}
-	for name, i := range b.slot {
-		b.names, b.slots = append(b.names, name), append(b.slots, i)
+	// Names with a slot first, in slot order, then those nothing reads by name: fill stops once it
+	// has found every property of a contact, so the properties most contacts have come first.
+	for name := range b.slot {
+		b.names = append(b.names, name)
+	}
+	slices.SortFunc(b.names, func(x, y string) int {
+		i, j := b.slot[x], b.slot[y]
+		if (i < 0) != (j < 0) {
+			return cmp.Compare(j, i)
+		}
+		if i >= 0 {
+			return cmp.Compare(i, j)
+		}
+		return strings.Compare(x, y)
+	})
+	for _, name := range b.names {
+		b.slots = append(b.slots, b.slot[name])
 	}
 	return b
 }
@@ -114,6 +132,9 @@ func (r *row) fill(b *binding, pc *leadscorev1.Contact) error {
 	props := pc.GetProperties()
 	found := 0
 	for k, name := range b.names {
+		if found == len(props) {
+			break // the others are not in the contact
+		}
 		v, ok := props[name]
 		if !ok {
 			continue
