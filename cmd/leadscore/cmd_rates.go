@@ -78,8 +78,10 @@ func runRates(cmd *cobra.Command, fl ratesFlags, stdout, stderr io.Writer) error
 	data.Read.Columns = data.Columns(fl.columns)
 	// The outcome is read as text, so --positive and --negative name values as the file writes them
 	// ("yes", not the "true" a yes/no column would otherwise be inferred as).
-	f, labels, counts, err := readLabelled(data)
-	printReport(stderr, "rates", &rep)
+	// Parquet is read a column at a time, as train reads it (train.OpenLabelled); what reading
+	// finds is printed once every column has been read.
+	src, labels, counts, err := openLabelled(data)
+	defer printReport(stderr, "rates", &rep)
 	if err != nil {
 		return err
 	}
@@ -91,7 +93,7 @@ func runRates(cmd *cobra.Command, fl ratesFlags, stdout, stderr io.Writer) error
 	if joined != nil {
 		exclude = append(exclude, joined.Key)
 	}
-	rates, err := features.ComputeRates(f, labels, features.RateOptions{
+	rates, err := features.ComputeRates(src, labels, features.RateOptions{
 		MinContacts: fl.minContacts,
 		Exclude:     exclude,
 	})

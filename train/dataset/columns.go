@@ -29,7 +29,8 @@ type ColumnFiles struct {
 }
 
 // OpenColumns opens Parquet data (locations as for ReadFiles: files, folders of parts, globs) to be
-// read a column at a time, with the options of ReadFiles but Columns and Progress. Every file must be
+// read a column at a time, with the options of ReadFiles but Progress (Columns selects the columns
+// it has). Every file must be
 // Parquet (ErrFormat names the first that is not: read those whole with ReadFiles) with the same
 // columns of the same kinds (ErrSchema). opts.Report gets the files now, and each column's
 // non-finite numbers and decoding the first time the column is read.
@@ -39,7 +40,7 @@ func OpenColumns(locations []string, opts ReadOptions) (*ColumnFiles, error) {
 		return nil, err
 	}
 	cf := &ColumnFiles{files: files, opts: opts, kinds: map[string]features.Kind{}, reported: map[string]bool{}}
-	cf.opts.Columns, cf.opts.Progress = nil, nil
+	cf.opts.Progress = nil
 	missing := features.NewMissingValues(opts.MissingValues)
 	for i, path := range files {
 		if formatOf(path) != "parquet" {
@@ -49,13 +50,17 @@ func OpenColumns(locations []string, opts ReadOptions) (*ColumnFiles, error) {
 		if err != nil {
 			return nil, err
 		}
-		if _, err := selection(path, names, ReadOptions{Kinds: opts.Kinds}); err != nil {
+		keep, err := selection(path, names, ReadOptions{Kinds: opts.Kinds, Columns: opts.Columns})
+		if err != nil {
 			return nil, err
 		}
 		cf.rows += rows
 		if i == 0 {
-			cf.names = names
 			for k, name := range names {
+				if !keep[name] {
+					continue
+				}
+				cf.names = append(cf.names, name)
 				cf.kinds[name] = kinds[k]
 				if forced, ok := opts.Kinds[name]; ok {
 					cf.kinds[name] = forced
@@ -64,6 +69,9 @@ func OpenColumns(locations []string, opts ReadOptions) (*ColumnFiles, error) {
 			continue
 		}
 		for k, name := range names {
+			if !keep[name] {
+				continue
+			}
 			want, ok := cf.kinds[name]
 			switch {
 			case !ok:

@@ -35,6 +35,7 @@ func TestColumnFilesReadLikeReadFiles(t *testing.T) {
 		{"every type", []string{types}, ReadOptions{}, []int{0}},
 		{"parts", []string{parts}, ReadOptions{}, []int{1, 2, 4}},
 		{"a kind forced", []string{parts}, ReadOptions{Kinds: map[string]features.Kind{"code": features.KindCategory}}, []int{0, 3}},
+		{"columns selected", []string{parts}, ReadOptions{Columns: []string{"visits", "id"}}, []int{2}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want, err := ReadFiles(tc.locs, tc.opts)
