@@ -20,7 +20,8 @@ import (
 // (OpenLabelled, TrainFrom), from one file and from parts, and from the same file read whole into a
 // frame (ReadLabelled, Train): the model, its audit, rates, metrics (manual rules included),
 // warnings, cross-validation and split must be identical, for both models and both kinds of split,
-// and so must the publish gate, which reads the holdout's contacts again for the serving version.
+// and so must the publish gate, which reads the holdout's contacts again for the serving version;
+// CSV spilled a few columns at a time (dataset.SpillCSV) trains as the same CSV read whole.
 func TestColumnsTrainLikeFrame(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 12 times on 6,000 contacts")
@@ -36,6 +37,10 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 	}
 	parts := filepath.Join(dir, "export")
 	if err := os.Mkdir(parts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	csv := filepath.Join(dir, "contacts.csv")
+	if err := dataset.WriteFile(csv, f); err != nil {
 		t.Fatal(err)
 	}
 	for i, cut := range [][2]int{{0, 2500}, {2500, 2501}, {2501, 6000}} {
@@ -66,12 +71,16 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 			}
 			return res, labels
 		}
+		d.SpillCSV = 1 // CSV is spilled, however small
 		src, labels, _, err := train.OpenLabelled(d)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, ok := src.(*dataset.ColumnFiles); !ok {
-			t.Fatalf("OpenLabelled(%s) gave a %T, want the files read a column at a time", loc, src)
+		t.Cleanup(func() { src.Close() })
+		switch src.(type) {
+		case *dataset.ColumnFiles, *dataset.SpilledColumns:
+		default:
+			t.Fatalf("OpenLabelled(%s) gave a %T, want the data read a column at a time", loc, src)
 		}
 		res, err := train.TrainFrom(context.Background(), src, labels, cfg)
 		if err != nil {
@@ -113,6 +122,10 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 				if got := run(loc, true, tc.cfg); !reflect.DeepEqual(got, want) {
 					t.Errorf("%s read a column at a time trains differently from the frame:\ncolumns %.600s\nframe   %.600s", loc, got, want)
 				}
+			}
+			// CSV spilled a few columns at a time trains as the same CSV read whole.
+			if got, want := run(csv, true, tc.cfg), run(csv, false, tc.cfg); !reflect.DeepEqual(got, want) {
+				t.Errorf("CSV spilled trains differently from CSV read whole:\nspilled %.600s\nwhole   %.600s", got, want)
 			}
 		})
 	}

@@ -1,6 +1,7 @@
 package train
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -34,7 +35,15 @@ type Data struct {
 	Outcomes *models.OutcomesFile
 	// Read says how to read the files.
 	Read dataset.ReadOptions
+	// SpillCSV is the size in bytes of CSV data from which OpenLabelled reads it a few columns at a
+	// time into files of one column each (dataset.SpillCSV) instead of whole; 0 means
+	// DefaultSpillCSV, a negative value never.
+	SpillCSV int64
 }
+
+// DefaultSpillCSV is the default Data.SpillCSV: 256 MiB of CSV, about 1.2M contacts of the 25
+// columns of `generate`, which held whole take about 1.2 GB.
+const DefaultSpillCSV = 256 << 20
 
 // ReadLabelled reads the contacts and their outcome labels: from the outcome column, or joined from a
 // second file, in which case the frame gains the outcome as the column Outcome.Column (won, lost, or
@@ -78,7 +87,10 @@ func ReadLabelled(d Data) (*features.Frame, []features.Label, dataset.OutcomeCou
 // Parquet and the outcome is one of their columns, it reads the outcome column alone and returns the
 // files as a Source whose columns are read when training asks for them (dataset.OpenColumns), so
 // that the dataset is never held whole; otherwise (CSV, or an outcome joined from a second file) it
-// reads the frame whole, as ReadLabelled does. d.Read.Progress is not called for columns read later.
+// reads the frame whole, as ReadLabelled does, unless it is CSV of d.SpillCSV bytes or more, which is
+// read a few columns at a time into files of one column each (dataset.SpillCSV). The caller closes
+// the Source when done with it (Publish reads it again). d.Read.Progress is not called for columns
+// read later.
 func OpenLabelled(d Data) (Source, []features.Label, dataset.OutcomeCounts, error) {
 	var none dataset.OutcomeCounts
 	whole := func() (Source, []features.Label, dataset.OutcomeCounts, error) {
@@ -96,18 +108,39 @@ func OpenLabelled(d Data) (Source, []features.Label, dataset.OutcomeCounts, erro
 		// As in ReadLabelled: the outcome is read as text.
 		opts.Kinds = map[string]features.Kind{d.Outcome.Column: features.KindCategory}
 	}
-	cf, err := dataset.OpenColumns(dataset.Locations(d.Locations), opts)
+	var src interface {
+		Source
+		Close() error
+	}
+	locs := dataset.Locations(d.Locations)
+	cf, err := dataset.OpenColumns(locs, opts)
+	src = cf
 	if errors.Is(err, dataset.ErrFormat) {
-		return whole() // not Parquet: read whole
+		// Not Parquet: CSV past d.SpillCSV bytes is spilled, anything else read whole.
+		limit := cmp.Or(d.SpillCSV, DefaultSpillCSV)
+		size, serr := dataset.Size(locs)
+		if serr != nil {
+			return nil, nil, none, serr
+		}
+		if limit < 0 || size < limit {
+			return whole()
+		}
+		var sc *dataset.SpilledColumns
+		sc, err = dataset.SpillCSV(locs, opts, "")
+		if errors.Is(err, dataset.ErrFormat) || errors.Is(err, dataset.ErrNoSpill) {
+			return whole() // a mix of formats, or a header that is not UTF-8
+		}
+		src = sc
 	}
 	if err != nil {
 		return nil, nil, none, err
 	}
-	labels, counts, err := d.Outcome.Labels(cf)
+	labels, counts, err := d.Outcome.Labels(src)
 	if err != nil {
+		src.Close()
 		return nil, nil, counts, fmt.Errorf("%s: %w", d.Locations, err)
 	}
-	return cf, labels, counts, nil
+	return src, labels, counts, nil
 }
 
 // ModelData reads a model's training data again, as its provenance records it (files, outcome or

@@ -15,6 +15,8 @@ type Source interface {
 	// Rows returns a frame holding the named columns (at least; nil: every column) of the given
 	// rows (ascending), and where each of them is in that frame, in order.
 	Rows(rows []int, names []string) (*features.Frame, []int, error)
+	// Close releases what the data holds (files of spilled columns).
+	Close() error
 }
 
 // FrameSource is the Source of a frame held in memory: its Rows is the frame itself, every column.
@@ -25,6 +27,8 @@ type frameSource struct{ *features.Frame }
 func (s frameSource) Rows(rows []int, _ []string) (*features.Frame, []int, error) {
 	return s.Frame, rows, nil
 }
+
+func (frameSource) Close() error { return nil }
 
 // frameOf returns a frame of the named columns of src (src's own frame when it holds one).
 func frameOf(src Source, names []string) (*features.Frame, error) {

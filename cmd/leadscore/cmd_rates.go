@@ -85,6 +85,7 @@ func runRates(cmd *cobra.Command, fl ratesFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	if len(counts.OpenValues) > 0 {
 		// On stderr, so CSV and JSON on stdout stay machine-readable.
 		fmt.Fprintf(stderr, "rates: %d rows are still open and left out (%s = %s, or missing)\n", counts.Open, fl.label, strings.Join(counts.OpenValues, ", "))

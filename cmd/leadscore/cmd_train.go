@@ -113,6 +113,7 @@ func runTrain(cmd *cobra.Command, fl trainFlags, stdout, stderr io.Writer) error
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	if fl.writeSpec != "" {
 		spec, err := features.InferSpecFrom(src, fl.label)
 		if err != nil {

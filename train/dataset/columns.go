@@ -143,6 +143,9 @@ func parquetSchema(path string, missing *features.MissingValues) (names []string
 	return names, kinds, int(pf.NumRows()), nil
 }
 
+// Close does nothing: nothing is held between reads.
+func (cf *ColumnFiles) Close() error { return nil }
+
 // Len returns the number of rows of every file.
 func (cf *ColumnFiles) Len() int { return cf.rows }
 
@@ -197,15 +200,24 @@ func (cf *ColumnFiles) report(name string, rep *Report) {
 // given rows (ascending, in range): it returns a frame of them, in order, and where each is in it (0,
 // 1, ...). Columns are read one at a time on up to GOMAXPROCS goroutines.
 func (cf *ColumnFiles) Rows(rows []int, names []string) (*features.Frame, []int, error) {
+	return pickRows(cf, cf.names, rows, names)
+}
+
+// pickRows is the Rows of a dataset read a column at a time (src, with columns all): it loads the
+// named columns (nil: all) on up to GOMAXPROCS goroutines and keeps the given rows.
+func pickRows(src interface {
+	Len() int
+	Load(string) (*features.Column, error)
+}, all []string, rows []int, names []string) (*features.Frame, []int, error) {
 	for k, i := range rows {
-		if i < 0 || i >= cf.rows || k > 0 && i <= rows[k-1] {
-			return nil, nil, fmt.Errorf("dataset: rows must ascend within [0, %d): row %d at %d", cf.rows, i, k)
+		if i < 0 || i >= src.Len() || k > 0 && i <= rows[k-1] {
+			return nil, nil, fmt.Errorf("dataset: rows must ascend within [0, %d): row %d at %d", src.Len(), i, k)
 		}
 	}
-	keep := cf.names
+	keep := all
 	if names != nil {
 		keep = nil
-		for _, name := range cf.names {
+		for _, name := range all {
 			if slices.Contains(names, name) {
 				keep = append(keep, name)
 			}
@@ -217,7 +229,7 @@ func (cf *ColumnFiles) Rows(rows []int, names []string) (*features.Frame, []int,
 	g.SetLimit(runtime.GOMAXPROCS(0))
 	for k, name := range keep {
 		g.Go(func() error {
-			c, err := cf.Load(name)
+			c, err := src.Load(name)
 			if err != nil {
 				errs[k] = err
 				return nil

@@ -108,6 +108,24 @@ func Expand(locations []string) ([]string, error) {
 	return files, nil
 }
 
+// Size returns the size in bytes of the files that locations name (see Expand).
+func Size(locations []string) (int64, error) {
+	files, err := Expand(locations)
+	if err != nil {
+		return 0, err
+	}
+	var total int64
+	for _, path := range files {
+		f, err := openData(path)
+		if err != nil {
+			return 0, err
+		}
+		total += f.size
+		f.Close()
+	}
+	return total, nil
+}
+
 // ReadFiles reads the files that locations name (see Expand) as one dataset, rows in file order.
 // Every file must have the columns of the first, in any order; a column missing from a file or one
 // the first does not have is an error wrapping ErrSchema that names the file and the column. A
