@@ -88,7 +88,9 @@ func ReasonsLine(rs []Reason, n int) string {
 
 // quoted is the rate row a reason for property k would quote for contact c.
 type quoted struct {
-	row features.RateRow
+	// row is the row, in the property's rates (at ri) unless it has no index there; nil for none. It
+	// is read, never changed.
+	row *features.RateRow
 	ri  int  // index of row in the property's rates, or -1
 	ok  bool // false: no row (no table, or no training contact in it)
 }
@@ -134,7 +136,7 @@ func (p *plan) quote(vals []features.Value, k int, s *scratch) quoted {
 	}
 	if p.binRow != nil {
 		q.ri = p.binRow[s.active[k]]
-		q.row = prop.rates.Rows[q.ri]
+		q.row = &prop.rates.Rows[q.ri]
 	} else {
 		v := vals[prop.col]
 		key, keep := v.Key()
@@ -144,7 +146,7 @@ func (p *plan) quote(vals []features.Value, k int, s *scratch) quoted {
 				if ri < 0 {
 					return q
 				}
-				q.ri, q.row = ri, prop.rates.Rows[ri]
+				q.ri, q.row = ri, &prop.rates.Rows[ri]
 				q.ok = q.row.Contacts > 0
 				return q
 			}
@@ -155,9 +157,15 @@ func (p *plan) quote(vals []features.Value, k int, s *scratch) quoted {
 		if cls, ok := prop.class(v); ok {
 			v = features.String(cls)
 		}
-		q.row, q.ok = prop.rates.Lookup(v)
-		if q.ok {
-			q.ri = prop.rowIndex(&q.row)
+		row, ok := prop.rates.Lookup(v)
+		if q.ok = ok; ok {
+			// The row at its index has the fields a reason reads (see rowIndex).
+			if q.ri = prop.rowIndex(&row); q.ri >= 0 {
+				q.row = &prop.rates.Rows[q.ri]
+			} else {
+				own := row
+				q.row = &own
+			}
 		}
 		// A row found without an index (a NaN rate) is not kept: -1 stands for no row.
 		if keep && (q.ri >= 0 || !q.ok) && prop.rowOf.Len() < maxCachedReasons {
@@ -466,7 +474,7 @@ func (p *plan) reason(buf []byte, r *Reason, vals []features.Value, k int, q *qu
 	if ri >= 0 {
 		buf = append(buf, prop.rows[ri].suffix...)
 	} else {
-		buf = p.appendSuffix(buf, &row)
+		buf = p.appendSuffix(buf, row)
 	}
 	sp.text[1] = len(buf)
 	return buf
