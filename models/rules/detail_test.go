@@ -3,6 +3,7 @@ package rules
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"reflect"
 	"strconv"
 	"strings"
@@ -273,6 +274,29 @@ func TestAppendNumWholeNumbers(t *testing.T) {
 	for _, f := range []float64{0, math.Copysign(0, -1), 1, -1, 3, 42, -20, 1 << 53, -(1 << 53), 1e15 - 1, -(1e15 - 1), 123456789012345} {
 		if got, want := string(appendNum(nil, f)), strconv.FormatFloat(f, 'f', 0, 64); got != want {
 			t.Errorf("appendNum(%v) = %q, want %q", f, got, want)
+		}
+	}
+}
+
+// TestAppendNumFractions checks that a number that is not whole is written as
+// strconv.AppendFloat(math.Round(f*100)/100, 'f', -1) writes it, which appendNum did before it wrote
+// the hundredths itself: edge cases and a million random numbers of every size up to 1e9, both signs.
+func TestAppendNumFractions(t *testing.T) {
+	want := func(f float64) string { return strconv.FormatFloat(math.Round(f*100)/100, 'f', -1, 64) }
+	cases := []float64{0.5, -0.5, 0.004, -0.004, 0.005, -0.005, 0.994, 0.995, 0.999, 1.005, 3.56, 2.675, 1.1,
+		0.1 + 0.2, 9999999.994, 9999999.995, -9999999.995, 1e7 + 0.5, 1e9 - 0.5, 123456.785, math.Nextafter(1, 2), math.SmallestNonzeroFloat64,
+		math.Inf(-1), math.NaN()}
+	rng := rand.New(rand.NewPCG(3, 3))
+	for range 1000000 {
+		f := (rng.Float64()*2 - 1) * math.Pow(10, float64(rng.IntN(12)-3))
+		cases = append(cases, f)
+	}
+	for _, f := range cases {
+		if f == math.Trunc(f) && math.Abs(f) < 1e15 {
+			continue // whole: TestAppendNumWholeNumbers
+		}
+		if got, want := string(appendNum(nil, f)), want(f); got != want {
+			t.Fatalf("appendNum(%v) = %q, want %q", f, got, want)
 		}
 	}
 }
