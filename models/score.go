@@ -52,8 +52,11 @@ type plan struct {
 	binned bool
 	// binOf holds, for a binned plan, each category column's bins of the texts seen (see bins); nil
 	// for other columns and plans.
-	binOf   []*memo.Map[string, keptBin]
-	scratch sync.Pool
+	binOf []*memo.Map[string, keptBin]
+	// numBinOf holds, for a binned plan, each number column's bins of the numbers seen, by their
+	// bits (see bins); nil for other columns and plans.
+	numBinOf []*memo.Map[uint64, int]
+	scratch  sync.Pool
 }
 
 type propPlan struct {
@@ -139,9 +142,13 @@ func (a *Artifact) getPlan() (*plan, error) {
 		!slices.ContainsFunc(a.Encoder.Columns, func(c features.ColumnEncoding) bool { return !c.Binned })
 	if p.binned {
 		p.binOf = make([]*memo.Map[string, keptBin], len(a.Encoder.Columns))
+		p.numBinOf = make([]*memo.Map[uint64, int], len(a.Encoder.Columns))
 		for i := range a.Encoder.Columns {
-			if a.Encoder.Columns[i].Kind == features.KindCategory {
+			switch a.Encoder.Columns[i].Kind {
+			case features.KindCategory:
 				p.binOf[i] = memo.New[string, keptBin](maxCachedReasons)
+			case features.KindNumber:
+				p.numBinOf[i] = memo.New[uint64, int](maxCachedReasons)
 			}
 		}
 	}
@@ -356,12 +363,29 @@ type keptBin struct {
 }
 
 // bins is features.Encoder.BinValues for a binned plan, which keeps the bins of the texts its
-// category columns have seen (the first maxCachedReasons of up to maxCachedValue bytes per column):
-// a text's bin follows from the text alone, and reading it (trimming, the missing values, the
-// vocabulary, an e-mail address's class or a title's seniority) costs more than looking it up. The
-// derived class of the text is kept with it.
+// category columns have seen (the first maxCachedReasons of up to maxCachedValue bytes per column)
+// and of the numbers its number columns have seen (the first maxCachedReasons, by their bits): such a
+// value's bin follows from the value alone, and reading it (trimming, the missing values, the
+// vocabulary, an e-mail address's class or a title's seniority; a number's checks and cut points)
+// costs more than looking it up. The derived class of a text is kept with it. Only values that bin
+// without an error are kept.
 func (a *Artifact) bins(p *plan, vals []features.Value, asOf time.Time, dst []int) error {
 	for i, v := range vals {
+		if nums := p.numBinOf[i]; nums != nil && v.Kind == features.KindNumber {
+			bits := math.Float64bits(v.Num)
+			j, ok := nums.Get(bits)
+			if !ok {
+				var err error
+				if j, err = a.Encoder.BinOf(i, v, asOf); err != nil {
+					return err
+				}
+				if nums.Len() < maxCachedReasons {
+					nums.Add(bits, j)
+				}
+			}
+			dst[i] = j
+			continue
+		}
 		kept := p.binOf[i]
 		if kept == nil || v.Kind != features.KindCategory || len(v.Str) > maxCachedValue {
 			j, err := a.Encoder.BinOf(i, v, asOf)
