@@ -13,7 +13,6 @@ import (
 	"github.com/leadscore/leadscore/store"
 	"github.com/leadscore/leadscore/train"
 	"github.com/leadscore/leadscore/train/dataset"
-	"github.com/leadscore/leadscore/train/synth"
 )
 
 // TestColumnsTrainLikeFrame trains generated contacts read a column at a time from Parquet
@@ -26,28 +25,7 @@ func TestColumnsTrainLikeFrame(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains 12 times on 6,000 contacts")
 	}
-	f, err := synth.Generate(synth.Config{Rows: 6000, Seed: 11})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	one := filepath.Join(dir, "contacts.parquet")
-	if err := dataset.WriteFile(one, f); err != nil {
-		t.Fatal(err)
-	}
-	parts := filepath.Join(dir, "export")
-	if err := os.Mkdir(parts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	csv := filepath.Join(dir, "contacts.csv")
-	if err := dataset.WriteFile(csv, f); err != nil {
-		t.Fatal(err)
-	}
-	for i, cut := range [][2]int{{0, 2500}, {2500, 2501}, {2501, 6000}} {
-		if err := dataset.WriteFile(filepath.Join(parts, "part-"+string(rune('a'+i))+".parquet"), f.Slice(cut[0], cut[1])); err != nil {
-			t.Fatal(err)
-		}
-	}
+	one, parts, csv := writeContacts(t, 6000, 11, 2500, 2501)
 	data, err := os.ReadFile(filepath.Join("..", "testdata", "rules.yaml"))
 	if err != nil {
 		t.Fatal(err)

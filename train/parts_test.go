@@ -13,6 +13,34 @@ import (
 	"github.com/leadscore/leadscore/train/synth"
 )
 
+// writeContacts generates rows contacts with seed and writes them as one Parquet file, as a folder
+// of Parquet parts cut at the given rows, and as one CSV file, returning their locations.
+func writeContacts(t *testing.T, rows int, seed uint64, cuts ...int) (one, parts, csv string) {
+	t.Helper()
+	f, err := synth.Generate(synth.Config{Rows: rows, Seed: seed})
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	one, parts, csv = filepath.Join(dir, "contacts.parquet"), filepath.Join(dir, "export"), filepath.Join(dir, "contacts.csv")
+	if err := os.Mkdir(parts, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, path := range []string{one, csv} {
+		if err := dataset.WriteFile(path, f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bounds := append(append([]int{0}, cuts...), rows)
+	for i := range len(bounds) - 1 {
+		part := filepath.Join(parts, fmt.Sprintf("part-%05d.parquet", i))
+		if err := dataset.WriteFile(part, f.Slice(bounds[i], bounds[i+1])); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return one, parts, csv
+}
+
 // TestPartsTrainLikeOneFile trains the same generated contacts from one Parquet file and from a
 // folder of Parquet parts of uneven sizes: with the same seed the split, the cross-validation, the
 // coefficients and the holdout metrics must be identical, not merely close.
@@ -20,24 +48,7 @@ func TestPartsTrainLikeOneFile(t *testing.T) {
 	if testing.Short() {
 		t.Skip("trains twice on 12,000 contacts")
 	}
-	f, err := synth.Generate(synth.Config{Rows: 12000, Seed: 5})
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	one := filepath.Join(dir, "contacts.parquet")
-	if err := dataset.WriteFile(one, f); err != nil {
-		t.Fatal(err)
-	}
-	parts := filepath.Join(dir, "export")
-	if err := os.Mkdir(parts, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for i, cut := range [][2]int{{0, 1000}, {1000, 5500}, {5500, 5501}, {5501, 12000}} {
-		if err := dataset.WriteFile(filepath.Join(parts, fmt.Sprintf("part-%05d.parquet", i)), f.Slice(cut[0], cut[1])); err != nil {
-			t.Fatal(err)
-		}
-	}
+	one, parts, _ := writeContacts(t, 12000, 5, 1000, 5500, 5501)
 	type outcome struct {
 		Intercept, Penalty float64
 		Weights            []float64
