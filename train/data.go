@@ -108,10 +108,7 @@ func OpenLabelled(d Data) (Source, []features.Label, dataset.OutcomeCounts, erro
 		// As in ReadLabelled: the outcome is read as text.
 		opts.Kinds = map[string]features.Kind{d.Outcome.Column: features.KindCategory}
 	}
-	var src interface {
-		Source
-		Close() error
-	}
+	var src Source
 	locs := dataset.Locations(d.Locations)
 	cf, err := dataset.OpenColumns(locs, opts)
 	src = cf
