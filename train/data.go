@@ -125,7 +125,7 @@ func OpenLabelled(d Data) (Source, []features.Label, dataset.OutcomeCounts, erro
 		var sc *dataset.SpilledColumns
 		sc, err = dataset.SpillCSV(locs, opts, "")
 		if errors.Is(err, dataset.ErrFormat) || errors.Is(err, dataset.ErrNoSpill) {
-			return whole() // a mix of formats, or a header that is not UTF-8
+			return whole() // a mix of formats, a header that is not UTF-8, no room for the columns
 		}
 		src = sc
 	}

@@ -68,21 +68,13 @@ func OpenColumns(locations []string, opts ReadOptions) (*ColumnFiles, error) {
 			}
 			continue
 		}
-		for k, name := range names {
-			if !keep[name] {
-				continue
-			}
-			want, ok := cf.kinds[name]
-			switch {
-			case !ok:
-				return nil, &ParseError{File: path, Column: name, Err: fmt.Errorf("%w: %s has no such column", ErrSchema, files[0])}
-			case want != kinds[k] && opts.Kinds[name] == features.KindNone:
-				return nil, &ParseError{File: path, Column: name, Err: fmt.Errorf("%w: %s here, %s in %s", ErrSchema, kinds[k], want, files[0])}
-			}
+		kept := slices.DeleteFunc(slices.Clone(names), func(n string) bool { return !keep[n] })
+		if err := sameColumns(files[0], cf.names, path, kept); err != nil {
+			return nil, err
 		}
-		for _, name := range cf.names {
-			if !slices.Contains(names, name) {
-				return nil, &ParseError{File: path, Column: name, Err: fmt.Errorf("%w: the column of %s is missing", ErrSchema, files[0])}
+		for k, name := range names {
+			if keep[name] && cf.kinds[name] != kinds[k] && opts.Kinds[name] == features.KindNone {
+				return nil, &ParseError{File: path, Column: name, Err: fmt.Errorf("%w: %s here, %s in %s", ErrSchema, kinds[k], cf.kinds[name], files[0])}
 			}
 		}
 	}
@@ -93,7 +85,7 @@ func OpenColumns(locations []string, opts ReadOptions) (*ColumnFiles, error) {
 }
 
 // parquetSchema returns the leaf columns of a Parquet file, their kinds as ReadParquet reads them, and
-// its rows, from its footer.
+// its rows (those of its row groups, which ReadParquet reads), from its footer.
 func parquetSchema(path string, missing *features.MissingValues) (names []string, kinds []features.Kind, rows int, err error) {
 	f, err := openData(path)
 	if err != nil {
@@ -140,7 +132,7 @@ func parquetSchema(path string, missing *features.MissingValues) (names []string
 	if err := walk(pf.Root()); err != nil {
 		return nil, nil, 0, err
 	}
-	return names, kinds, int(pf.NumRows()), nil
+	return names, kinds, int(groupRows(pf)), nil
 }
 
 // Close does nothing: nothing is held between reads.

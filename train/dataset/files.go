@@ -166,15 +166,8 @@ func ReadFiles(locations []string, opts ReadOptions) (*features.Frame, error) {
 
 // appendFrame appends the rows of f, read from path, to out, read from first.
 func appendFrame(out, f *features.Frame, first, path string) error {
-	for _, dst := range out.Columns {
-		if f.Column(dst.Name) == nil {
-			return &ParseError{File: path, Column: dst.Name, Err: fmt.Errorf("%w: the column of %s is missing", ErrSchema, first)}
-		}
-	}
-	for _, c := range f.Columns {
-		if out.Column(c.Name) == nil {
-			return &ParseError{File: path, Column: c.Name, Err: fmt.Errorf("%w: %s has no such column", ErrSchema, first)}
-		}
+	if err := sameColumns(first, out.Names(), path, f.Names()); err != nil {
+		return err
 	}
 	for i, dst := range out.Columns {
 		src := f.Column(dst.Name)
@@ -196,6 +189,22 @@ func appendFrame(out, f *features.Frame, first, path string) error {
 		dst.Str = append(dst.Str, src.Str...)
 		dst.Num = append(dst.Num, src.Num...)
 		dst.Bool = append(dst.Bool, src.Bool...)
+	}
+	return nil
+}
+
+// sameColumns checks that the columns of path are those of first, in any order (appendFrame's
+// errors).
+func sameColumns(first string, want []string, path string, have []string) error {
+	for _, name := range want {
+		if !slices.Contains(have, name) {
+			return &ParseError{File: path, Column: name, Err: fmt.Errorf("%w: the column of %s is missing", ErrSchema, first)}
+		}
+	}
+	for _, name := range have {
+		if !slices.Contains(want, name) {
+			return &ParseError{File: path, Column: name, Err: fmt.Errorf("%w: %s has no such column", ErrSchema, first)}
+		}
 	}
 	return nil
 }

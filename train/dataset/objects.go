@@ -19,7 +19,9 @@ import (
 // ?endpoint=...&use_path_style=true for an S3-compatible server), gs://BUCKET/KEY or
 // azblob://CONTAINER/KEY, names objects read through gocloud.dev as the model store's are
 // (store/bucket), with the same URL parameters and credentials from the environment. A key is an
-// object, a folder of parts (the objects directly under KEY/) or a glob (path.Match syntax).
+// object, a folder of parts (the objects directly under KEY/) or a glob (path.Match syntax; a "?"
+// there is written %3F, since it starts the URL's query). A key is read from the URL's path
+// unescaped, so a key holding "%" or "#" is written escaped (%25, %23).
 
 // IsObject reports whether loc names object storage (it has a scheme, as s3://...) rather than a
 // local path.
@@ -59,13 +61,11 @@ func parseObject(loc string) (objectLoc, error) {
 	return o, nil
 }
 
-// at returns the location of key in the same bucket.
+// at returns the location of key in the same bucket, the key escaped as a URL path ("%", "#", "?"
+// and spaces in a listed key stay part of it).
 func (o objectLoc) at(key string) string {
-	s := o.scheme + "://" + o.host + "/" + key
-	if o.query != "" {
-		s += "?" + o.query
-	}
-	return s
+	u := url.URL{Scheme: o.scheme, Host: o.host, Path: "/" + key, RawQuery: o.query}
+	return u.String()
 }
 
 // openBucket opens the bucket of loc.
@@ -185,21 +185,35 @@ func Open(path string) (io.ReadCloser, error) {
 	}{io.NewSectionReader(f, 0, f.size), f}, nil
 }
 
-// readAhead is the least an object is read by in one request: a Parquet reader asks for a page at a
-// time, a CSV reader for a buffer, and one request each would cost a round trip per page.
-const readAhead = 4 << 20
+// An object is read at offsets through ranged requests: a read that goes on from where the last
+// request ended doubles the next request's size, from minAhead up to maxAhead, so a Parquet column
+// chunk or a CSV file read in small pieces costs a few requests and at most twice its bytes, while a
+// footer or a header read costs a small one; the last two requests are kept, so the footer and the
+// column being read do not evict each other.
+const (
+	minAhead = 64 << 10
+	maxAhead = 4 << 20
+)
 
-// objectReader reads an object at offsets through ranged requests of at least readAhead bytes,
-// keeping the last one.
+// objectReader reads an object at offsets through ranged requests (see minAhead).
 type objectReader struct {
 	b    *bucket.Bucket
 	key  string
 	size int64
 
-	mu  sync.Mutex
+	mu     sync.Mutex
+	blocks [2]objectBlock // the last two requests, the newer first
+	next   int64          // where the last request ended
+	ahead  int64          // the size of the next request that goes on from next
+}
+
+// objectBlock is the bytes of one request, from offset at.
+type objectBlock struct {
 	at  int64
 	buf []byte
 }
+
+func (b objectBlock) holds(off int64) bool { return off >= b.at && off < b.at+int64(len(b.buf)) }
 
 func (r *objectReader) ReadAt(p []byte, off int64) (int, error) {
 	if off < 0 {
@@ -209,8 +223,18 @@ func (r *objectReader) ReadAt(p []byte, off int64) (int, error) {
 	defer r.mu.Unlock()
 	n := 0
 	for n < len(p) && off < r.size {
-		if off < r.at || off >= r.at+int64(len(r.buf)) {
-			length := min(max(int64(len(p)-n), readAhead), r.size-off)
+		blk := &r.blocks[0]
+		switch {
+		case r.blocks[0].holds(off):
+		case r.blocks[1].holds(off):
+			blk = &r.blocks[1]
+		default:
+			if off == r.next && r.ahead > 0 {
+				r.ahead = min(2*r.ahead, maxAhead)
+			} else {
+				r.ahead = minAhead
+			}
+			length := min(max(int64(len(p)-n), r.ahead), r.size-off)
 			buf, err := r.b.ReadRange(context.Background(), r.key, off, length)
 			if err != nil {
 				return n, err
@@ -218,9 +242,10 @@ func (r *objectReader) ReadAt(p []byte, off int64) (int, error) {
 			if len(buf) == 0 {
 				return n, io.ErrUnexpectedEOF
 			}
-			r.at, r.buf = off, buf
+			r.blocks[1], r.blocks[0] = r.blocks[0], objectBlock{at: off, buf: buf}
+			r.next = off + int64(len(buf))
 		}
-		k := copy(p[n:], r.buf[off-r.at:])
+		k := copy(p[n:], blk.buf[off-blk.at:])
 		n, off = n+k, off+int64(k)
 	}
 	if n < len(p) {

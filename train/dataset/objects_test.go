@@ -47,6 +47,10 @@ func TestObjectsReadLikeFiles(t *testing.T) {
 	write("parts/part-0.parquet", f.Slice(0, n/3))
 	write("parts/part-1.parquet", f.Slice(n/3, n))
 	write("csv/contacts.csv", f)
+	// Keys that mean something else in a URL: a listed key is escaped when it becomes a location.
+	write("odd/a b.parquet", f.Slice(0, 10))
+	write("odd/a%20b.parquet", f.Slice(10, 30))
+	write("odd/x#1.parquet", f.Slice(30, 60))
 	if err := os.WriteFile(filepath.Join(srv.Dir(), "parts", "_SUCCESS"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -56,6 +60,7 @@ func TestObjectsReadLikeFiles(t *testing.T) {
 		{"a folder of parts", "parts", "parts"},
 		{"a glob", "parts/part-*.parquet", "parts/part-*.parquet"},
 		{"CSV", "csv/contacts.csv", "csv/contacts.csv"},
+		{"keys with a space, %20 and #", "odd", "odd"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			want, err := ReadFiles([]string{filepath.Join(local, tc.local)}, ReadOptions{})
@@ -66,7 +71,7 @@ func TestObjectsReadLikeFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if got.Len() != n || !reflect.DeepEqual(got, want) {
+			if got.Len() != want.Len() || !reflect.DeepEqual(got, want) {
 				t.Errorf("%s: read %d rows from S3, not the %d of the local files", tc.key, got.Len(), want.Len())
 			}
 		})
@@ -89,14 +94,15 @@ func TestObjectsReadLikeFiles(t *testing.T) {
 		}
 	}
 	// An object of a few ranged reads, read through, and at offsets across their bounds.
-	big := make([]byte, 2*readAhead+12345)
+	big := make([]byte, 2*maxAhead+12345)
 	for i := range big {
 		big[i] = byte(i*31 + i/7)
 	}
 	if err := os.WriteFile(filepath.Join(srv.Dir(), "big.csv"), big, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	r, err := Open(url("big.csv"))
+	counter := srv.Count(t)
+	r, err := Open(srv.URL("big.csv", counter.Endpoint()))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,12 +111,17 @@ func TestObjectsReadLikeFiles(t *testing.T) {
 	if err != nil || !reflect.DeepEqual(data, big) {
 		t.Errorf("Open: read %d bytes (%v); want the object's %d", len(data), err, len(big))
 	}
+	// Read through in small pieces, requests double from minAhead to maxAhead: 64 KiB ... 4 MiB is 7,
+	// then 4 MiB each, and one HEAD for the size.
+	if got := counter.Requests.Load(); got > 12 {
+		t.Errorf("reading %d bytes through took %d requests, want at most 12", len(big), got)
+	}
 	df, err := openData(url("big.csv"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer df.Close()
-	for _, at := range []int64{readAhead - 10, 0, 2*readAhead - 1, int64(len(big)) - 5} {
+	for _, at := range []int64{maxAhead - 10, 0, 2*maxAhead - 1, int64(len(big)) - 5, minAhead - 3} {
 		p := make([]byte, 100)
 		k, err := df.ReadAt(p, at)
 		end := min(at+100, int64(len(big)))

@@ -26,9 +26,10 @@ const RowGroupRows = 64 << 10
 const (
 	valueBatch  = 1024    // parquet values decoded per ReadValues call
 	preallocMax = 1 << 20 // rows allocated up front, whatever the footer claims
-	// rowsPerByte bounds the rows a footer is believed to claim, per byte of the file: more than
-	// any column's encoding packs but a constant's (which then grows as it is read).
-	rowsPerByte = 8
+	// rowsPerByte bounds the rows the row groups are believed to claim, per byte of the file, so
+	// that a footer that lies costs no more than that before reading finds it out (a column packed
+	// tighter, a constant's, grows as it is read).
+	rowsPerByte = 1
 	julianEpoch = 2440588 // Julian day number of 1970-01-01, for INT96 timestamps
 )
 
@@ -115,9 +116,11 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		return nil, &ParseError{File: name, Err: err}
 	}
 	mode := map[string]textMode{EncodingAuto: textCheck, EncodingUTF8: textStrict, EncodingWindows1252: textDecode}[enc]
-	// The footer's row count is trusted up to rowsPerByte rows per byte of the file.
+	// The rows are those of the row groups (which reading checks), not the file's own claim, and
+	// are trusted up to rowsPerByte rows per byte of the file.
+	rows := groupRows(pf)
 	trusted := max(preallocMax, rowsPerByte*size)
-	prealloc := int(min(max(pf.NumRows(), 0), trusted))
+	prealloc := int(min(rows, trusted))
 	var readers []*leafReader
 	frame = &features.Frame{}
 	for i, leaf := range leaves {
@@ -143,7 +146,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		n := int(rg.NumRows())
 		chunks := rg.ColumnChunks()
 		for _, lr := range readers {
-			reserve(lr.col, n, int(pf.NumRows()), int(trusted))
+			reserve(lr.col, n, int(rows), int(trusted))
 		}
 		for _, lr := range readers {
 			if lr.index >= len(chunks) {
@@ -161,7 +164,7 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		}
 		row += n
 		if opts.Progress != nil {
-			opts.Progress(ReadProgress{Rows: int64(row), Bytes: int64(float64(size) * float64(row) / float64(max(pf.NumRows(), 1))), TotalBytes: size})
+			opts.Progress(ReadProgress{Rows: int64(row), Bytes: int64(float64(size) * float64(row) / float64(max(rows, 1))), TotalBytes: size})
 		}
 	}
 	decoded := false
@@ -186,6 +189,15 @@ func ReadParquet(r io.ReaderAt, size int64, name string, opts ReadOptions) (fram
 		}
 	}
 	return frame, nil
+}
+
+// groupRows returns the rows the file's row groups claim (not negative).
+func groupRows(pf *parquet.File) int64 {
+	var n int64
+	for _, rg := range pf.RowGroups() {
+		n += max(rg.NumRows(), 0)
+	}
+	return n
 }
 
 // reserve makes room in c for n more rows, of total rows the file claims, so that the columns end

@@ -2,10 +2,12 @@ package dataset
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -417,5 +419,53 @@ func TestReserve(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFooterClaimingMoreRows: a file whose footer claims more rows than its row groups hold (the
+// count a writer got wrong, or a hostile file) is read by its row groups: whole or a column at a
+// time, the same rows, and memory for those rows only.
+func TestFooterClaimingMoreRows(t *testing.T) {
+	const n = 300_000
+	f := &features.Frame{Columns: []*features.Column{features.NewColumn("x", features.KindNumber, n)}}
+	for i := range n {
+		f.Columns[0].Num[i], f.Columns[0].Valid[i] = float64(i%977)/7, true
+	}
+	path := filepath.Join(t.TempDir(), "x.parquet")
+	if err := WriteFile(path, f); err != nil {
+		t.Fatal(err)
+	}
+	// FileMetaData.num_rows is field 3, an i64: the compact protocol's header byte 0x16, then the
+	// zigzag varint of the count. Claim 1M rows, a varint of the same length.
+	zigzag := func(x uint64) []byte { return binary.AppendUvarint(nil, 2*x) }
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	size := int(binary.LittleEndian.Uint32(data[len(data)-8:]))
+	footer := data[len(data)-8-size : len(data)-8]
+	old, claim := append([]byte{0x16}, zigzag(n)...), zigzag(1_000_000)
+	k := bytes.Index(footer, old)
+	if k < 0 || len(claim) != len(old)-1 || bytes.Index(footer[k+1:], old) >= 0 {
+		t.Fatalf("the footer's row count (%x) is not found once", old)
+	}
+	copy(footer[k+1:], claim)
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	whole, err := ReadFiles([]string{path}, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := whole.Columns[0]; c.Len() != n || cap(c.Num) != n || cap(c.Valid) != n {
+		t.Errorf("read whole: %d rows, capacity %d (valid %d); want %d and no more", c.Len(), cap(c.Num), cap(c.Valid), n)
+	}
+	cf, err := OpenColumns([]string{path}, ReadOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	col, err := cf.Load("x")
+	if err != nil || cf.Len() != n || !reflect.DeepEqual(col, whole.Columns[0]) {
+		t.Errorf("a column at a time: %d rows, %v; want the %d rows read whole", cf.Len(), err, n)
 	}
 }

@@ -31,7 +31,8 @@ type SpilledColumns struct {
 	rows  int
 }
 
-// ErrNoSpill: the data cannot be spilled (a header that is not UTF-8); read it whole.
+// ErrNoSpill: the data cannot be spilled (a header that is not UTF-8, or no temporary folder to write
+// the columns to); read it whole.
 var ErrNoSpill = errors.New("dataset: the CSV data cannot be read a column at a time")
 
 // SpillCSV reads CSV data (locations as for ReadFiles; every file CSV, else ErrFormat) with opts, a
@@ -39,7 +40,8 @@ var ErrNoSpill = errors.New("dataset: the CSV data cannot be read a column at a 
 // folder in dir (the system's temporary folder when ""), so that memory holds a few columns, never
 // the dataset. Every column reads as ReadFiles reads it: kinds are inferred, parts reconciled and
 // text decoded column by column alike. opts.Report gets each group's findings; opts.Progress is told
-// of each pass. A header that is not UTF-8 is ErrNoSpill.
+// of each pass. A header that is not UTF-8, or a temporary folder that cannot be made or written, is
+// ErrNoSpill (wrapping the cause); errors of the data are ReadFiles'.
 func SpillCSV(locations []string, opts ReadOptions, dir string) (*SpilledColumns, error) {
 	files, err := Expand(locations)
 	if err != nil {
@@ -54,16 +56,26 @@ func SpillCSV(locations []string, opts ReadOptions, dir string) (*SpilledColumns
 	if err != nil {
 		return nil, err
 	}
-	if opts.Columns != nil {
-		keep, err := selection(files[0], names, opts)
-		if err != nil {
-			return nil, err
-		}
-		names = slices.DeleteFunc(names, func(n string) bool { return !keep[n] })
-	}
-	tmp, err := os.MkdirTemp(dir, "leadscore-columns-")
+	keep, err := selection(files[0], names, opts)
 	if err != nil {
 		return nil, err
+	}
+	if opts.Columns == nil {
+		// Every part must have the first's columns, as ReadFiles requires of the columns it reads.
+		for _, path := range files[1:] {
+			other, err := csvHeader(path, opts)
+			if err != nil {
+				return nil, err
+			}
+			if err := sameColumns(files[0], names, path, other); err != nil {
+				return nil, err
+			}
+		}
+	}
+	names = slices.DeleteFunc(names, func(n string) bool { return !keep[n] })
+	tmp, err := os.MkdirTemp(dir, "leadscore-columns-")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrNoSpill, err)
 	}
 	sc := &SpilledColumns{dir: tmp, kinds: map[string]features.Kind{}, files: map[string]string{}}
 	fail := func(err error) (*SpilledColumns, error) {
@@ -101,7 +113,7 @@ func SpillCSV(locations []string, opts ReadOptions, dir string) (*SpilledColumns
 		for _, c := range f.Columns {
 			path := filepath.Join(tmp, fmt.Sprintf("%04d.col", len(sc.names)))
 			if err := writeSpilled(path, c); err != nil {
-				return fail(err)
+				return fail(fmt.Errorf("%w: %w", ErrNoSpill, err))
 			}
 			sc.names = append(sc.names, c.Name)
 			sc.kinds[c.Name], sc.files[c.Name] = c.Kind, path

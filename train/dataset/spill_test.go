@@ -99,3 +99,64 @@ func TestSpillCSVReadsLikeReadFiles(t *testing.T) {
 		t.Error("a missing file: no error")
 	}
 }
+
+// TestSpillCSVNoRoom: a temporary folder that cannot be made is ErrNoSpill, so the caller reads the
+// data whole instead of failing.
+func TestSpillCSVNoRoom(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "c.csv")
+	if err := os.WriteFile(path, []byte("a,b\n1,2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	notDir := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SpillCSV([]string{path}, ReadOptions{}, notDir); !errors.Is(err, ErrNoSpill) {
+		t.Errorf("spilling into a file: %v; want ErrNoSpill", err)
+	}
+}
+
+// TestSpillCSVRefusesWhatReadFilesRefuses: parts whose columns differ and a forced kind of a column
+// the data lacks are the errors ReadFiles gives, naming the file and the column, spilled or not.
+func TestSpillCSVRefusesWhatReadFilesRefuses(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		t.Helper()
+		p := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	write("extra/part-0.csv", "id,x\n1,10\n2,20\n")
+	write("extra/part-1.csv", "id,x,amount\n3,30,a\n4,40,b\n")
+	write("lacking/part-0.csv", "id,x,amount\n1,10,a\n")
+	write("lacking/part-1.csv", "id,x\n3,30\n")
+	one := write("one.csv", "id,x\n1,10\n")
+	for _, tc := range []struct {
+		name string
+		loc  string
+		opts ReadOptions
+		want error
+	}{
+		{"a later part with a column more", filepath.Join(dir, "extra"), ReadOptions{}, ErrSchema},
+		{"a later part with a column less", filepath.Join(dir, "lacking"), ReadOptions{}, ErrSchema},
+		{"a forced kind of a column the data lacks", one, ReadOptions{Kinds: map[string]features.Kind{"stage": features.KindCategory}}, ErrUnknownColumn},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, whole := ReadFiles([]string{tc.loc}, tc.opts)
+			sc, spilled := SpillCSV([]string{tc.loc}, tc.opts, t.TempDir())
+			if sc != nil {
+				sc.Close()
+			}
+			var pw, ps *ParseError
+			if !errors.Is(whole, tc.want) || !errors.Is(spilled, tc.want) || !errors.As(whole, &pw) || !errors.As(spilled, &ps) ||
+				pw.File != ps.File || pw.Column != ps.Column {
+				t.Errorf("read whole: %v\nspilled:    %v\nwant both %v, naming the same file and column", whole, spilled, tc.want)
+			}
+		})
+	}
+}
