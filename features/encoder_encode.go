@@ -323,12 +323,42 @@ func (e *Encoder) knows(ix *encoderIndex, name string) bool {
 // row (see MissingColumns); columns the encoder does not use are ignored. Errors are those of
 // EncodeContact, with the row index set. Blocks of rows are encoded on up to GOMAXPROCS goroutines.
 func (e *Encoder) EncodeFrame(f *Frame, rows []int, asOf time.Time) ([]float64, error) {
-	var out []float64
-	err := e.eachBlock(f, rows, asOf, func(ix *encoderIndex, n int) { out = make([]float64, n*ix.width) },
-		func(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64) error {
-			return e.encodeBlock(ix, cols, rows, start, end, now, out)
+	ix, err := e.index()
+	if err != nil {
+		return nil, err
+	}
+	rows, err = encodeRows(rows, f.Len())
+	if err != nil {
+		return nil, err
+	}
+	if asOf.IsZero() {
+		asOf = e.ReferenceTime
+	}
+	now := UnixSeconds(asOf)
+	out := make([]float64, len(rows)*ix.width)
+	cols := make([]*Column, len(e.Columns))
+	for ci := range e.Columns {
+		cols[ci] = f.Column(e.Columns[ci].Property)
+	}
+	// Blocks of rows, column by column within a block: each column's loop stays simple while the
+	// block's output stays in cache.
+	blocks := (len(rows) + blockRows - 1) / blockRows
+	errs := make([]error, blocks)
+	var g errgroup.Group
+	g.SetLimit(runtime.GOMAXPROCS(0))
+	for b := range blocks {
+		g.Go(func() error {
+			errs[b] = e.encodeBlock(ix, cols, rows, b*blockRows, min((b+1)*blockRows, len(rows)), now, out)
+			return nil
 		})
-	return out, err
+	}
+	_ = g.Wait() // errors are kept per block, to report the lowest failing one
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
 
 // BinFrame is EncodeFrame for a binned encoder (Binned), whose every column has exactly one output
@@ -391,7 +421,7 @@ func (e *Encoder) BinFrame(f Columns, rows []int, asOf time.Time) ([]uint16, err
 	_ = g.Wait() // errors are kept per column, to report EncodeFrame's
 	first := -1
 	for ci, fl := range failed {
-		if fl.err != nil && (first < 0 || fl.at/encodeBlock < failed[first].at/encodeBlock) {
+		if fl.err != nil && (first < 0 || fl.at/blockRows < failed[first].at/blockRows) {
 			first = ci
 		}
 	}
@@ -401,53 +431,8 @@ func (e *Encoder) BinFrame(f Columns, rows []int, asOf time.Time) ([]uint16, err
 	return out, nil
 }
 
-// encodeBlock is the number of rows EncodeFrame encodes at a time.
-const encodeBlock = 256
-
-// eachBlock is the loop of EncodeFrame: it resolves rows (nil: every row) and asOf (zero:
-// the reference time), calls alloc with the index and the number of rows, then block for each block
-// of rows on up to GOMAXPROCS goroutines. Blocks write disjoint parts of the output, and the error
-// reported is the one of the lowest failing block.
-func (e *Encoder) eachBlock(f *Frame, rows []int, asOf time.Time, alloc func(ix *encoderIndex, n int),
-	block func(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64) error) error {
-	ix, err := e.index()
-	if err != nil {
-		return err
-	}
-	rows, err = encodeRows(rows, f.Len())
-	if err != nil {
-		return err
-	}
-	if asOf.IsZero() {
-		asOf = e.ReferenceTime
-	}
-	now := UnixSeconds(asOf)
-	alloc(ix, len(rows))
-	cols := make([]*Column, len(e.Columns))
-	for ci := range e.Columns {
-		cols[ci] = f.Column(e.Columns[ci].Property)
-	}
-	// Blocks of rows, column by column within a block: each column's loop stays simple while the
-	// block's output stays in cache.
-	const size = encodeBlock
-	blocks := (len(rows) + size - 1) / size
-	errs := make([]error, blocks)
-	var g errgroup.Group
-	g.SetLimit(runtime.GOMAXPROCS(0))
-	for b := range blocks {
-		g.Go(func() error {
-			errs[b] = block(ix, cols, rows, b*size, min((b+1)*size, len(rows)), now)
-			return nil
-		})
-	}
-	_ = g.Wait() // errors are kept per block, to report the lowest failing one
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
+// blockRows is the number of rows EncodeFrame encodes at a time.
+const blockRows = 256
 
 // encodeBlock encodes rows[start:end] into their rows of out.
 func (e *Encoder) encodeBlock(ix *encoderIndex, cols []*Column, rows []int, start, end int, now float64, out []float64) error {

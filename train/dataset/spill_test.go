@@ -10,23 +10,26 @@ import (
 	"github.com/leadscore/leadscore/features"
 )
 
+// writeText writes text to the file name (folders made as needed) under dir and returns its path.
+func writeText(t *testing.T, dir, name, text string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestSpillCSVReadsLikeReadFiles: CSV spilled a few columns at a time reads back, column by column,
 // as ReadFiles reads it whole: kinds inferred and forced, parts whose column kinds differ, a
 // Windows-1252 file, a byte-order mark, another delimiter, quoted line breaks, missing and
 // non-finite values, a selection of columns; and the report says the same. Close removes the files.
 func TestSpillCSVReadsLikeReadFiles(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { return writeText(t, dir, name, text) }
 	plain := write("plain.csv", "id,visits,when,on,note,score,stage\n"+
 		"a,1,2024-01-02,true,\"two\nlines\",inf,won\n"+
 		"b,,2024-01-03T10:00:00Z,false,,2.5,lost\n"+
@@ -103,14 +106,8 @@ func TestSpillCSVReadsLikeReadFiles(t *testing.T) {
 // TestSpillCSVNoRoom: a temporary folder that cannot be made is ErrNoSpill, so the caller reads the
 // data whole instead of failing.
 func TestSpillCSVNoRoom(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "c.csv")
-	if err := os.WriteFile(path, []byte("a,b\n1,2\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	notDir := filepath.Join(t.TempDir(), "file")
-	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
+	path := writeText(t, t.TempDir(), "c.csv", "a,b\n1,2\n")
+	notDir := writeText(t, t.TempDir(), "file", "")
 	if _, err := SpillCSV([]string{path}, ReadOptions{}, notDir); !errors.Is(err, ErrNoSpill) {
 		t.Errorf("spilling into a file: %v; want ErrNoSpill", err)
 	}
@@ -120,17 +117,7 @@ func TestSpillCSVNoRoom(t *testing.T) {
 // the data lacks are the errors ReadFiles gives, naming the file and the column, spilled or not.
 func TestSpillCSVRefusesWhatReadFilesRefuses(t *testing.T) {
 	dir := t.TempDir()
-	write := func(name, text string) string {
-		t.Helper()
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return p
-	}
+	write := func(name, text string) string { return writeText(t, dir, name, text) }
 	write("extra/part-0.csv", "id,x\n1,10\n2,20\n")
 	write("extra/part-1.csv", "id,x,amount\n3,30,a\n4,40,b\n")
 	write("lacking/part-0.csv", "id,x,amount\n1,10,a\n")
