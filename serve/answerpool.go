@@ -61,14 +61,28 @@ func (p *answerPool) release(r *leadscorev1.PredictResponse) {
 	}
 }
 
-// answerCodec is gRPC's proto codec that gives a pooled answer back once it has marshaled it.
+// answerCodec is gRPC's proto codec that gives a pooled answer back once it has marshaled it, and
+// decodes Predict requests into pooled memory (see requestPool).
 type answerCodec struct {
 	encoding.CodecV2
-	answers *answerPool
+	answers  *answerPool
+	requests *requestPool
 }
 
-func newAnswerCodec(answers *answerPool) answerCodec {
-	return answerCodec{CodecV2: encoding.GetCodecV2(protocodec.Name), answers: answers}
+func newAnswerCodec(answers *answerPool, requests *requestPool) answerCodec {
+	return answerCodec{CodecV2: encoding.GetCodecV2(protocodec.Name), answers: answers, requests: requests}
+}
+
+func (c answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	if r, ok := v.(*leadscorev1.PredictRequest); ok {
+		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+		ok = c.requests.decode(buf.ReadOnlyData(), r)
+		buf.Free()
+		if ok {
+			return nil
+		}
+	}
+	return c.CodecV2.Unmarshal(data, v)
 }
 
 func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {

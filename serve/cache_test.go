@@ -86,11 +86,18 @@ func TestCachesCarryNothingBetweenContacts(t *testing.T) {
 		{{"source", str("Referrals")}, {"email", str("x@leadscore.io")}}, // excluded
 		{{"annual_revenue", num(2e6)}, {"demo_page_views", num(0)}, {"unsubscribed", flag(true)}, {"country", str("Kenya")}},
 		{{"email_clicks", num(7)}, {"careers_page_views", num(3)}, {"last_activity_at", ts("2025-12-31T23:00:00Z")}},
+		// Properties left out (nil): a contact decoded into the memory of one that had them (see
+		// requestPool) must not keep them.
+		{{"country", nil}, {"visits", nil}, {"job_title", nil}, {"last_activity_at", nil}},
 	}
 	reqs := make([]*leadscorev1.PredictRequest, len(variants))
 	for i, v := range variants {
 		req := proto.Clone(base).(*leadscorev1.PredictRequest)
 		for _, c := range v {
+			if c.v == nil {
+				delete(req.Contact.Properties, c.name)
+				continue
+			}
 			req.Contact.Properties[c.name] = c.v
 		}
 		reqs[i] = req
@@ -106,7 +113,8 @@ func TestCachesCarryNothingBetweenContacts(t *testing.T) {
 				want[i] = resp
 			}
 			srv := benchServer(t, kind, Options{})
-			// Over gRPC, answers are also made in pooled memory (see answerPool).
+			// Over gRPC, requests are decoded into pooled memory and answers made in it (see
+			// requestPool and answerPool).
 			client := leadscorev1.NewLeadScoringClient(startBufconn(t, srv))
 			check := func(t *testing.T, i int, viaGRPC bool) {
 				var got *leadscorev1.PredictResponse

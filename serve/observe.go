@@ -144,6 +144,9 @@ func (s *Server) serveUnary(ctx context.Context, req any, info *grpc.UnaryServer
 		}
 		sl.answer = nil
 	}
+	if r, ok := req.(*leadscorev1.PredictRequest); ok {
+		s.served(r)
+	}
 	return resp, err
 }
 

@@ -65,6 +65,7 @@ type Server struct {
 	batchContacts *semaphore.Weighted
 	admitted      admittedSlots // the slots admit took that are not freed yet
 	answers       *answerPool   // nil when answers are not pooled
+	requests      *requestPool  // set when answers are
 	now           func() time.Time
 	tokens        *tokenSet
 	*transport
@@ -436,6 +437,7 @@ func (s *Server) PredictStream(stream leadscorev1.LeadScoring_PredictStreamServe
 		var st *status.Status
 		if err != nil {
 			if ctx.Err() != nil {
+				s.served(req)
 				return toStatus(s.log, "PredictStream", ctx.Err())
 			}
 			st = status.Convert(toStatus(s.log, "PredictStream", err))
@@ -451,9 +453,18 @@ func (s *Server) PredictStream(stream leadscorev1.LeadScoring_PredictStreamServe
 				Error:     &leadscorev1.Error{Code: int32(st.Code()), Message: st.Message(), Property: propertyOf(err)},
 			}
 		}
+		s.served(req)
 		if err := stream.Send(resp); err != nil {
 			return err
 		}
+	}
+}
+
+// served gives back the pooled memory of a gRPC request (see requestPool) once its call has no more
+// use for it.
+func (s *Server) served(req *leadscorev1.PredictRequest) {
+	if s.requests != nil {
+		s.requests.release(req)
 	}
 }
 

@@ -207,8 +207,8 @@ func New(reg *Registry, opts Options) (*Server, error) {
 	if s.limit > 0 && len(opts.Interceptors) == 0 {
 		// Predict answers are pooled (see answerPool): a call's answer needs a slot to be handed
 		// over on, and no interceptor of the caller's that may keep it.
-		s.answers = &answerPool{}
-		so = append(so, grpc.ForceServerCodecV2(newAnswerCodec(s.answers)))
+		s.answers, s.requests = &answerPool{}, newRequestPool()
+		so = append(so, grpc.ForceServerCodecV2(newAnswerCodec(s.answers, s.requests)))
 	}
 	if opts.TLS != nil {
 		so = append(so, grpc.Creds(credentials.NewTLS(opts.TLS)))

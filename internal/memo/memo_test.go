@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"unsafe"
 )
 
 func TestMap(t *testing.T) {
@@ -120,5 +121,24 @@ func TestSplit(t *testing.T) {
 	}
 	if got := m.Len(); got != 4 {
 		t.Errorf("Len() = %d, want 4", got)
+	}
+}
+
+func TestTexts(t *testing.T) {
+	texts := NewTexts(2, 4)
+	a := texts.String([]byte("ab"))
+	if b := texts.String([]byte("ab")); b != "ab" || unsafe.StringData(a) != unsafe.StringData(b) {
+		t.Fatalf("equal bytes gave %q and %q, not one string", a, b)
+	}
+	if long := texts.String([]byte("abcde")); long != "abcde" || texts.m.Len() != 1 {
+		t.Fatalf("a text over maxLen: %q, %d kept", long, texts.m.Len())
+	}
+	texts.String([]byte("cd"))
+	x, y := texts.String([]byte("ef")), texts.String([]byte("ef")) // full: new strings each time
+	if x != "ef" || y != "ef" || unsafe.StringData(x) == unsafe.StringData(y) || texts.m.Len() != 2 {
+		t.Fatalf("full: %q, %q, %d kept", x, y, texts.m.Len())
+	}
+	if n := testing.AllocsPerRun(100, func() { texts.String([]byte("cd")) }); n != 0 {
+		t.Fatalf("a kept text cost %v allocations", n)
 	}
 }
