@@ -72,13 +72,15 @@ soak:
 FUZZTIME ?= 30000x
 
 # fuzz runs each fuzz target for FUZZTIME: the request decoder (typed contacts, and raw wire bytes), the pooled
-# request decoder against protobuf's, the rules parser, the CSV and Parquet
+# request decoder against protobuf's, the gRPC codec (generated decoding against protobuf's), the rules parser,
+# the CSV and Parquet
 # readers and the model artifact decoder. Minimising a find is capped (also by count) so large inputs
 # do not stall it.
 fuzz:
 	$(GO) test -run '^$$' -fuzz '^FuzzPredict$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./serve
 	$(GO) test -run '^$$' -fuzz '^FuzzPredictWire$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./serve
 	$(GO) test -run '^$$' -fuzz '^FuzzDecodeLikeProto$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./serve
+	$(GO) test -run '^$$' -fuzz '^FuzzUnmarshal$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./serve/codec
 	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./models/rules
 	$(GO) test -run '^$$' -fuzz '^FuzzReadCSV$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./train/dataset
 	$(GO) test -run '^$$' -fuzz '^FuzzReadParquet$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 500x ./train/dataset

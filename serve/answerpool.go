@@ -5,11 +5,10 @@ import (
 	"sync/atomic"
 	"unsafe"
 
-	"google.golang.org/grpc/encoding"
-	protocodec "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
 
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/serve/codec"
 )
 
 // answerPool keeps the memory of Predict answers (an answer: about 2 KB, most of what a call
@@ -61,20 +60,21 @@ func (p *answerPool) release(r *leadscorev1.PredictResponse) {
 	}
 }
 
-// answerCodec is gRPC's proto codec that gives a pooled answer back once it has marshaled it, and
-// decodes Predict requests into pooled memory (see requestPool).
+// answerCodec is the server's codec (see codec.Codec). When answers is not nil it gives a pooled
+// answer back once it has marshaled it, and when requests is not nil it decodes Predict requests into
+// pooled memory (see requestPool); what that does not take, codec.Codec decodes.
 type answerCodec struct {
-	encoding.CodecV2
-	answers  *answerPool
-	requests *requestPool
+	codec.Codec
+	answers  *answerPool  // nil: answers are not pooled
+	requests *requestPool // nil: requests are not pooled
 }
 
 func newAnswerCodec(answers *answerPool, requests *requestPool) answerCodec {
-	return answerCodec{CodecV2: encoding.GetCodecV2(protocodec.Name), answers: answers, requests: requests}
+	return answerCodec{answers: answers, requests: requests}
 }
 
 func (c answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	if r, ok := v.(*leadscorev1.PredictRequest); ok {
+	if r, ok := v.(*leadscorev1.PredictRequest); ok && c.requests != nil {
 		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
 		ok = c.requests.decode(buf.ReadOnlyData(), r)
 		buf.Free()
@@ -82,12 +82,12 @@ func (c answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
 			return nil
 		}
 	}
-	return c.CodecV2.Unmarshal(data, v)
+	return c.Codec.Unmarshal(data, v)
 }
 
 func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
-	data, err := c.CodecV2.Marshal(v)
-	if r, ok := v.(*leadscorev1.PredictResponse); ok {
+	data, err := c.Codec.Marshal(v)
+	if r, ok := v.(*leadscorev1.PredictResponse); ok && c.answers != nil {
 		c.answers.release(r)
 	}
 	return data, err

@@ -208,8 +208,8 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		// Predict answers are pooled (see answerPool): a call's answer needs a slot to be handed
 		// over on, and no interceptor of the caller's that may keep it.
 		s.answers, s.requests = &answerPool{}, newRequestPool()
-		so = append(so, grpc.ForceServerCodecV2(newAnswerCodec(s.answers, s.requests)))
 	}
+	so = append(so, grpc.ForceServerCodecV2(newAnswerCodec(s.answers, s.requests)))
 	if opts.TLS != nil {
 		so = append(so, grpc.Creds(credentials.NewTLS(opts.TLS)))
 	}
