@@ -4,7 +4,8 @@
 //
 // The constant is a real answer of the same size as leadscore's: read from a protojson file
 // (--response), or fetched once from a running leadscore server (--copy-from with --request). It listens
-// on loopback only.
+// on loopback only. It marshals and unmarshals with leadscore serve's codec (serve/codec), so that the
+// difference is scoring and not the codec; --codec stock uses grpc-go's default proto codec instead.
 package main
 
 import (
@@ -25,6 +26,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	leadscorev1 "github.com/leadscore/leadscore/proto/leadscore/v1"
+	"github.com/leadscore/leadscore/serve/codec"
 )
 
 func main() {
@@ -55,6 +57,7 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	respFile := fs.String("response", "", "serve this PredictResponse (protojson file)")
 	copyFrom := fs.String("copy-from", "", "fetch the response once from the leadscore server at this loopback address, with --request")
 	reqFile := fs.String("request", "", "PredictRequest (protojson file) sent to --copy-from")
+	codecName := fs.String("codec", "leadscore", "gRPC codec: leadscore (leadscore serve's, generated code) or stock (grpc-go's default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -66,6 +69,14 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	if err := checkLoopback(*addr); err != nil {
 		return err
+	}
+	var so []grpc.ServerOption
+	switch *codecName {
+	case "leadscore":
+		so = append(so, grpc.ForceServerCodecV2(codec.Codec{}))
+	case "stock":
+	default:
+		return fmt.Errorf("--codec %q: want leadscore or stock", *codecName)
 	}
 	var resp *leadscorev1.PredictResponse
 	var err error
@@ -84,12 +95,12 @@ func run(ctx context.Context, args []string, stderr io.Writer, ready chan<- stri
 	}
 	// The same stream workers as leadscore serve (serve.DefaultStreamWorkers), so the comparison
 	// isolates the scoring and not a transport setting.
-	srv := grpc.NewServer(grpc.NumStreamWorkers(64))
+	srv := grpc.NewServer(append(so, grpc.NumStreamWorkers(64))...)
 	leadscorev1.RegisterLeadScoringServer(srv, &constServer{resp: resp})
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(lis) }()
-	fmt.Fprintf(stderr, "leadscore-trivial: serving a constant %d-byte PredictResponse (%d rule hits, %d reasons) on %s\n",
-		proto.Size(resp), len(resp.GetManual().GetHits()), len(resp.GetReasons()), lis.Addr())
+	fmt.Fprintf(stderr, "leadscore-trivial: serving a constant %d-byte PredictResponse (%d rule hits, %d reasons) with the %s codec on %s\n",
+		proto.Size(resp), len(resp.GetManual().GetHits()), len(resp.GetReasons()), *codecName, lis.Addr())
 	if ready != nil {
 		ready <- lis.Addr().String()
 	}

@@ -84,6 +84,12 @@ func TestRun(t *testing.T) {
 	if diff := cmp.Diff(want, predict(t, copied), protocmp.Transform()); diff != "" {
 		t.Errorf("--copy-from (-want +got):\n%s", diff)
 	}
+	for _, c := range []string{"stock", "leadscore"} {
+		addr := start(t, "--addr", "127.0.0.1:0", "--response", respFile, "--codec", c)
+		if diff := cmp.Diff(want, predict(t, addr), protocmp.Transform()); diff != "" {
+			t.Errorf("--codec %s (-want +got):\n%s", c, diff)
+		}
+	}
 
 	errs := []struct {
 		name string
@@ -95,6 +101,7 @@ func TestRun(t *testing.T) {
 		{"copy without request", []string{"--copy-from", fromFile}, "either"},
 		{"not loopback", []string{"--addr", "0.0.0.0:0", "--response", respFile}, "not loopback"},
 		{"copy from elsewhere", []string{"--addr", "127.0.0.1:0", "--copy-from", "192.0.2.1:50051", "--request", reqFile}, "not loopback"},
+		{"unknown codec", []string{"--addr", "127.0.0.1:0", "--response", respFile, "--codec", "json"}, "want leadscore or stock"},
 		{"bad response file", []string{"--addr", "127.0.0.1:0", "--response", reqFile + ".missing"}, "missing"},
 	}
 	for _, tt := range errs {

@@ -2,7 +2,9 @@
 # serve-vs-trivial.sh load-tests `leadscore serve` against leadscore-trivial, a server of the same
 # LeadScoring service whose Predict returns a constant response copied from leadscore's answer to the
 # same request (same size: probability, priority, manual score with every rule hit, ten reasons), so the
-# difference is what scoring costs. Both listen on loopback in the same run. Each configuration runs
+# difference is what scoring costs. Both marshal and unmarshal with leadscore's codec (serve/codec,
+# generated vtprotobuf code) unless TRIVIAL_CODEC=stock gives the trivial server grpc-go's default
+# codec; the Go load client always uses leadscore's. Both listen on loopback in the same run. Each configuration runs
 # against both servers back to back, alternating which goes first from round to round:
 #   ghz -c 50, ghz -c 1, leadscore-load -c 50, leadscore-load -c 1
 # and the script prints every run, then per tool the throughput ratio at 50 concurrent calls and the p99
@@ -20,6 +22,7 @@
 # N1 (calls per run at 1 concurrent; 4000), LIMIT (seconds per run before it is killed; 60),
 # GHZ (path of a ghz binary; default: ghz in go env GOBIN or GOPATH/bin, installed at v0.120.0 when
 # it is not that version),
+# TRIVIAL_CODEC (leadscore-trivial --codec: leadscore, the default, or stock),
 # SERVER_GOGC (GOGC of both servers; default 400, what `leadscore serve --gc-percent` uses by default:
 # leadscore's live heap is about 2 MB, so at Go's 100 it collects every couple of hundred calls).
 # Exit status: 0 after a measurement, whether the goals are met or not; non-zero when a step fails.
@@ -29,6 +32,7 @@ rounds=${ROUNDS:-2}
 n50=${N50:-20000}
 n1=${N1:-4000}
 limit=${LIMIT:-60}
+trivial_codec=${TRIVIAL_CODEC:-leadscore}
 ghz_version=v0.120.0
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -84,7 +88,7 @@ pids+=($!)
 serve_pid=$!
 serve_addr=$(wait_addr "$work/serve.log" 'listening" addr=127\.0\.0\.1:[0-9]+') || die "leadscore serve did not start"
 
-env "${server_env[@]}" "$work/leadscore-trivial" --addr 127.0.0.1:0 --copy-from "$serve_addr" --request "$request" 2>"$work/trivial.log" &
+env "${server_env[@]}" "$work/leadscore-trivial" --addr 127.0.0.1:0 --codec "$trivial_codec" --copy-from "$serve_addr" --request "$request" 2>"$work/trivial.log" &
 pids+=($!)
 trivial_pid=$!
 trivial_addr=$(wait_addr "$work/trivial.log" 'on 127\.0\.0\.1:[0-9]+') || die "leadscore-trivial did not start"
@@ -142,7 +146,7 @@ for ((r = 1; r <= rounds; r++)); do
 done
 
 echo
-echo "Predict of scripts/bench/serve-request.json (21 properties) with testdata/rules.yaml, on loopback, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), servers' GOGC ${SERVER_GOGC:-400}"
+echo "Predict of scripts/bench/serve-request.json (21 properties) with testdata/rules.yaml, on loopback, $(nproc) cores, load average $(cut -d' ' -f1-3 /proc/loadavg), servers' GOGC ${SERVER_GOGC:-400}, leadscore-trivial --codec $trivial_codec"
 echo "ghz $ghz_version: ghz --insecure --proto proto/leadscore/v1/leadscore.proto --call leadscore.v1.LeadScoring/Predict -D scripts/bench/serve-request.json -c C -n N --connections 1 ADDR"
 echo "go:  leadscore-load --addr ADDR --request scripts/bench/serve-request.json -c C -n N -z $((limit - 5))s"
 echo "     (N = $n50 at c=50, $n1 at c=1; latencies in microseconds)"
