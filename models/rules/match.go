@@ -350,6 +350,9 @@ func known(v features.Value) bool {
 
 // number returns v as a finite number: a number, or a string holding one (features.Parse).
 func number(v features.Value) (float64, bool) {
+	if v.Kind == features.KindNumber { // what Parse returns, without copying the value twice
+		return v.Num, !math.IsNaN(v.Num) && !math.IsInf(v.Num, 0)
+	}
 	p, err := features.Parse(features.KindNumber, v, nil)
 	return p.Num, err == nil && p.Kind == features.KindNumber
 }
@@ -357,6 +360,9 @@ func number(v features.Value) (float64, bool) {
 // flag returns v as a boolean: a flag, the strings true/false/yes/no (any case) or 1/0, or the
 // numbers 1 and 0 (features.Parse).
 func flag(v features.Value) (bool, bool) {
+	if v.Kind == features.KindFlag {
+		return v.Bool, true
+	}
 	p, err := features.Parse(features.KindFlag, v, nil)
 	return p.Bool, err == nil && p.Kind == features.KindFlag
 }
@@ -364,6 +370,9 @@ func flag(v features.Value) (bool, bool) {
 // timeOf returns v as a time: a timestamp, or a string in a form features.Parse reads (RFC 3339,
 // 2006-01-02, 2006-01-02 15:04:05 with an optional zone; UTC when none).
 func timeOf(v features.Value) (time.Time, bool) {
+	if v.Kind == features.KindTime {
+		return v.Time, !v.Time.IsZero()
+	}
 	p, err := features.Parse(features.KindTime, v, nil)
 	return p.Time, err == nil && p.Kind == features.KindTime && !p.Time.IsZero()
 }
