@@ -20,14 +20,35 @@ import (
 // left to the garbage collector.
 type answerPool struct {
 	free sync.Pool
-	// pending holds the answers handed over and not yet marshaled, each at the place its address
-	// hashes to; an answer whose place is taken is left to the garbage collector.
-	pending [pendingAnswers]atomic.Pointer[answer]
+	// pending holds the answers handed over and not yet marshaled, by their response's address.
+	pending handover[answer]
 }
 
-// pendingAnswers is the room for answers between their handler and their marshaling: above the calls
-// a server runs at once.
-const pendingAnswers = 1024
+// handover keeps pooled memory between the two places of a call that know it by an address: where
+// it is handed over and where it is taken back (see answerPool and requestPool). Each memory waits at
+// the place its address hashes to; memory whose place is taken is left to the garbage collector.
+// Its 1 << handoverBits places are above the calls a server runs at once.
+type handover[T any] [1 << handoverBits]atomic.Pointer[T]
+
+const handoverBits = 10
+
+func (h *handover[T]) place(key unsafe.Pointer) *atomic.Pointer[T] {
+	return &h[uint64(uintptr(key))*0x9e3779b97f4a7c15>>(64-handoverBits)]
+}
+
+// hand leaves v to be taken back by key.
+func (h *handover[T]) hand(key unsafe.Pointer, v *T) {
+	h.place(key).CompareAndSwap(nil, v)
+}
+
+// take returns the memory left by key, if the memory at its place is owned by key (owned).
+func (h *handover[T]) take(key unsafe.Pointer, owned func(*T) bool) *T {
+	place := h.place(key)
+	if v := place.Load(); v != nil && owned(v) && place.CompareAndSwap(v, nil) {
+		return v
+	}
+	return nil
+}
 
 // get returns an empty answer.
 func (p *answerPool) get() *answer {
@@ -43,19 +64,14 @@ func (p *answerPool) put(a *answer) {
 	p.free.Put(a)
 }
 
-func pendingIndex(r *leadscorev1.PredictResponse) uint64 {
-	return uint64(uintptr(unsafe.Pointer(r))) * 0x9e3779b97f4a7c15 >> 54 // the top 10 bits
-}
-
 // pend hands over a, whose response gRPC is about to marshal.
 func (p *answerPool) pend(a *answer) {
-	p.pending[pendingIndex(&a.resp)].CompareAndSwap(nil, a)
+	p.pending.hand(unsafe.Pointer(&a.resp), a)
 }
 
 // release takes back the answer of r, if r is the response of an answer handed over.
 func (p *answerPool) release(r *leadscorev1.PredictResponse) {
-	slot := &p.pending[pendingIndex(r)]
-	if a := slot.Load(); a != nil && &a.resp == r && slot.CompareAndSwap(a, nil) {
+	if a := p.pending.take(unsafe.Pointer(r), func(a *answer) bool { return &a.resp == r }); a != nil {
 		p.put(a)
 	}
 }

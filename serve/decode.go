@@ -3,7 +3,6 @@ package serve
 import (
 	"math"
 	"sync"
-	"sync/atomic"
 	"unicode/utf8"
 	"unsafe"
 
@@ -131,29 +130,6 @@ func (p *requestPool) release(r *leadscorev1.PredictRequest) {
 	if pr := p.pending.take(unsafe.Pointer(r), func(pr *pooledRequest) bool { return pr.req == r }); pr != nil {
 		p.put(pr)
 	}
-}
-
-// handover keeps pooled memory between the two places of a call that know it by an address: where
-// it is filled and where it is given back (see answerPool and requestPool). Each memory waits at the
-// place its address hashes to; memory whose place is taken is left to the garbage collector.
-type handover[T any] [pendingAnswers]atomic.Pointer[T]
-
-func (h *handover[T]) place(key unsafe.Pointer) *atomic.Pointer[T] {
-	return &h[uint64(uintptr(key))*0x9e3779b97f4a7c15>>54] // the top 10 bits: pendingAnswers places
-}
-
-// hand leaves v to be taken by key.
-func (h *handover[T]) hand(key unsafe.Pointer, v *T) {
-	h.place(key).CompareAndSwap(nil, v)
-}
-
-// take returns the memory left by key, if the memory at its place is owned by key.
-func (h *handover[T]) take(key unsafe.Pointer, owned func(*T) bool) *T {
-	place := h.place(key)
-	if v := place.Load(); v != nil && owned(v) && place.CompareAndSwap(v, nil) {
-		return v
-	}
-	return nil
 }
 
 // decodeRequest decodes a PredictRequest (see requestPool for what it declines).
