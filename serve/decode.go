@@ -132,85 +132,117 @@ func (p *requestPool) release(r *leadscorev1.PredictRequest) {
 	}
 }
 
-// decodeRequest decodes a PredictRequest (see requestPool for what it declines).
-func (pr *pooledRequest) decodeRequest(p *requestPool, b []byte, m *leadscorev1.PredictRequest) bool {
-	var contact, asOf bool
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return false
-		}
-		b = b[n:]
-		switch {
-		case num == 1 && typ == protowire.BytesType:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !utf8.Valid(s) {
-				return false
-			}
-			m.Model, b = p.names.String(s), b[n:]
-		case num == 2 && typ == protowire.VarintType:
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return false
-			}
-			m.Version, b = int64(x), b[n:]
-		case num == 3 && typ == protowire.BytesType:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !utf8.Valid(s) {
-				return false
-			}
-			m.Label, b = p.names.String(s), b[n:]
-		case num == 4 && typ == protowire.BytesType && !contact:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !pr.decodeContact(p, s) {
-				return false
-			}
-			contact, m.Contact, b = true, &pr.contact, b[n:]
-		case num == 5 && typ == protowire.BytesType && !asOf:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !decodeTimestamp(s, &pr.asOf) {
-				return false
-			}
-			asOf, m.AsOf, b = true, &pr.asOf, b[n:]
-		case num == 6 && typ == protowire.VarintType:
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return false
-			}
-			m.OmitRuleHits, b = x != 0, b[n:]
-		default:
-			return false
-		}
+// fields reads a message's fields one after the other: next the tag, then the value of its wire
+// type. Each read reports whether the bytes held what was asked, as protobuf reads it.
+type fields struct {
+	b   []byte
+	bad bool // a read failed
+}
+
+// next reads the next field's tag; false at the end or on a bad tag.
+func (f *fields) next() (protowire.Number, protowire.Type, bool) {
+	if f.bad || len(f.b) == 0 {
+		return 0, 0, false
 	}
+	num, typ, n := protowire.ConsumeTag(f.b)
+	return num, typ, f.advance(n)
+}
+
+// advance moves past the n bytes a read took, or notes that it failed (n < 0).
+func (f *fields) advance(n int) bool {
+	if n < 0 {
+		f.bad = true
+		return false
+	}
+	f.b = f.b[n:]
 	return true
 }
 
-func (pr *pooledRequest) decodeContact(p *requestPool, b []byte) bool {
-	c := &pr.contact
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return false
+// ok reports whether every field was read: nothing is left, and nothing was bad.
+func (f *fields) ok() bool { return !f.bad && len(f.b) == 0 }
+
+func (f *fields) bytes() ([]byte, bool) {
+	b, n := protowire.ConsumeBytes(f.b)
+	return b, f.advance(n)
+}
+
+// text reads bytes that must be valid UTF-8, as protobuf requires of a proto3 string.
+func (f *fields) text() ([]byte, bool) {
+	b, ok := f.bytes()
+	return b, ok && utf8.Valid(b)
+}
+
+func (f *fields) varint() (uint64, bool) {
+	x, n := protowire.ConsumeVarint(f.b)
+	return x, f.advance(n)
+}
+
+func (f *fields) fixed64() (uint64, bool) {
+	x, n := protowire.ConsumeFixed64(f.b)
+	return x, f.advance(n)
+}
+
+// decodeRequest decodes a PredictRequest (see requestPool for what it declines).
+func (pr *pooledRequest) decodeRequest(p *requestPool, b []byte, m *leadscorev1.PredictRequest) bool {
+	var contact, asOf bool
+	f := fields{b: b}
+	for {
+		num, typ, more := f.next()
+		if !more {
+			return f.ok()
 		}
-		b = b[n:]
+		var ok bool
+		var s []byte
+		var x uint64
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !utf8.Valid(s) {
-				return false
-			}
-			c.Id, b = string(s), b[n:]
-		case num == 2 && typ == protowire.BytesType:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !pr.decodeEntry(p, s) {
-				return false
-			}
-			b = b[n:]
-		default:
+			s, ok = f.text()
+			m.Model = p.names.String(s)
+		case num == 2 && typ == protowire.VarintType:
+			x, ok = f.varint()
+			m.Version = int64(x)
+		case num == 3 && typ == protowire.BytesType:
+			s, ok = f.text()
+			m.Label = p.names.String(s)
+		case num == 4 && typ == protowire.BytesType && !contact:
+			s, ok = f.bytes()
+			ok = ok && pr.decodeContact(p, s)
+			contact, m.Contact = true, &pr.contact
+		case num == 5 && typ == protowire.BytesType && !asOf:
+			s, ok = f.bytes()
+			ok = ok && decodeTimestamp(s, &pr.asOf)
+			asOf, m.AsOf = true, &pr.asOf
+		case num == 6 && typ == protowire.VarintType:
+			x, ok = f.varint()
+			m.OmitRuleHits = x != 0
+		}
+		if !ok {
 			return false
 		}
 	}
-	return true
+}
+
+func (pr *pooledRequest) decodeContact(p *requestPool, b []byte) bool {
+	f := fields{b: b}
+	for {
+		num, typ, more := f.next()
+		if !more {
+			return f.ok()
+		}
+		var ok bool
+		var s []byte
+		switch {
+		case num == 1 && typ == protowire.BytesType:
+			s, ok = f.text()
+			pr.contact.Id = string(s)
+		case num == 2 && typ == protowire.BytesType:
+			s, ok = f.bytes()
+			ok = ok && pr.decodeEntry(p, s)
+		}
+		if !ok {
+			return false
+		}
+	}
 }
 
 // decodeEntry decodes one entry of a contact's properties into the contact's map: as proto does, a
@@ -219,31 +251,30 @@ func (pr *pooledRequest) decodeContact(p *requestPool, b []byte) bool {
 func (pr *pooledRequest) decodeEntry(p *requestPool, b []byte) bool {
 	var key []byte
 	var val *leadscorev1.Value
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return false
+	f := fields{b: b}
+	for {
+		num, typ, more := f.next()
+		if !more {
+			break
 		}
-		b = b[n:]
+		var ok bool
+		var s []byte
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !utf8.Valid(s) {
-				return false
-			}
-			key, b = s, b[n:]
+			key, ok = f.text()
 		case num == 2 && typ == protowire.BytesType && val == nil:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return false
+			s, ok = f.bytes()
+			if ok {
+				val = pr.decodeValue(p, s)
+				ok = val != nil
 			}
-			if val = pr.decodeValue(p, s); val == nil {
-				return false
-			}
-			b = b[n:]
-		default:
+		}
+		if !ok {
 			return false
 		}
+	}
+	if !f.ok() {
+		return false
 	}
 	if val == nil {
 		val = pr.vals.next()
@@ -259,64 +290,61 @@ func (pr *pooledRequest) decodeEntry(p *requestPool, b []byte) bool {
 // kept.
 func (pr *pooledRequest) decodeValue(p *requestPool, b []byte) *leadscorev1.Value {
 	v := pr.vals.next()
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 {
-			return nil
+	f := fields{b: b}
+	for {
+		num, typ, more := f.next()
+		if !more {
+			break
 		}
-		b = b[n:]
+		var ok bool
+		var s []byte
+		var x uint64
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 || !utf8.Valid(s) {
-				return nil
-			}
+			s, ok = f.text()
 			k := pr.strs.next()
-			k.StringValue, v.Kind, b = p.texts.String(s), k, b[n:]
+			k.StringValue, v.Kind = p.texts.String(s), k
 		case num == 2 && typ == protowire.Fixed64Type:
-			x, n := protowire.ConsumeFixed64(b)
-			if n < 0 {
-				return nil
-			}
+			x, ok = f.fixed64()
 			k := pr.nums.next()
-			k.NumberValue, v.Kind, b = math.Float64frombits(x), k, b[n:]
+			k.NumberValue, v.Kind = math.Float64frombits(x), k
 		case num == 3 && typ == protowire.VarintType:
-			x, n := protowire.ConsumeVarint(b)
-			if n < 0 {
-				return nil
-			}
+			x, ok = f.varint()
 			k := pr.flags.next()
-			k.BoolValue, v.Kind, b = x != 0, k, b[n:]
+			k.BoolValue, v.Kind = x != 0, k
 		case num == 4 && typ == protowire.BytesType:
 			if _, twice := v.Kind.(*leadscorev1.Value_TimestampValue); twice {
 				return nil // proto merges the two
 			}
-			s, n := protowire.ConsumeBytes(b)
-			if n < 0 {
-				return nil
-			}
+			s, ok = f.bytes()
 			ts := pr.stamps.next()
-			if !decodeTimestamp(s, ts) {
-				return nil
-			}
+			ok = ok && decodeTimestamp(s, ts)
 			k := pr.times.next()
-			k.TimestampValue, v.Kind, b = ts, k, b[n:]
-		default:
+			k.TimestampValue, v.Kind = ts, k
+		}
+		if !ok {
 			return nil
 		}
+	}
+	if !f.ok() {
+		return nil
 	}
 	return v
 }
 
 // decodeTimestamp decodes a google.protobuf.Timestamp into ts, which must be empty.
 func decodeTimestamp(b []byte, ts *timestamppb.Timestamp) bool {
-	for len(b) > 0 {
-		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || typ != protowire.VarintType || num != 1 && num != 2 {
+	f := fields{b: b}
+	for {
+		num, typ, more := f.next()
+		if !more {
+			return f.ok()
+		}
+		if typ != protowire.VarintType || num != 1 && num != 2 {
 			return false
 		}
-		x, m := protowire.ConsumeVarint(b[n:])
-		if m < 0 {
+		x, ok := f.varint()
+		if !ok {
 			return false
 		}
 		if num == 1 {
@@ -324,7 +352,5 @@ func decodeTimestamp(b []byte, ts *timestamppb.Timestamp) bool {
 		} else {
 			ts.Nanos = int32(x)
 		}
-		b = b[n+m:]
 	}
-	return true
 }
