@@ -26,8 +26,10 @@ type answerPool struct {
 
 // handover keeps pooled memory between the two places of a call that know it by an address: where
 // it is handed over and where it is taken back (see answerPool and requestPool). Each memory waits at
-// the place its address hashes to; memory whose place is taken is left to the garbage collector.
-// Its 1 << handoverBits places are above the calls a server runs at once.
+// the place its address hashes to, and takes it from memory left there before, which goes to the
+// garbage collector: so memory never taken back (its call failed between the two places, as a
+// unary call does when its client sends a second message) holds a place only until another call
+// needs it. Its 1 << handoverBits places are above the calls a server runs at once.
 type handover[T any] [1 << handoverBits]atomic.Pointer[T]
 
 const handoverBits = 10
@@ -38,7 +40,7 @@ func (h *handover[T]) place(key unsafe.Pointer) *atomic.Pointer[T] {
 
 // hand leaves v to be taken back by key.
 func (h *handover[T]) hand(key unsafe.Pointer, v *T) {
-	h.place(key).CompareAndSwap(nil, v)
+	h.place(key).Store(v)
 }
 
 // take returns the memory left by key, if the memory at its place is owned by key (owned).
@@ -76,32 +78,29 @@ func (p *answerPool) release(r *leadscorev1.PredictResponse) {
 	}
 }
 
-// answerCodec is the server's codec (see codec.Codec). When answers is not nil it gives a pooled
+// poolingCodec is the server's codec (see codec.Codec). When answers is not nil it gives a pooled
 // answer back once it has marshaled it, and when requests is not nil it decodes Predict requests into
 // pooled memory (see requestPool); what that does not take, codec.Codec decodes.
-type answerCodec struct {
+type poolingCodec struct {
 	codec.Codec
 	answers  *answerPool  // nil: answers are not pooled
 	requests *requestPool // nil: requests are not pooled
 }
 
-func newAnswerCodec(answers *answerPool, requests *requestPool) answerCodec {
-	return answerCodec{answers: answers, requests: requests}
-}
-
-func (c answerCodec) Unmarshal(data mem.BufferSlice, v any) error {
-	if r, ok := v.(*leadscorev1.PredictRequest); ok && c.requests != nil {
-		buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
-		ok = c.requests.decode(buf.ReadOnlyData(), r)
-		buf.Free()
-		if ok {
-			return nil
-		}
+func (c poolingCodec) Unmarshal(data mem.BufferSlice, v any) error {
+	r, ok := v.(*leadscorev1.PredictRequest)
+	if !ok || c.requests == nil {
+		return c.Codec.Unmarshal(data, v)
 	}
-	return c.Codec.Unmarshal(data, v)
+	buf := data.MaterializeToBuffer(mem.DefaultBufferPool())
+	defer buf.Free()
+	if c.requests.decode(buf.ReadOnlyData(), r) {
+		return nil
+	}
+	return c.Codec.Unmarshal(mem.BufferSlice{buf}, v) // the bytes gathered once
 }
 
-func (c answerCodec) Marshal(v any) (mem.BufferSlice, error) {
+func (c poolingCodec) Marshal(v any) (mem.BufferSlice, error) {
 	data, err := c.Codec.Marshal(v)
 	if r, ok := v.(*leadscorev1.PredictResponse); ok && c.answers != nil {
 		c.answers.release(r)

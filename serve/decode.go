@@ -15,28 +15,31 @@ import (
 
 // newRequestPool returns an empty requestPool.
 func newRequestPool() *requestPool {
-	return &requestPool{names: memo.NewTexts(maxInterned, maxInternedLen), texts: memo.NewTexts(maxInterned, maxInternedLen)}
+	return &requestPool{names: memo.NewTexts(maxInterned, maxInternedLen)}
 }
 
 // requestPool decodes gRPC Predict requests into pooled memory: the contact, its map and the
-// messages of its values are those of an earlier call, given back once the call's handler has
-// returned (see serveUnary), and property names, model names and short texts are interned, so that a
-// request of the properties seen before costs no allocation but its contact id. A request decodes
-// this way only when it has the plain shape clients send: the fields of PredictRequest, Contact,
-// Value and Timestamp, each message field at most once. Anything else (unknown fields, a message
-// field sent twice, whose parts proto merges, invalid UTF-8, bad wire data) is left to the stock
-// decoder, which keeps or refuses it as it always has; tests hold the two to the same result.
+// messages of its values are those of an earlier call, given back once the call is answered (see
+// Server.served), and property, model and label names are interned, so that a request of the
+// properties seen before costs allocations only for its texts. A request decodes this way only when
+// it is small (at most maxPooledBytes, maxPooledProperties properties), so that memory whose call
+// failed before it could be given back (see handover) holds little, and has the plain shape clients
+// send: the fields of PredictRequest, Contact, Value and Timestamp, each message field at most once.
+// Anything else (unknown fields, a message field sent twice, whose parts proto merges, invalid UTF-8,
+// bad wire data) is left to the server's codec (codec.Codec), which keeps or refuses it as it always
+// has; tests hold the two to the same result.
 type requestPool struct {
 	free  sync.Pool
 	names *memo.Texts // property, model and label names
-	texts *memo.Texts // string values
 	// pending holds the memory of requests being served, by the request's address.
 	pending handover[pooledRequest]
 }
 
 // pooledRequest is the memory a request decodes into.
 type pooledRequest struct {
-	req     *leadscorev1.PredictRequest // the request decoded into it
+	// req is the address of the request decoded into it: a number, which does not keep the request
+	// alive (see handover).
+	req     uintptr
 	contact leadscorev1.Contact
 	asOf    timestamppb.Timestamp
 	vals    slab[leadscorev1.Value]
@@ -47,12 +50,16 @@ type pooledRequest struct {
 	stamps  slab[timestamppb.Timestamp]
 }
 
-// Bounds of what pooled memory keeps for the next request, so that one enormous contact does not
-// pin its memory: a map of up to maxPooledProperties entries and as many values of each kind.
-const maxPooledProperties = 128
+// The largest request decoded into pooled memory: maxPooledBytes of wire data and maxPooledProperties
+// properties (about 60 times the bench request's size; a contact of the few dozen properties a model
+// reads is far below both).
+const (
+	maxPooledBytes      = 32 << 10
+	maxPooledProperties = 128
+)
 
-// Bounds of the interned strings: up to maxInterned names and as many texts, each at most
-// maxInternedLen bytes long; the first seen are kept.
+// Bounds of the interned names: up to maxInterned, each at most maxInternedLen bytes long; the first
+// seen are kept.
 const (
 	maxInterned    = 1024
 	maxInternedLen = 64
@@ -100,7 +107,7 @@ func (p *requestPool) put(pr *pooledRequest) {
 		props = nil
 	}
 	clear(props)
-	pr.req, pr.contact, pr.asOf = nil, leadscorev1.Contact{Properties: props}, timestamppb.Timestamp{}
+	pr.req, pr.contact, pr.asOf = 0, leadscorev1.Contact{Properties: props}, timestamppb.Timestamp{}
 	pr.vals.reset()
 	pr.strs.reset()
 	pr.nums.reset()
@@ -111,15 +118,18 @@ func (p *requestPool) put(pr *pooledRequest) {
 }
 
 // decode decodes b into m, which must be empty, from pooled memory, and reports whether it could;
-// when it could not, m is empty again and the stock decoder is to be used.
+// when it could not, m is empty again and codec.Codec is to decode it.
 func (p *requestPool) decode(b []byte, m *leadscorev1.PredictRequest) bool {
+	if len(b) > maxPooledBytes {
+		return false
+	}
 	pr := p.get()
 	if !pr.decodeRequest(p, b, m) {
 		*m = leadscorev1.PredictRequest{}
 		p.put(pr)
 		return false
 	}
-	pr.req = m
+	pr.req = uintptr(unsafe.Pointer(m))
 	p.pending.hand(unsafe.Pointer(m), pr)
 	return true
 }
@@ -127,7 +137,7 @@ func (p *requestPool) decode(b []byte, m *leadscorev1.PredictRequest) bool {
 // release takes back the memory of request r, if r was decoded into pooled memory; nothing may
 // refer to r's contact afterwards.
 func (p *requestPool) release(r *leadscorev1.PredictRequest) {
-	if pr := p.pending.take(unsafe.Pointer(r), func(pr *pooledRequest) bool { return pr.req == r }); pr != nil {
+	if pr := p.pending.take(unsafe.Pointer(r), func(pr *pooledRequest) bool { return pr.req == uintptr(unsafe.Pointer(r)) }); pr != nil {
 		p.put(pr)
 	}
 }
@@ -283,7 +293,7 @@ func (pr *pooledRequest) decodeEntry(p *requestPool, b []byte) bool {
 		pr.contact.Properties = make(map[string]*leadscorev1.Value, 32)
 	}
 	pr.contact.Properties[p.names.String(key)] = val
-	return true
+	return len(pr.contact.Properties) <= maxPooledProperties
 }
 
 // decodeValue decodes a Value, nil when it declines: as proto does, of the kinds sent the last is
@@ -303,7 +313,7 @@ func (pr *pooledRequest) decodeValue(p *requestPool, b []byte) *leadscorev1.Valu
 		case num == 1 && typ == protowire.BytesType:
 			s, ok = f.text()
 			k := pr.strs.next()
-			k.StringValue, v.Kind = p.texts.String(s), k
+			k.StringValue, v.Kind = string(s), k
 		case num == 2 && typ == protowire.Fixed64Type:
 			x, ok = f.fixed64()
 			k := pr.nums.next()

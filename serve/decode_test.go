@@ -1,10 +1,20 @@
 package serve
 
 import (
+	"context"
+	"fmt"
 	"math"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
+	"unsafe"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/status"
 
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/encoding/protowire"
@@ -48,9 +58,12 @@ func decodeCases(t testing.TB) []decodeCase {
 	num := func(x float64) *leadscorev1.Value {
 		return &leadscorev1.Value{Kind: &leadscorev1.Value_NumberValue{NumberValue: x}}
 	}
-	many := &leadscorev1.Contact{Id: "many", Properties: map[string]*leadscorev1.Value{}}
-	for i := range 300 { // more than maxPooledProperties
-		many.Properties[strings.Repeat("p", i%7+1)+string(rune('a'+i%26))+strings.Repeat("q", i/26)] = num(float64(i))
+	contactOf := func(n int) *leadscorev1.Contact {
+		c := &leadscorev1.Contact{Id: "many", Properties: map[string]*leadscorev1.Value{}}
+		for i := range n {
+			c.Properties[strings.Repeat("p", i%7+1)+string(rune('a'+i%26))+strings.Repeat("q", i/26)] = num(float64(i))
+		}
+		return c
 	}
 	every := &leadscorev1.PredictRequest{
 		Model: "leads", Version: 3, Label: "canary", OmitRuleHits: true,
@@ -86,7 +99,7 @@ func decodeCases(t testing.TB) []decodeCase {
 		{"every kind", marshal(every), true},
 		{"empty", nil, true},
 		{"empty contact", marshal(&leadscorev1.PredictRequest{Contact: &leadscorev1.Contact{}}), true},
-		{"many properties", marshal(&leadscorev1.PredictRequest{Model: "m", Contact: many}), true},
+		{"as many properties as pooled", marshal(&leadscorev1.PredictRequest{Model: "m", Contact: contactOf(maxPooledProperties)}), true},
 		{"entry without key", entry(bytesField(2, nil)), true},
 		{"entry without value", entry(bytesField(1, []byte("k"))), true},
 		{"empty entry", entry(), true},
@@ -102,7 +115,11 @@ func decodeCases(t testing.TB) []decodeCase {
 			protowire.AppendVarint(tag(2, protowire.VarintType), 1<<63), protowire.AppendVarint(tag(6, protowire.VarintType), 0)), true},
 		{"huge varints", cat(bytesField(5, cat(protowire.AppendVarint(tag(1, protowire.VarintType), math.MaxUint64),
 			protowire.AppendVarint(tag(2, protowire.VarintType), 1<<40)))), true},
-		// Left to the stock decoder:
+		// Left to the codec: too large to pool,
+		{"more properties than pooled", marshal(&leadscorev1.PredictRequest{Model: "m", Contact: contactOf(maxPooledProperties + 1)}), false},
+		{"more bytes than pooled", marshal(&leadscorev1.PredictRequest{Contact: &leadscorev1.Contact{Properties: map[string]*leadscorev1.Value{
+			"notes": str(strings.Repeat("x", maxPooledBytes))}}}), false},
+		// and of shapes the pooled decoder leaves to it:
 		{"contact twice", cat(b, bytesField(4, bytesField(1, []byte("second")))), false},
 		{"as_of twice", cat(b, bytesField(5, nil)), false},
 		{"value twice in an entry", entry(bytesField(2, bytesField(1, []byte("x"))), bytesField(2, nil)), false},
@@ -174,6 +191,70 @@ func TestDecodeLikeProto(t *testing.T) {
 			p.release(ma)
 		}
 	}
+}
+
+// TestHandoverPlacesTakenBack: memory never taken back (its call failed between hand-over and
+// take-back) keeps its place only until other memory is handed over there, so pooling goes on.
+func TestHandoverPlacesTakenBack(t *testing.T) {
+	var h handover[int]
+	stuck := make([]int, 4<<handoverBits) // addresses enough to fill every place
+	for i := range stuck {
+		h.hand(unsafe.Pointer(&stuck[i]), &stuck[i])
+	}
+	for i := range 100 {
+		v := new(int)
+		h.hand(unsafe.Pointer(v), v)
+		if got := h.take(unsafe.Pointer(v), func(x *int) bool { return x == v }); got != v {
+			t.Fatalf("memory %d handed over was not taken back: its place kept earlier memory", i)
+		}
+	}
+}
+
+// TestFailedCallPinsLittle: a unary Predict whose client sends a second message fails after its
+// request was decoded and before its handler runs, so its pooled memory is never given back. Without
+// a token, twenty such calls with contacts of 50,000 properties must not keep their contacts alive.
+func TestFailedCallPinsLittle(t *testing.T) {
+	fx := newFixture(t, RegistryOptions{})
+	srv := mustServer(t, fx.reg, Options{AuthToken: "secret"})
+	conn, err := grpc.NewClient(startTCP(t, srv), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	c := &leadscorev1.Contact{Id: "big", Properties: map[string]*leadscorev1.Value{}}
+	for i := range 50000 {
+		c.Properties[fmt.Sprintf("property_%06d", i)] = num(float64(i))
+	}
+	req := &leadscorev1.PredictRequest{Model: "lead", Contact: c}
+	heap := func() uint64 {
+		runtime.GC()
+		runtime.GC()
+		var ms runtime.MemStats
+		runtime.ReadMemStats(&ms)
+		return ms.HeapAlloc
+	}
+	before := heap()
+	for range 20 {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		cs, err := conn.NewStream(ctx, &grpc.StreamDesc{ClientStreams: true}, leadscorev1.LeadScoring_Predict_FullMethodName)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cs.SendMsg(req); err != nil {
+			t.Fatal(err)
+		}
+		_ = cs.SendMsg(req) // the second message of a unary call: the server refuses the call
+		_ = cs.CloseSend()
+		if err := cs.RecvMsg(new(leadscorev1.PredictResponse)); status.Code(err) == codes.OK {
+			t.Fatal("a unary call of two messages was answered")
+		}
+		cancel()
+	}
+	// Each request decodes to about 6 MB; twenty kept would be 120 MB.
+	if grew := int64(heap()) - int64(before); grew > 24<<20 {
+		t.Fatalf("the live heap grew %d MB after 20 failed calls", grew>>20)
+	}
+	runtime.KeepAlive(req)
 }
 
 func FuzzDecodeLikeProto(f *testing.F) {

@@ -65,7 +65,7 @@ type Server struct {
 	batchContacts *semaphore.Weighted
 	admitted      admittedSlots // the slots admit took that are not freed yet
 	answers       *answerPool   // nil when answers are not pooled
-	requests      *requestPool  // set when answers are
+	requests      *requestPool  // nil when gRPC Predict requests are not decoded into pooled memory (as answers)
 	now           func() time.Time
 	tokens        *tokenSet
 	*transport

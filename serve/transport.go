@@ -209,7 +209,7 @@ func New(reg *Registry, opts Options) (*Server, error) {
 		// over on, and no interceptor of the caller's that may keep it.
 		s.answers, s.requests = &answerPool{}, newRequestPool()
 	}
-	so = append(so, grpc.ForceServerCodecV2(newAnswerCodec(s.answers, s.requests)))
+	so = append(so, grpc.ForceServerCodecV2(poolingCodec{answers: s.answers, requests: s.requests}))
 	if opts.TLS != nil {
 		so = append(so, grpc.Creds(credentials.NewTLS(opts.TLS)))
 	}

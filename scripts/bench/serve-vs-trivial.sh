@@ -4,8 +4,9 @@
 # same request (same size: probability, priority, manual score with every rule hit, ten reasons), so the
 # difference is what scoring costs. Both marshal and unmarshal with leadscore's codec (serve/codec,
 # generated vtprotobuf code) unless TRIVIAL_CODEC=stock gives the trivial server grpc-go's default
-# codec; the Go load client always uses leadscore's. Both listen on loopback in the same run. Each configuration runs
-# against both servers back to back, alternating which goes first from round to round:
+# codec; the Go load client always uses leadscore's. leadscore serve also decodes Predict requests into
+# pooled memory (serve/decode.go), about 3 us a call less than the codec: the difference is scoring
+# less that. Both listen on loopback in the same run. Each configuration runs against both servers back to back, alternating which goes first from round to round:
 #   ghz -c 50, ghz -c 1, leadscore-load -c 50, leadscore-load -c 1
 # and the script prints every run, then per tool the throughput ratio at 50 concurrent calls and the p99
 # at one call, with PASS/MISS against the goals of issues 5 and 13: Predict throughput at least 90% of
