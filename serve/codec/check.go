@@ -10,12 +10,14 @@ import (
 
 // wellFormed reports whether b is an encoded message of type md that the generated code decodes
 // exactly as protobuf does, so that it needs no second opinion. It is stricter than it has to be, never
-// more lenient: false only costs a decode by protobuf. It is true when every tag and varint is one
-// protobuf reads (protowire's rules), every length fits, there are no groups (wire types 3 and 4; no
-// message of ours has one, and protobuf bounds their depth), messages nest at most maxDepth deep, every
-// string field holds valid UTF-8, every map entry has its key and value in their own wire types,
-// with exactly one value when the value is a message, and no well-known type (google.protobuf.*) holds
-// an unknown field: vtprotobuf decodes those with its own code (types/known), which drops them.
+// more lenient: false only costs a decode by protobuf. It is true when every tag is written in the
+// fewest bytes (protobuf writes an unknown field's tag again so; the generated code keeps it as it
+// came), every tag and varint is one protobuf reads (protowire's rules), every length fits, there are
+// no groups (wire types 3 and 4; no message of ours has one, and protobuf bounds their depth),
+// messages nest at most maxDepth deep, every string field holds valid UTF-8, every map entry has its
+// key and value in their own wire types, with exactly one value when the value is a message, and no
+// well-known type (google.protobuf.*) holds an unknown field: vtprotobuf decodes those with its own
+// code (types/known), which drops them.
 func wellFormed(b []byte, md protoreflect.MessageDescriptor) bool {
 	return shapeOf(md).check(b, 0)
 }
@@ -195,7 +197,7 @@ func (s *shape) check(b []byte, depth int) bool {
 	values := 0 // of a map entry
 	for len(b) > 0 {
 		num, typ, n := protowire.ConsumeTag(b)
-		if n < 0 || !num.IsValid() {
+		if n < 0 || !num.IsValid() || n != protowire.SizeTag(num) {
 			return false
 		}
 		b = b[n:]
