@@ -168,8 +168,19 @@ func (f *fields) advance(n int) bool {
 	return true
 }
 
-// ok reports whether every field was read: nothing is left, and nothing was bad.
-func (f *fields) ok() bool { return !f.bad && len(f.b) == 0 }
+// each calls read with every field's tag, until read returns false; read reads the field's value.
+// It reports whether every field was read: nothing is left, and nothing was bad.
+func (f *fields) each(read func(protowire.Number, protowire.Type) bool) bool {
+	for {
+		num, typ, more := f.next()
+		if !more {
+			return !f.bad && len(f.b) == 0
+		}
+		if !read(num, typ) {
+			return false
+		}
+	}
+}
 
 func (f *fields) bytes() ([]byte, bool) {
 	b, n := protowire.ConsumeBytes(f.b)
@@ -196,63 +207,51 @@ func (f *fields) fixed64() (uint64, bool) {
 func (pr *pooledRequest) decodeRequest(p *requestPool, b []byte, m *leadscorev1.PredictRequest) bool {
 	var contact, asOf bool
 	f := fields{b: b}
-	for {
-		num, typ, more := f.next()
-		if !more {
-			return f.ok()
-		}
-		var ok bool
-		var s []byte
-		var x uint64
+	return f.each(func(num protowire.Number, typ protowire.Type) bool {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			s, ok = f.text()
+			s, ok := f.text()
 			m.Model = p.names.String(s)
+			return ok
 		case num == 2 && typ == protowire.VarintType:
-			x, ok = f.varint()
+			x, ok := f.varint()
 			m.Version = int64(x)
+			return ok
 		case num == 3 && typ == protowire.BytesType:
-			s, ok = f.text()
+			s, ok := f.text()
 			m.Label = p.names.String(s)
+			return ok
 		case num == 4 && typ == protowire.BytesType && !contact:
-			s, ok = f.bytes()
-			ok = ok && pr.decodeContact(p, s)
+			s, ok := f.bytes()
 			contact, m.Contact = true, &pr.contact
+			return ok && pr.decodeContact(p, s)
 		case num == 5 && typ == protowire.BytesType && !asOf:
-			s, ok = f.bytes()
-			ok = ok && decodeTimestamp(s, &pr.asOf)
+			s, ok := f.bytes()
 			asOf, m.AsOf = true, &pr.asOf
+			return ok && decodeTimestamp(s, &pr.asOf)
 		case num == 6 && typ == protowire.VarintType:
-			x, ok = f.varint()
+			x, ok := f.varint()
 			m.OmitRuleHits = x != 0
+			return ok
 		}
-		if !ok {
-			return false
-		}
-	}
+		return false
+	})
 }
 
 func (pr *pooledRequest) decodeContact(p *requestPool, b []byte) bool {
 	f := fields{b: b}
-	for {
-		num, typ, more := f.next()
-		if !more {
-			return f.ok()
-		}
-		var ok bool
-		var s []byte
+	return f.each(func(num protowire.Number, typ protowire.Type) bool {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			s, ok = f.text()
+			s, ok := f.text()
 			pr.contact.Id = string(s)
+			return ok
 		case num == 2 && typ == protowire.BytesType:
-			s, ok = f.bytes()
-			ok = ok && pr.decodeEntry(p, s)
+			s, ok := f.bytes()
+			return ok && pr.decodeEntry(p, s)
 		}
-		if !ok {
-			return false
-		}
-	}
+		return false
+	})
 }
 
 // decodeEntry decodes one entry of a contact's properties into the contact's map: as proto does, a
@@ -262,28 +261,22 @@ func (pr *pooledRequest) decodeEntry(p *requestPool, b []byte) bool {
 	var key []byte
 	var val *leadscorev1.Value
 	f := fields{b: b}
-	for {
-		num, typ, more := f.next()
-		if !more {
-			break
-		}
-		var ok bool
-		var s []byte
+	ok := f.each(func(num protowire.Number, typ protowire.Type) bool {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
+			var ok bool
 			key, ok = f.text()
+			return ok
 		case num == 2 && typ == protowire.BytesType && val == nil:
-			s, ok = f.bytes()
+			s, ok := f.bytes()
 			if ok {
 				val = pr.decodeValue(p, s)
-				ok = val != nil
 			}
+			return val != nil
 		}
-		if !ok {
-			return false
-		}
-	}
-	if !f.ok() {
+		return false
+	})
+	if !ok {
 		return false
 	}
 	if val == nil {
@@ -301,42 +294,36 @@ func (pr *pooledRequest) decodeEntry(p *requestPool, b []byte) bool {
 func (pr *pooledRequest) decodeValue(p *requestPool, b []byte) *leadscorev1.Value {
 	v := pr.vals.next()
 	f := fields{b: b}
-	for {
-		num, typ, more := f.next()
-		if !more {
-			break
-		}
-		var ok bool
-		var s []byte
-		var x uint64
+	ok := f.each(func(num protowire.Number, typ protowire.Type) bool {
 		switch {
 		case num == 1 && typ == protowire.BytesType:
-			s, ok = f.text()
+			s, ok := f.text()
 			k := pr.strs.next()
 			k.StringValue, v.Kind = string(s), k
+			return ok
 		case num == 2 && typ == protowire.Fixed64Type:
-			x, ok = f.fixed64()
+			x, ok := f.fixed64()
 			k := pr.nums.next()
 			k.NumberValue, v.Kind = math.Float64frombits(x), k
+			return ok
 		case num == 3 && typ == protowire.VarintType:
-			x, ok = f.varint()
+			x, ok := f.varint()
 			k := pr.flags.next()
 			k.BoolValue, v.Kind = x != 0, k
+			return ok
 		case num == 4 && typ == protowire.BytesType:
 			if _, twice := v.Kind.(*leadscorev1.Value_TimestampValue); twice {
-				return nil // proto merges the two
+				return false // proto merges the two
 			}
-			s, ok = f.bytes()
+			s, ok := f.bytes()
 			ts := pr.stamps.next()
-			ok = ok && decodeTimestamp(s, ts)
 			k := pr.times.next()
 			k.TimestampValue, v.Kind = ts, k
+			return ok && decodeTimestamp(s, ts)
 		}
-		if !ok {
-			return nil
-		}
-	}
-	if !f.ok() {
+		return false
+	})
+	if !ok {
 		return nil
 	}
 	return v
@@ -345,22 +332,16 @@ func (pr *pooledRequest) decodeValue(p *requestPool, b []byte) *leadscorev1.Valu
 // decodeTimestamp decodes a google.protobuf.Timestamp into ts, which must be empty.
 func decodeTimestamp(b []byte, ts *timestamppb.Timestamp) bool {
 	f := fields{b: b}
-	for {
-		num, typ, more := f.next()
-		if !more {
-			return f.ok()
-		}
+	return f.each(func(num protowire.Number, typ protowire.Type) bool {
 		if typ != protowire.VarintType || num != 1 && num != 2 {
 			return false
 		}
 		x, ok := f.varint()
-		if !ok {
-			return false
-		}
 		if num == 1 {
 			ts.Seconds = int64(x)
 		} else {
 			ts.Nanos = int32(x)
 		}
-	}
+		return ok
+	})
 }
