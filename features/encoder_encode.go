@@ -323,18 +323,10 @@ func (e *Encoder) knows(ix *encoderIndex, name string) bool {
 // row (see MissingColumns); columns the encoder does not use are ignored. Errors are those of
 // EncodeContact, with the row index set. Blocks of rows are encoded on up to GOMAXPROCS goroutines.
 func (e *Encoder) EncodeFrame(f *Frame, rows []int, asOf time.Time) ([]float64, error) {
-	ix, err := e.index()
+	ix, rows, now, err := e.frameSetup(rows, f.Len(), asOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, err = encodeRows(rows, f.Len())
-	if err != nil {
-		return nil, err
-	}
-	if asOf.IsZero() {
-		asOf = e.ReferenceTime
-	}
-	now := UnixSeconds(asOf)
 	out := make([]float64, len(rows)*ix.width)
 	cols := make([]*Column, len(e.Columns))
 	for ci := range e.Columns {
@@ -361,6 +353,22 @@ func (e *Encoder) EncodeFrame(f *Frame, rows []int, asOf time.Time) ([]float64, 
 	return out, nil
 }
 
+// frameSetup is what EncodeFrame and BinFrame start with: the encoder's index, the rows of a frame of
+// n (see encodeRows) and the scoring time asOf (the zero time: ReferenceTime) in Unix seconds.
+func (e *Encoder) frameSetup(rows []int, n int, asOf time.Time) (*encoderIndex, []int, float64, error) {
+	ix, err := e.index()
+	if err != nil {
+		return nil, nil, 0, err
+	}
+	if rows, err = encodeRows(rows, n); err != nil {
+		return nil, nil, 0, err
+	}
+	if asOf.IsZero() {
+		asOf = e.ReferenceTime
+	}
+	return ix, rows, UnixSeconds(asOf), nil
+}
+
 // BinFrame is EncodeFrame for a binned encoder (Binned), whose every column has exactly one output
 // that is 1 in each row: it returns the index of that output, so row r's outputs that are not 0 are
 // out[r*len(e.Columns):(r+1)*len(e.Columns)], ascending. It costs two bytes per row and column where
@@ -376,18 +384,10 @@ func (e *Encoder) BinFrame(f Columns, rows []int, asOf time.Time) ([]uint16, err
 	if w := e.Width(); w > math.MaxUint16+1 {
 		return nil, fmt.Errorf("features: %d bins do not fit BinFrame's two-byte indices", w)
 	}
-	ix, err := e.index()
+	ix, rows, now, err := e.frameSetup(rows, f.Len(), asOf)
 	if err != nil {
 		return nil, err
 	}
-	rows, err = encodeRows(rows, f.Len())
-	if err != nil {
-		return nil, err
-	}
-	if asOf.IsZero() {
-		asOf = e.ReferenceTime
-	}
-	now := UnixSeconds(asOf)
 	n := len(e.Columns)
 	out := make([]uint16, len(rows)*n)
 	// failed[ci] is the position in rows of column ci's first failing row (-1: none) and its error.
